@@ -1,0 +1,39 @@
+// A small command-line parser: --name VALUE and --flag options, with usage text that is the
+// single source of truth for --help. Bad usage is reported as a Status (exit code 2).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "status.h"
+
+namespace vigil {
+
+struct OptionSpec {
+  std::string name;         // without the leading "--"
+  std::string value_name;   // empty for a flag
+  std::string help;
+  std::string default_value;
+};
+
+class Args {
+ public:
+  // Parses argv[first..]; --help sets help().
+  static Result<Args> Parse(const std::vector<OptionSpec>& specs, int argc, char** argv, int first);
+
+  bool help() const { return help_; }
+  bool Has(const std::string& name) const { return values_.count(name) > 0; }
+  std::string Get(const std::string& name) const;  // value or the spec's default
+  Result<long long> GetInt(const std::string& name, long long min, long long max) const;
+
+ private:
+  bool help_ = false;
+  std::map<std::string, std::string> values_;
+  std::map<std::string, std::string> defaults_;
+};
+
+std::string Usage(const std::string& synopsis, const std::string& description,
+                  const std::vector<OptionSpec>& specs);
+
+}  // namespace vigil

@@ -1,0 +1,98 @@
+#include "effective_roster.h"
+
+#include <algorithm>
+
+namespace vigil {
+
+std::string EffectiveRoster::ShiftKey(const std::string& officer_id, const std::string& shift_id) {
+  std::string key = officer_id;
+  key.push_back('\0');
+  key += shift_id;
+  return key;
+}
+
+Millis EffectiveRoster::Add(const v1::RosterChange& version, const state::EventRef& ref,
+                            const TimeSettings& time) {
+  std::string key = ShiftKey(version.officer_id(), version.shift_id());
+  state::ShiftHistory history;
+  space_.Load(key, &history);
+  *history.add_versions() = version;
+  *history.add_refs() = ref;
+  space_.Save(key, history);
+  Millis latest_end = 0;
+  for (const auto& v : history.versions()) latest_end = std::max(latest_end, ToMillis(v.end()));
+  return latest_end + time.roster_grace + time.MaxLateness();
+}
+
+bool EffectiveRoster::ForgetIfEnded(const std::string& officer_id, const std::string& shift_id,
+                                    Millis horizon) {
+  std::string key = ShiftKey(officer_id, shift_id);
+  state::ShiftHistory history;
+  if (!space_.Load(key, &history)) return true;
+  for (const auto& v : history.versions()) {
+    if (ToMillis(v.end()) >= horizon) return false;
+  }
+  space_.Delete(key);
+  return true;
+}
+
+namespace {
+
+// Index of the effective version as of `as_of`, or -1.
+int EffectiveIndex(const state::ShiftHistory& history, Millis as_of) {
+  int best = -1;
+  for (int i = 0; i < history.versions_size(); ++i) {
+    const auto& v = history.versions(i);
+    Millis changed = ToMillis(v.changed_at());
+    if (changed > as_of) continue;
+    if (best < 0) {
+      best = i;
+      continue;
+    }
+    const auto& b = history.versions(best);
+    Millis best_changed = ToMillis(b.changed_at());
+    if (changed > best_changed || (changed == best_changed && v.event_id() > b.event_id())) best = i;
+  }
+  return best;
+}
+
+}  // namespace
+
+std::vector<EffectiveShift> EffectiveRoster::ShiftsAsOf(const std::string& officer_id,
+                                                        Millis as_of) const {
+  std::vector<EffectiveShift> shifts;
+  std::string prefix = officer_id;
+  prefix.push_back('\0');
+  space_.ScanPrefix(prefix, [&](std::string_view, std::string_view value) {
+    state::ShiftHistory history;
+    if (!history.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      throw FatalError("roster record cannot be parsed for officer " + officer_id);
+    }
+    int i = EffectiveIndex(history, as_of);
+    if (i >= 0 && history.versions(i).status() != v1::RosterChange::CANCELLED) {
+      const auto& v = history.versions(i);
+      shifts.push_back({v, history.refs(i), ToMillis(v.start()), ToMillis(v.end())});
+    }
+    return true;
+  });
+  return shifts;  // keys are officer '\0' shift_id, so already ordered by shift_id
+}
+
+std::vector<EffectiveShift> EffectiveRoster::Covering(const std::string& officer_id, Millis t,
+                                                      Millis as_of) const {
+  return Overlapping(officer_id, t, t + 1, as_of);
+}
+
+std::vector<EffectiveShift> EffectiveRoster::Overlapping(const std::string& officer_id,
+                                                         Millis begin, Millis end,
+                                                         Millis as_of) const {
+  std::vector<EffectiveShift> shifts = ShiftsAsOf(officer_id, as_of);
+  shifts.erase(std::remove_if(shifts.begin(), shifts.end(),
+                              [&](const EffectiveShift& s) {
+                                return !(s.start < end && begin < s.end);
+                              }),
+               shifts.end());
+  return shifts;
+}
+
+}  // namespace vigil

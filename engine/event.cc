@@ -1,0 +1,186 @@
+#include "event.h"
+
+#include <cmath>
+
+#include <google/protobuf/util/json_util.h>
+
+namespace vigil {
+
+const std::string& Topics::For(Stream stream) const {
+  switch (stream) {
+    case Stream::kRoster: return roster;
+    case Stream::kAccess: return access;
+    case Stream::kComplaint: return complaints;
+  }
+  return access;
+}
+
+Stream StreamOf(const v1::Envelope& event) {
+  switch (event.event_case()) {
+    case v1::Envelope::kRoster: return Stream::kRoster;
+    case v1::Envelope::kComplaint: return Stream::kComplaint;
+    default: return Stream::kAccess;
+  }
+}
+
+Millis EventTime(const v1::Envelope& event) {
+  switch (StreamOf(event)) {
+    case Stream::kRoster: return ToMillis(event.roster().changed_at());
+    case Stream::kAccess: return ToMillis(event.access().occurred_at());
+    case Stream::kComplaint: return ToMillis(event.complaint().received_at());
+  }
+  return 0;
+}
+
+const std::string& EventId(const v1::Envelope& event) {
+  switch (StreamOf(event)) {
+    case Stream::kRoster: return event.roster().event_id();
+    case Stream::kAccess: return event.access().event_id();
+    case Stream::kComplaint: return event.complaint().event_id();
+  }
+  return event.access().event_id();
+}
+
+const std::string& OfficerId(const v1::Envelope& event) {
+  switch (StreamOf(event)) {
+    case Stream::kRoster: return event.roster().officer_id();
+    case Stream::kAccess: return event.access().officer_id();
+    case Stream::kComplaint: return event.complaint().officer_id();
+  }
+  return event.access().officer_id();
+}
+
+bool IsSubjectLookup(const v1::AccessEvent& access) {
+  return (access.action() == v1::AccessEvent::SEARCH ||
+          access.action() == v1::AccessEvent::RECORD_VIEW) &&
+         !access.subject_id().empty();
+}
+
+namespace {
+
+Status Missing(const char* message, const char* field) {
+  return Status::Error(std::string(message) + ": field '" + field + "' is missing or empty");
+}
+
+Status ValidateRoster(const v1::RosterChange& r) {
+  if (r.event_id().empty()) return Missing("roster", "eventId");
+  if (r.officer_id().empty()) return Missing("roster", "officerId");
+  if (r.shift_id().empty()) return Missing("roster", "shiftId");
+  if (r.status() == v1::RosterChange::STATUS_UNSPECIFIED ||
+      !v1::RosterChange::Status_IsValid(r.status())) {
+    return Status::Error("roster: field 'status' has no valid value (" +
+                         std::to_string(r.status()) + ")");
+  }
+  if (!r.has_start()) return Missing("roster", "start");
+  if (!r.has_end()) return Missing("roster", "end");
+  if (!r.has_changed_at()) return Missing("roster", "changedAt");
+  if (ToMillis(r.end()) <= ToMillis(r.start())) {
+    return Status::Error("roster: field 'end' (" + FormatTime(ToMillis(r.end())) +
+                         ") is not after 'start' (" + FormatTime(ToMillis(r.start())) + ")");
+  }
+  return Status::Ok();
+}
+
+Status ValidateAccess(const v1::AccessEvent& a) {
+  if (a.event_id().empty()) return Missing("access", "eventId");
+  if (a.officer_id().empty()) return Missing("access", "officerId");
+  if (a.action() == v1::AccessEvent::ACTION_UNSPECIFIED ||
+      !v1::AccessEvent::Action_IsValid(a.action())) {
+    return Status::Error("access: field 'action' has no valid value (" +
+                         std::to_string(a.action()) + ")");
+  }
+  if (!a.has_occurred_at()) return Missing("access", "occurredAt");
+  if (!std::isfinite(a.lat()) || a.lat() < -90 || a.lat() > 90) {
+    return Status::Error("access: field 'lat' is out of range [-90, 90]: " +
+                         std::to_string(a.lat()));
+  }
+  if (!std::isfinite(a.lon()) || a.lon() < -180 || a.lon() > 180) {
+    return Status::Error("access: field 'lon' is out of range [-180, 180]: " +
+                         std::to_string(a.lon()));
+  }
+  return Status::Ok();
+}
+
+Status ValidateComplaint(const v1::Complaint& c) {
+  if (c.event_id().empty()) return Missing("complaint", "eventId");
+  if (c.complaint_id().empty()) return Missing("complaint", "complaintId");
+  if (c.officer_id().empty()) return Missing("complaint", "officerId");
+  if (c.complainant_id().empty()) return Missing("complaint", "complainantId");
+  if (c.category() == v1::Complaint::CATEGORY_UNSPECIFIED ||
+      !v1::Complaint::Category_IsValid(c.category())) {
+    return Status::Error("complaint: field 'category' has no valid value (" +
+                         std::to_string(c.category()) + ")");
+  }
+  if (!c.has_received_at()) return Missing("complaint", "receivedAt");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Validate(const v1::Envelope& event) {
+  switch (event.event_case()) {
+    case v1::Envelope::kRoster: return ValidateRoster(event.roster());
+    case v1::Envelope::kAccess: return ValidateAccess(event.access());
+    case v1::Envelope::kComplaint: return ValidateComplaint(event.complaint());
+    default:
+      return Status::Error("event has none of 'roster', 'access', 'complaint'");
+  }
+}
+
+Result<v1::Envelope> ParseEventJson(std::string_view line) {
+  v1::Envelope event;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(line.data(), line.size()), &event, options);
+  if (!status.ok()) return Status::Error(std::string(status.message()));
+  Status valid = Validate(event);
+  if (!valid.ok()) return valid;
+  return event;
+}
+
+Result<v1::Envelope> DecodeEvent(Stream stream, std::string_view bytes) {
+  v1::Envelope event;
+  bool parsed = false;
+  switch (stream) {
+    case Stream::kRoster: parsed = event.mutable_roster()->ParseFromArray(bytes.data(), bytes.size()); break;
+    case Stream::kAccess: parsed = event.mutable_access()->ParseFromArray(bytes.data(), bytes.size()); break;
+    case Stream::kComplaint: parsed = event.mutable_complaint()->ParseFromArray(bytes.data(), bytes.size()); break;
+  }
+  if (!parsed) return Status::Error("not a valid protobuf message");
+  Status valid = Validate(event);
+  if (!valid.ok()) return valid;
+  return event;
+}
+
+std::string EncodeEvent(const v1::Envelope& event) {
+  switch (StreamOf(event)) {
+    case Stream::kRoster: return event.roster().SerializeAsString();
+    case Stream::kAccess: return event.access().SerializeAsString();
+    case Stream::kComplaint: return event.complaint().SerializeAsString();
+  }
+  return {};
+}
+
+std::string ToJsonLine(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  options.add_whitespace = false;
+  std::string out;
+  auto status = google::protobuf::util::MessageToJsonString(message, &out, options);
+  if (!status.ok()) throw FatalError("cannot print message as JSON: " + std::string(status.message()));
+  return out;
+}
+
+state::EventRef MakeRef(const v1::Envelope& event, const std::string& topic, int32_t partition,
+                        int64_t offset) {
+  state::EventRef ref;
+  ref.set_event_id(EventId(event));
+  ref.set_time_ms(EventTime(event));
+  ref.set_topic(topic);
+  ref.set_partition(partition);
+  ref.set_offset(offset);
+  return ref;
+}
+
+}  // namespace vigil

@@ -1,0 +1,33 @@
+#include "event_list.h"
+
+#include <algorithm>
+
+#include "count_window.h"
+
+namespace vigil {
+
+void InsertSorted(state::EventList& list, const state::EventRef& ref) {
+  InsertSorted(*list.mutable_events(), ref);
+}
+
+const state::EventRef* EarliestBetween(const state::EventList& list, Millis from, Millis to) {
+  for (const auto& e : list.events()) {
+    if (e.time_ms() > to) return nullptr;
+    if (e.time_ms() >= from) return &e;
+  }
+  return nullptr;
+}
+
+bool DropBefore(state::EventList& list, Millis horizon) {
+  auto* events = list.mutable_events();
+  events->erase(std::remove_if(events->begin(), events->end(),
+                               [&](const state::EventRef& e) { return e.time_ms() < horizon; }),
+                events->end());
+  return events->empty();
+}
+
+Millis LatestTime(const state::EventList& list) {
+  return list.events().empty() ? kMinTime : list.events().rbegin()->time_ms();
+}
+
+}  // namespace vigil

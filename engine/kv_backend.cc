@@ -1,0 +1,132 @@
+#include "kv_backend.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include "status.h"
+
+namespace vigil {
+namespace {
+
+class MemoryIterator final : public KvIterator {
+ public:
+  explicit MemoryIterator(const std::map<std::string, std::string, std::less<>>& map) : map_(map) {
+    it_ = map_.end();
+  }
+  void Seek(std::string_view key) override { it_ = map_.lower_bound(key); }
+  bool Valid() const override { return it_ != map_.end(); }
+  void Next() override { ++it_; }
+  std::string_view key() const override { return it_->first; }
+  std::string_view value() const override { return it_->second; }
+
+ private:
+  const std::map<std::string, std::string, std::less<>>& map_;
+  std::map<std::string, std::string, std::less<>>::const_iterator it_;
+};
+
+class MemoryBackend final : public KvBackend {
+ public:
+  std::optional<std::string> Get(std::string_view key) override {
+    auto it = map_.find(key);
+    if (it == map_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::unique_ptr<KvIterator> NewIterator() override {
+    return std::make_unique<MemoryIterator>(map_);
+  }
+  void Write(const std::vector<KvWrite>& writes, bool /*sync*/) override {
+    for (const auto& [key, value] : writes) {
+      if (value) {
+        map_[key] = *value;
+      } else {
+        map_.erase(key);
+      }
+    }
+  }
+
+ private:
+  std::map<std::string, std::string, std::less<>> map_;
+};
+
+rocksdb::Slice AsSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+class RocksIterator final : public KvIterator {
+ public:
+  explicit RocksIterator(rocksdb::Iterator* it) : it_(it) {}
+  void Seek(std::string_view key) override {
+    it_->Seek(AsSlice(key));
+    Check();
+  }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override {
+    it_->Next();
+    Check();
+  }
+  std::string_view key() const override { return it_->key().ToStringView(); }
+  std::string_view value() const override { return it_->value().ToStringView(); }
+
+ private:
+  void Check() {
+    if (!it_->Valid() && !it_->status().ok()) {
+      throw FatalError("state store read failed: " + it_->status().ToString());
+    }
+  }
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+class RocksBackend final : public KvBackend {
+ public:
+  explicit RocksBackend(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+
+  std::optional<std::string> Get(std::string_view key) override {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), AsSlice(key), &value);
+    if (s.IsNotFound()) return std::nullopt;
+    if (!s.ok()) throw FatalError("state store read failed: " + s.ToString());
+    return value;
+  }
+  std::unique_ptr<KvIterator> NewIterator() override {
+    return std::make_unique<RocksIterator>(db_->NewIterator(rocksdb::ReadOptions()));
+  }
+  void Write(const std::vector<KvWrite>& writes, bool sync) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& [key, value] : writes) {
+      if (value) {
+        batch.Put(AsSlice(key), AsSlice(*value));
+      } else {
+        batch.Delete(AsSlice(key));
+      }
+    }
+    rocksdb::WriteOptions options;
+    options.sync = sync;
+    rocksdb::Status s = db_->Write(options, &batch);
+    if (!s.ok()) throw FatalError("state store write failed: " + s.ToString());
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace
+
+std::unique_ptr<KvBackend> NewMemoryBackend() { return std::make_unique<MemoryBackend>(); }
+
+std::unique_ptr<KvBackend> OpenRocksBackend(const std::string& dir, const RocksOptions& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  // One budget for block cache and write buffers: memtables are charged to the cache.
+  auto cache = rocksdb::NewLRUCache(options.memory_budget_bytes);
+  db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
+      options.memory_budget_bytes / 2, cache);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &db);
+  if (!s.ok()) throw FatalError("cannot open state store at " + dir + ": " + s.ToString());
+  return std::make_unique<RocksBackend>(std::unique_ptr<rocksdb::DB>(db));
+}
+
+}  // namespace vigil

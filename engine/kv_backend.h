@@ -1,0 +1,45 @@
+// A durable ordered byte map: the storage under Vigil's state. Two implementations: RocksDB for
+// real runs, and an in-memory map for unit tests of operators. Failures to read or write throw
+// FatalError: the engine cannot go on without its state.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vigil {
+
+// One write: a value to put, or nullopt to delete.
+using KvWrite = std::pair<std::string, std::optional<std::string>>;
+
+class KvIterator {
+ public:
+  virtual ~KvIterator() = default;
+  virtual void Seek(std::string_view key) = 0;
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+};
+
+class KvBackend {
+ public:
+  virtual ~KvBackend() = default;
+  virtual std::optional<std::string> Get(std::string_view key) = 0;
+  virtual std::unique_ptr<KvIterator> NewIterator() = 0;
+  // Applies all writes atomically; with sync, durable on return.
+  virtual void Write(const std::vector<KvWrite>& writes, bool sync) = 0;
+};
+
+std::unique_ptr<KvBackend> NewMemoryBackend();
+
+struct RocksOptions {
+  size_t memory_budget_bytes = 256u << 20;  // block cache + write buffers
+};
+// Opens (creating if needed) a RocksDB database in `dir`. Throws FatalError on failure.
+std::unique_ptr<KvBackend> OpenRocksBackend(const std::string& dir, const RocksOptions& options);
+
+}  // namespace vigil

@@ -1,0 +1,53 @@
+// The `vigil` command: replay, run, produce, consume, dev-broker, demo, rules.
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "commands.h"
+#include "status.h"
+
+namespace {
+
+const char kOverview[] =
+    "usage: vigil COMMAND [options]   (vigil COMMAND --help for a command's options)\n"
+    "\n"
+    "Vigil correlates roster, system-access and complaint events per officer and emits\n"
+    "misconduct-pattern and welfare alerts, by event time, explaining each one.\n"
+    "\n"
+    "commands:\n"
+    "  replay       run the rules over an NDJSON event file, write alerts as NDJSON\n"
+    "  run          run live against Kafka (state in RocksDB), publish alerts to vigil.alerts\n"
+    "  produce      publish an NDJSON event file to the input topics\n"
+    "  consume      print a Vigil topic as NDJSON\n"
+    "  dev-broker   serve a local Kafka endpoint (librdkafka's mock cluster)\n"
+    "  demo         everything on one machine: broker, synthetic force, live alerts\n"
+    "  rules        print the rules file with every default (--defaults)\n"
+    "\n"
+    "Exit status: 0 success, 1 failure while running, 2 bad usage or configuration.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+      std::string(argv[1]) == "help") {
+    std::cout << kOverview;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::map<std::string, int (*)(int, char**)> commands = {
+      {"replay", vigil::ReplayCommand},     {"run", vigil::RunCommand},
+      {"produce", vigil::ProduceCommand},   {"consume", vigil::ConsumeCommand},
+      {"dev-broker", vigil::DevBrokerCommand}, {"demo", vigil::DemoCommand},
+      {"rules", vigil::RulesCommand},
+  };
+  auto it = commands.find(argv[1]);
+  if (it == commands.end()) {
+    std::cerr << "vigil: unknown command '" << argv[1] << "'\n\n" << kOverview;
+    return 2;
+  }
+  try {
+    return it->second(argc, argv);
+  } catch (const vigil::FatalError& e) {
+    std::cerr << "vigil " << argv[1] << ": fatal: " << e.what() << "\n";
+    return 1;
+  }
+}

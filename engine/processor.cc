@@ -1,0 +1,274 @@
+#include "processor.h"
+
+#include <algorithm>
+
+namespace vigil {
+namespace {
+
+constexpr char kPending[] = "pending";
+constexpr char kTimers[] = "timers";
+constexpr char kSeen[] = "seen";
+constexpr char kSeenByTime[] = "seen-by-time";
+constexpr char kRoster[] = "roster";
+constexpr char kProgress[] = "progress";
+constexpr char kRosterOwner[] = "$roster";  // timer owner for roster retention
+
+Millis TimeOfKey(const std::string& relative_key) { return ReadI64(relative_key); }
+
+std::string PendingKey(Millis time, const std::string& event_id, Stream stream) {
+  std::string key;
+  AppendI64(key, time);
+  key += event_id;
+  key.push_back('\0');
+  key.push_back(static_cast<char>(stream));
+  return key;
+}
+
+}  // namespace
+
+std::string ScopePrefix(uint32_t scope, std::string_view name) {
+  std::string prefix;
+  AppendU32(prefix, scope);
+  prefix.append(name);
+  prefix.push_back('\0');
+  return prefix;
+}
+
+// The view one operator has while handling one event or timer of one scope.
+class Processor::Context final : public OperatorContext {
+ public:
+  Context(Processor& processor, uint32_t scope, const Operator& op)
+      : processor_(processor),
+        scope_(scope),
+        owner_(op.info().rule_id),
+        space_(processor.store_, ScopePrefix(scope, owner_)),
+        roster_(KeySpace(processor.store_, ScopePrefix(scope, kRoster))) {}
+
+  KeySpace& state() override { return space_; }
+  void SetTimer(Millis at, std::string_view key, std::string_view payload) override {
+    processor_.SetTimer(scope_, owner_, at, key, payload);
+  }
+  void Emit(v1::Alert alert) override { processor_.Emit(std::move(alert)); }
+  const EffectiveRoster& roster() override { return roster_; }
+  Millis watermark() const override { return processor_.watermarks_.Current(); }
+  const TimeSettings& time() const override { return processor_.time_; }
+
+ private:
+  Processor& processor_;
+  uint32_t scope_;
+  const std::string& owner_;
+  KeySpace space_;
+  EffectiveRoster roster_;
+};
+
+Processor::Processor(StateStore& store, const v1::RulesConfig& config,
+                     std::vector<std::unique_ptr<Operator>> operators)
+    : store_(store),
+      time_(TimeSettings::From(config)),
+      operators_(std::move(operators)),
+      watermarks_(time_.max_out_of_orderness) {
+  for (const auto& op : operators_) by_rule_id_[op->info().rule_id] = op.get();
+}
+
+Processor::~Processor() = default;
+
+Processor::ScopeIndex& Processor::IndexFor(uint32_t scope) {
+  auto [it, inserted] = scopes_.try_emplace(scope);
+  if (inserted) {  // first touch since start: load what an earlier run left held or scheduled
+    KeySpace pending(store_, ScopePrefix(scope, kPending));
+    pending.ScanPrefix("", [&](std::string_view key, std::string_view) {
+      it->second.pending.emplace(key);
+      return true;
+    });
+    KeySpace timers(store_, ScopePrefix(scope, kTimers));
+    timers.ScanPrefix("", [&](std::string_view key, std::string_view) {
+      it->second.timers.emplace(key);
+      return true;
+    });
+  }
+  return it->second;
+}
+
+bool Processor::SeenBefore(uint32_t scope, const v1::Envelope& event) {
+  const Stream stream = StreamOf(event);
+  std::string seen_key(1, static_cast<char>(stream));
+  seen_key += EventId(event);
+  KeySpace seen(store_, ScopePrefix(scope, kSeen));
+  if (seen.Get(seen_key)) return true;
+  std::string time;
+  AppendI64(time, EventTime(event));
+  seen.Put(seen_key, time);
+  std::string by_time_key(1, static_cast<char>(stream));
+  by_time_key += time;
+  by_time_key += EventId(event);
+  KeySpace(store_, ScopePrefix(scope, kSeenByTime)).Put(by_time_key, "");
+  return false;
+}
+
+void Processor::Ingest(const v1::Envelope& event, const state::EventRef& ref,
+                       SourcePartition source, uint32_t scope, const RawRecord& raw) {
+  const Stream stream = StreamOf(event);
+  const Millis t = EventTime(event);
+  const Millis partition_watermark = watermarks_.PartitionWatermark(source);
+  if (partition_watermark != kMinTime && t < partition_watermark - time_.LatenessFor(stream)) {
+    ++metrics_.too_late;
+    dead_letters_.push_back({std::string(raw.key), std::string(raw.value), "too_late", raw.position});
+    return;
+  }
+  if (SeenBefore(scope, event)) {
+    ++metrics_.duplicates;
+    return;
+  }
+  ++metrics_.events_in[static_cast<int>(stream)];
+  watermarks_.Observe(source, t);
+  if (t < watermarks_.Current()) ++metrics_.late_accepted;
+
+  state::StoredEvent stored;
+  *stored.mutable_envelope() = event;
+  *stored.mutable_ref() = ref;
+  std::string key = PendingKey(t, EventId(event), stream);
+  KeySpace(store_, ScopePrefix(scope, kPending)).Save(key, stored);
+  IndexFor(scope).pending.insert(std::move(key));
+}
+
+void Processor::RejectInvalid(DeadLetter letter) {
+  ++metrics_.invalid;
+  dead_letters_.push_back(std::move(letter));
+}
+
+void Processor::Advance() {
+  const Millis watermark = watermarks_.Current();
+  for (auto& [scope, index] : scopes_) Drain(scope, watermark);
+}
+
+void Processor::Finish() {
+  watermarks_.Finish();
+  Advance();
+}
+
+void Processor::Drain(uint32_t scope, Millis watermark) {
+  ScopeIndex& index = IndexFor(scope);
+  while (true) {
+    bool event_due = !index.pending.empty() && TimeOfKey(*index.pending.begin()) < watermark;
+    bool timer_due = !index.timers.empty() && TimeOfKey(*index.timers.begin()) < watermark;
+    if (!event_due && !timer_due) return;
+    // At equal times events go first: a timer at t sees every event at t.
+    if (event_due && (!timer_due || TimeOfKey(*index.pending.begin()) <=
+                                        TimeOfKey(*index.timers.begin()))) {
+      DeliverEvent(scope, index);
+    } else {
+      FireTimer(scope, index);
+    }
+  }
+}
+
+void Processor::DeliverEvent(uint32_t scope, ScopeIndex& index) {
+  std::string key = *index.pending.begin();
+  index.pending.erase(index.pending.begin());
+  KeySpace pending(store_, ScopePrefix(scope, kPending));
+  state::StoredEvent stored;
+  if (!pending.Load(key, &stored)) throw FatalError("held event missing from state store");
+  pending.Delete(key);
+
+  if (stored.envelope().has_roster()) {
+    const auto& version = stored.envelope().roster();
+    EffectiveRoster roster(KeySpace(store_, ScopePrefix(scope, kRoster)));
+    Millis forget_after = roster.Add(version, stored.ref(), time_);
+    SetTimer(scope, kRosterOwner, forget_after,
+             EffectiveRoster::ShiftKey(version.officer_id(), version.shift_id()), "");
+  }
+  for (const auto& op : operators_) {
+    Context ctx(*this, scope, *op);
+    op->OnEvent(stored, ctx);
+  }
+}
+
+void Processor::FireTimer(uint32_t scope, ScopeIndex& index) {
+  std::string key = *index.timers.begin();
+  index.timers.erase(index.timers.begin());
+  KeySpace timers(store_, ScopePrefix(scope, kTimers));
+  std::string payload = timers.Get(key).value_or("");
+  timers.Delete(key);
+
+  const Millis at = TimeOfKey(key);
+  std::string_view rest = std::string_view(key).substr(8);
+  size_t split = rest.find('\0');
+  std::string_view owner = rest.substr(0, split);
+  std::string_view timer_key = rest.substr(split + 1);
+  if (owner == kRosterOwner) {
+    size_t officer_end = timer_key.find('\0');
+    EffectiveRoster roster(KeySpace(store_, ScopePrefix(scope, kRoster)));
+    roster.ForgetIfEnded(std::string(timer_key.substr(0, officer_end)),
+                         std::string(timer_key.substr(officer_end + 1)),
+                         watermarks_.Current() - time_.roster_grace - time_.MaxLateness());
+    return;
+  }
+  auto op = by_rule_id_.find(owner);
+  if (op == by_rule_id_.end()) return;  // a rule disabled since the timer was set
+  Context ctx(*this, scope, *op->second);
+  op->second->OnTimer(at, timer_key, payload, ctx);
+}
+
+void Processor::SetTimer(uint32_t scope, const std::string& owner, Millis at,
+                         std::string_view key, std::string_view payload) {
+  std::string timer_key;
+  AppendI64(timer_key, at);
+  timer_key += owner;
+  timer_key.push_back('\0');
+  timer_key.append(key);
+  KeySpace(store_, ScopePrefix(scope, kTimers)).Put(timer_key, payload);
+  IndexFor(scope).timers.insert(std::move(timer_key));
+}
+
+void Processor::Emit(v1::Alert alert) {
+  ++metrics_.alerts;
+  ++metrics_.alerts_by_rule[alert.rule_id()];
+  alerts_.push_back(std::move(alert));
+}
+
+std::vector<v1::Alert> Processor::TakeAlerts() { return std::exchange(alerts_, {}); }
+
+std::vector<DeadLetter> Processor::TakeDeadLetters() { return std::exchange(dead_letters_, {}); }
+
+void Processor::SaveProgress(SourcePartition source, uint32_t scope, int64_t next_offset) {
+  state::PartitionProgress progress;
+  progress.set_next_offset(next_offset);
+  progress.set_has_events(watermarks_.HasEvents(source));
+  progress.set_max_event_time_ms(watermarks_.MaxEventTime(source));
+  std::string key(1, static_cast<char>(source.source));
+  KeySpace(store_, ScopePrefix(scope, kProgress)).Save(key, progress);
+}
+
+std::optional<int64_t> Processor::LoadProgress(SourcePartition source, uint32_t scope) {
+  state::PartitionProgress progress;
+  std::string key(1, static_cast<char>(source.source));
+  if (!KeySpace(store_, ScopePrefix(scope, kProgress)).Load(key, &progress)) return std::nullopt;
+  if (progress.has_events()) watermarks_.Restore(source, progress.max_event_time_ms());
+  return progress.next_offset();
+}
+
+void Processor::ExpireSeen() {
+  // A duplicate is recognised as long as it could still be accepted: keep records until even the
+  // least advanced partition would call an event of that time too late.
+  const Millis watermark = watermarks_.MinPartitionWatermark();
+  if (watermark == kMinTime) return;
+  for (auto& [scope, index] : scopes_) {
+    KeySpace seen(store_, ScopePrefix(scope, kSeen));
+    KeySpace by_time(store_, ScopePrefix(scope, kSeenByTime));
+    for (int s = 0; s < kStreamCount; ++s) {
+      const Millis horizon = watermark - time_.LatenessFor(static_cast<Stream>(s));
+      std::vector<std::string> expired;
+      by_time.ScanPrefix(std::string(1, static_cast<char>(s)), [&](std::string_view key, std::string_view) {
+        if (ReadI64(key.substr(1)) >= horizon) return false;
+        expired.emplace_back(key);
+        return true;
+      });
+      for (const auto& key : expired) {
+        by_time.Delete(key);
+        seen.Delete(std::string(1, static_cast<char>(s)) + key.substr(9));
+      }
+    }
+  }
+}
+
+}  // namespace vigil

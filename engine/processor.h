@@ -1,0 +1,116 @@
+// Processor: the event-time core of Vigil, shared by `replay`, `run` and `demo`.
+//
+// For each input event it (1) sends events older than their partition's watermark minus allowed
+// lateness to the dead-letter list with reason "too_late", (2) drops duplicates by event_id,
+// (3) holds the event until the engine watermark passes it, then (4) delivers events and timers to
+// the operators in event-time order, partition by partition. Every key it writes starts with the
+// input partition number (the "scope"), so a partition's state can move between instances.
+//
+// Lifecycle: construct over an open StateStore; Ingest() events; call Advance() after each event
+// or batch; Finish() at the end of a bounded run; Take*() to collect outputs. Single-threaded.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "alert.pb.h"
+#include "event.h"
+#include "operator.h"
+#include "rules_config.h"
+#include "state_store.h"
+#include "watermarks.h"
+
+namespace vigil {
+
+// A record that could not be used, for the dead-letter topic.
+struct DeadLetter {
+  std::string key;     // the original record key
+  std::string value;   // the original bytes
+  std::string reason;  // "too_late", or "invalid: <what is wrong>"
+  std::string source;  // "topic/partition/offset" (or "file:line")
+};
+
+struct ProcessorMetrics {
+  std::array<uint64_t, kStreamCount> events_in{};  // accepted, by stream
+  uint64_t duplicates = 0;
+  uint64_t too_late = 0;
+  uint64_t late_accepted = 0;  // behind the watermark but within allowed lateness
+  uint64_t invalid = 0;
+  uint64_t alerts = 0;
+  std::map<std::string, uint64_t> alerts_by_rule;
+  uint64_t events_total() const { return events_in[0] + events_in[1] + events_in[2]; }
+};
+
+class Processor {
+ public:
+  Processor(StateStore& store, const v1::RulesConfig& config,
+            std::vector<std::unique_ptr<Operator>> operators);
+  ~Processor();
+
+  Watermarks& watermarks() { return watermarks_; }
+  const TimeSettings& time() const { return time_; }
+  const ProcessorMetrics& metrics() const { return metrics_; }
+  const std::vector<std::unique_ptr<Operator>>& operators() const { return operators_; }
+
+  // The original record an event was decoded from, kept only if it goes to the dead-letter topic.
+  struct RawRecord {
+    std::string_view key;
+    std::string_view value;
+    std::string position;  // "topic/partition/offset" or "file:line"
+  };
+  // Takes one valid event read from `source` (scope: its partition number).
+  void Ingest(const v1::Envelope& event, const state::EventRef& ref, SourcePartition source,
+              uint32_t scope, const RawRecord& raw);
+  // Counts a record that could not be decoded and queues it for the dead-letter topic.
+  void RejectInvalid(DeadLetter letter);
+  // Delivers every held event and timer that the engine watermark has passed.
+  void Advance();
+  // End of a bounded run: the watermark goes to +infinity and every pending window closes.
+  void Finish();
+
+  std::vector<v1::Alert> TakeAlerts();
+  std::vector<DeadLetter> TakeDeadLetters();
+
+  // Per-partition progress kept in the checkpoint: next offset and highest event time.
+  void SaveProgress(SourcePartition source, uint32_t scope, int64_t next_offset);
+  std::optional<int64_t> LoadProgress(SourcePartition source, uint32_t scope);
+  // Forgets duplicate-detection records no acceptable event can need any more.
+  void ExpireSeen();
+
+ private:
+  class Context;
+  struct ScopeIndex {
+    std::set<std::string> pending;  // keys relative to the "pending" namespace
+    std::set<std::string> timers;   // keys relative to the "timers" namespace
+  };
+
+  ScopeIndex& IndexFor(uint32_t scope);
+  void Drain(uint32_t scope, Millis watermark);
+  void DeliverEvent(uint32_t scope, ScopeIndex& index);
+  void FireTimer(uint32_t scope, ScopeIndex& index);
+  void SetTimer(uint32_t scope, const std::string& owner, Millis at, std::string_view key,
+                std::string_view payload);
+  void Emit(v1::Alert alert);
+  bool SeenBefore(uint32_t scope, const v1::Envelope& event);
+
+  StateStore& store_;
+  TimeSettings time_;
+  std::vector<std::unique_ptr<Operator>> operators_;
+  std::map<std::string, const Operator*, std::less<>> by_rule_id_;
+  Watermarks watermarks_;
+  std::map<uint32_t, ScopeIndex> scopes_;
+  std::vector<v1::Alert> alerts_;
+  std::vector<DeadLetter> dead_letters_;
+  ProcessorMetrics metrics_;
+};
+
+// Namespaced key prefix inside a scope: [scope:4 bytes] name '\0'.
+std::string ScopePrefix(uint32_t scope, std::string_view name);
+
+}  // namespace vigil

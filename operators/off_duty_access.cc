@@ -1,0 +1,120 @@
+// off_duty_access (MISCONDUCT).
+//
+// A SEARCH, RECORD_VIEW or LOGIN at t while the effective roster (as of t + roster_grace) covers t
+// with REST_DAY, ANNUAL_LEAVE or SICK and with no ON_DUTY or OVERTIME shift. One alert per
+// (officer, covering off-duty shift_id; the smallest if several), taken at the first qualifying
+// access in event-time order: HIGH if SICK covers that access, else MEDIUM; window_start =
+// window_end = its time. Each access is decided once the watermark passes t + roster_grace.
+#include "alert_builder.h"
+#include "registry.h"
+
+namespace vigil {
+namespace {
+
+constexpr char kDecide = 'd';  // timer: decide one access (key: 'd' event_id, payload: the event)
+constexpr char kForget = 'x';  // timer: forget that a shift was alerted (key: 'x' shift key)
+
+bool CountsAsUse(v1::AccessEvent::Action action) {
+  return action == v1::AccessEvent::SEARCH || action == v1::AccessEvent::RECORD_VIEW ||
+         action == v1::AccessEvent::LOGIN;
+}
+
+bool IsOffDuty(v1::RosterChange::Status s) {
+  return s == v1::RosterChange::REST_DAY || s == v1::RosterChange::ANNUAL_LEAVE ||
+         s == v1::RosterChange::SICK;
+}
+
+bool IsWorking(v1::RosterChange::Status s) {
+  return s == v1::RosterChange::ON_DUTY || s == v1::RosterChange::OVERTIME;
+}
+
+std::string StatusName(v1::RosterChange::Status s) {
+  std::string name = v1::RosterChange::Status_Name(s);
+  for (char& c : name) c = c == '_' ? ' ' : static_cast<char>(std::tolower(c));
+  return name;
+}
+
+class OffDutyAccess final : public Operator {
+ public:
+  explicit OffDutyAccess(const v1::RulesConfig& config) : config_(config.off_duty_access()) {
+    info_ = {"off_duty_access", v1::Alert::MISCONDUCT,
+             "A search, record view or log-in while the officer's effective roster (as of the "
+             "access plus roster grace) shows rest day, annual leave or sick leave and no on-duty "
+             "or overtime shift. One alert per off-duty shift, at its first such access: HIGH "
+             "when on sick leave, MEDIUM otherwise."};
+  }
+
+  const RuleInfo& info() const override { return info_; }
+
+  void OnEvent(const state::StoredEvent& event, OperatorContext& ctx) const override {
+    if (!event.envelope().has_access()) return;
+    const auto& access = event.envelope().access();
+    if (!CountsAsUse(access.action())) return;
+    Millis t = event.ref().time_ms();
+    ctx.SetTimer(t + ctx.time().roster_grace, std::string(1, kDecide) + access.event_id(),
+                 event.SerializeAsString());
+  }
+
+  void OnTimer(Millis at, std::string_view key, std::string_view payload,
+               OperatorContext& ctx) const override {
+    if (key.empty()) return;
+    if (key[0] == kForget) {
+      ctx.state().Delete(key.substr(1));
+      return;
+    }
+    state::StoredEvent event;
+    if (!event.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+      throw FatalError("off_duty_access: timer payload cannot be parsed");
+    }
+    Decide(event, ctx);
+  }
+
+ private:
+  void Decide(const state::StoredEvent& event, OperatorContext& ctx) const {
+    const auto& access = event.envelope().access();
+    const Millis t = event.ref().time_ms();
+    const Millis as_of = t + ctx.time().roster_grace;
+    std::vector<EffectiveShift> covering = ctx.roster().Covering(access.officer_id(), t, as_of);
+    const EffectiveShift* off_shift = nullptr;  // smallest shift_id: Covering() is ordered
+    bool sick = false;
+    for (const auto& shift : covering) {
+      if (IsWorking(shift.version.status())) return;
+      if (!IsOffDuty(shift.version.status())) continue;
+      if (!off_shift) off_shift = &shift;
+      sick = sick || shift.version.status() == v1::RosterChange::SICK;
+    }
+    if (!off_shift) return;
+    std::string marker = EffectiveRoster::ShiftKey(access.officer_id(), off_shift->version.shift_id());
+    if (ctx.state().Get(marker)) return;  // this shift already has its alert
+    ctx.state().Put(marker, "");
+    ctx.SetTimer(off_shift->end + ctx.time().roster_grace + ctx.time().MaxLateness(),
+                 std::string(1, kForget) + marker);
+
+    AlertSpec spec;
+    spec.rule_id = info_.rule_id;
+    spec.kind = info_.kind;
+    spec.severity = config_.has_severity() ? config_.severity()
+                                           : (sick ? v1::Alert::HIGH : v1::Alert::MEDIUM);
+    spec.officer_id = access.officer_id();
+    spec.window_start = spec.window_end = t;
+    spec.summary = "Officer " + access.officer_id() + " made a " +
+                   v1::AccessEvent::Action_Name(access.action()) + " on " +
+                   (access.system().empty() ? "a force system" : access.system()) + " at " +
+                   FormatTime(t) + " while rostered " + StatusName(off_shift->version.status()) +
+                   " (shift " + off_shift->version.shift_id() + ") with no duty shift.";
+    spec.evidence = {event.ref(), off_shift->ref};
+    spec.score = 1;
+    ctx.Emit(BuildAlert(spec));
+  }
+
+  v1::OffDutyAccessConfig config_;
+  RuleInfo info_;
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> MakeOffDutyAccess(const v1::RulesConfig& config) {
+  return std::make_unique<OffDutyAccess>(config);
+}
+
+}  // namespace vigil
