@@ -11,7 +11,7 @@
 namespace vigil {
 namespace {
 
-constexpr int32_t kFileSource = 100;  // SourcePartition.source for a file
+const SourcePartition kFile{100, 0};  // a file is one input partition
 constexpr uint64_t kCheckpointEvery = 20000;
 
 std::string JsonEscape(std::string_view text) {
@@ -36,12 +36,11 @@ std::string JsonEscape(std::string_view text) {
   return out;
 }
 
-void PrintProgress(const ReplayReport& report, const Processor& processor, Millis watermark,
-                   double seconds) {
-  std::cerr << "replay: " << report.lines << " lines, " << processor.metrics().events_total()
+void PrintProgress(uint64_t lines, Processor& processor, double seconds) {
+  std::cerr << "replay: " << lines << " lines, " << processor.metrics().events_total()
             << " events (" << static_cast<uint64_t>(processor.metrics().events_total() / std::max(seconds, 1e-9))
             << "/s), " << processor.metrics().alerts << " alerts, watermark "
-            << FormatTime(watermark) << "\n";
+            << FormatTime(processor.watermarks().Current()) << "\n";
 }
 
 }  // namespace
@@ -52,53 +51,74 @@ std::string DeadLetterJson(const DeadLetter& letter) {
          JsonEscape(letter.value) + "\"}";
 }
 
+LineReplayer::LineReplayer(Pipeline& pipeline, std::string source_name,
+                           std::function<void(const v1::Alert&)> on_alert,
+                           std::function<void(const DeadLetter&)> on_dead_letter)
+    : pipeline_(pipeline),
+      source_name_(std::move(source_name)),
+      on_alert_(std::move(on_alert)),
+      on_dead_letter_(std::move(on_dead_letter)) {
+  pipeline_.processor->watermarks().Track(kFile);
+}
+
+Status LineReplayer::Feed(const std::string& line) {
+  ++lines_;
+  if (line.find_first_not_of(" \t\r") == std::string::npos) return Status::Ok();
+  Processor& processor = *pipeline_.processor;
+  std::string position = source_name_ + ":" + std::to_string(lines_);
+  Result<v1::Envelope> event = ParseEventJson(line);
+  if (!event.ok()) {
+    ++skipped_;
+    processor.RejectInvalid({"", line, "invalid: " + event.status().message(), position});
+    FlushOutputs();
+    return Status::Error(position + ": " + event.status().message());
+  }
+  static const Topics topics;
+  state::EventRef ref = MakeRef(*event, topics.For(StreamOf(*event)), -1, -1);
+  processor.Ingest(*event, ref, kFile, 0, {OfficerId(*event), line, position});
+  processor.Advance();
+  FlushOutputs();
+  return Status::Ok();
+}
+
+void LineReplayer::Finish() {
+  pipeline_.processor->watermarks().SetIdle(kFile);
+  pipeline_.processor->Finish();
+  FlushOutputs();
+}
+
+void LineReplayer::FlushOutputs() {
+  for (const auto& alert : pipeline_.processor->TakeAlerts()) on_alert_(alert);
+  for (const auto& letter : pipeline_.processor->TakeDeadLetters()) on_dead_letter_(letter);
+}
+
 ReplayReport ReplayStream(std::istream& in, const std::string& source_name, Pipeline& pipeline,
                           const std::function<void(const v1::Alert&)>& on_alert,
                           const std::function<void(const DeadLetter&)>& on_dead_letter,
                           bool progress) {
+  LineReplayer replayer(pipeline, source_name, on_alert, on_dead_letter);
   Processor& processor = *pipeline.processor;
-  const SourcePartition file{kFileSource, 0};
-  processor.watermarks().Track(file);
-  ReplayReport report;
   const Millis started = SystemClock().NowMillis();
   Millis last_progress = started;
-  const Topics topics;
-  auto flush_outputs = [&] {
-    for (const auto& alert : processor.TakeAlerts()) on_alert(alert);
-    for (const auto& letter : processor.TakeDeadLetters()) on_dead_letter(letter);
-  };
-
   std::string line;
   while (std::getline(in, line)) {
-    ++report.lines;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    Result<v1::Envelope> event = ParseEventJson(line);
-    if (!event.ok()) {
-      ++report.skipped;
-      std::cerr << source_name << ":" << report.lines << ": skipped: " << event.status().message() << "\n";
-      processor.RejectInvalid({"", line, "invalid: " + event.status().message(),
-                               source_name + ":" + std::to_string(report.lines)});
-    } else {
-      state::EventRef ref = MakeRef(*event, topics.For(StreamOf(*event)), -1, -1);
-      processor.Ingest(*event, ref, file, 0,
-                       {OfficerId(*event), line, source_name + ":" + std::to_string(report.lines)});
-      processor.Advance();
-    }
-    flush_outputs();
-    if (report.lines % kCheckpointEvery == 0) {
+    Status fed = replayer.Feed(line);
+    if (!fed.ok()) std::cerr << fed.message() << " (line skipped)\n";
+    if (replayer.lines() % kCheckpointEvery == 0) {
       processor.ExpireSeen();
       pipeline.store->Checkpoint(false);
       Millis now = SystemClock().NowMillis();
       if (progress && now - last_progress >= 2000) {
-        PrintProgress(report, processor, processor.watermarks().Current(), (now - started) / 1000.0);
+        PrintProgress(replayer.lines(), processor, (now - started) / 1000.0);
         last_progress = now;
       }
     }
   }
-  processor.watermarks().SetIdle(file);
-  processor.Finish();
-  flush_outputs();
+  replayer.Finish();
   pipeline.store->Checkpoint(false);
+  ReplayReport report;
+  report.lines = replayer.lines();
+  report.skipped = replayer.skipped();
   report.metrics = processor.metrics();
   report.seconds = (SystemClock().NowMillis() - started) / 1000.0;
   return report;

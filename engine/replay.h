@@ -33,8 +33,32 @@ struct ReplayReport {
   double seconds = 0;
 };
 
-// Replays `in` through `processor`; calls on_alert for each alert and on_dead_letter for each
-// record not used, in order. The processor's store is checkpointed periodically.
+// Feeds NDJSON lines, one at a time, to a pipeline as one input partition (the file). Used by
+// `vigil replay` and by the tests' harness. Outputs are handed to the callbacks as they appear.
+class LineReplayer {
+ public:
+  LineReplayer(Pipeline& pipeline, std::string source_name,
+               std::function<void(const v1::Alert&)> on_alert,
+               std::function<void(const DeadLetter&)> on_dead_letter);
+  // One line of the file; returns the parse error for an invalid line (already dead-lettered).
+  Status Feed(const std::string& line);
+  // End of the file: every pending window closes.
+  void Finish();
+  uint64_t lines() const { return lines_; }
+  uint64_t skipped() const { return skipped_; }
+
+ private:
+  void FlushOutputs();
+  Pipeline& pipeline_;
+  std::string source_name_;
+  std::function<void(const v1::Alert&)> on_alert_;
+  std::function<void(const DeadLetter&)> on_dead_letter_;
+  uint64_t lines_ = 0;
+  uint64_t skipped_ = 0;
+};
+
+// Replays `in` through `pipeline`; calls on_alert for each alert and on_dead_letter for each
+// record not used, in order. The state store is checkpointed periodically.
 ReplayReport ReplayStream(std::istream& in, const std::string& source_name, Pipeline& pipeline,
                           const std::function<void(const v1::Alert&)>& on_alert,
                           const std::function<void(const DeadLetter&)>& on_dead_letter,

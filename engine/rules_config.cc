@@ -169,10 +169,8 @@ Result<v1::RulesConfig> ParseRulesConfig(const std::string& json) {
   options.ignore_unknown_fields = false;
   auto status = google::protobuf::util::JsonStringToMessage(json, &config, options);
   if (!status.ok()) return Status::Error("rules file: " + std::string(status.message()));
-  Status ranges = CheckRanges(config);  // before defaults, so a bad explicit value is named
-  if (!ranges.ok()) return ranges;
-  ApplyDefaults(config);
-  ranges = CheckRanges(config);
+  ApplyDefaults(config);  // defaults are in range, so any range error names a value from the file
+  Status ranges = CheckRanges(config);
   if (!ranges.ok()) return ranges;
   return config;
 }

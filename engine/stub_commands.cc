@@ -6,5 +6,4 @@ int ProduceCommand(int, char**) { std::cerr << "todo\n"; return 1; }
 int ConsumeCommand(int, char**) { std::cerr << "todo\n"; return 1; }
 int DevBrokerCommand(int, char**) { std::cerr << "todo\n"; return 1; }
 int DemoCommand(int, char**) { std::cerr << "todo\n"; return 1; }
-int RulesCommand(int, char**) { std::cerr << "todo\n"; return 1; }
 }
