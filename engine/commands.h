@@ -11,6 +11,7 @@ int ConsumeCommand(int argc, char** argv);
 int DevBrokerCommand(int argc, char** argv);
 int DemoCommand(int argc, char** argv);
 int RulesCommand(int argc, char** argv);
+int GenerateCommand(int argc, char** argv);
 
 
 }  // namespace vigil

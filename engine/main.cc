@@ -22,6 +22,7 @@ const char kOverview[] =
     "  dev-broker   serve a local Kafka endpoint (librdkafka's mock cluster)\n"
     "  demo         everything on one machine: broker, synthetic force, live alerts\n"
     "  rules        print the rules file with every default (--defaults)\n"
+    "  generate     write a synthetic force (rosters, system use, complaints) as NDJSON\n"
     "\n"
     "Exit status: 0 success, 1 failure while running, 2 bad usage or configuration.\n";
 
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
       {"replay", vigil::ReplayCommand},     {"run", vigil::RunCommand},
       {"produce", vigil::ProduceCommand},   {"consume", vigil::ConsumeCommand},
       {"dev-broker", vigil::DevBrokerCommand}, {"demo", vigil::DemoCommand},
-      {"rules", vigil::RulesCommand},
+      {"rules", vigil::RulesCommand},       {"generate", vigil::GenerateCommand},
   };
   auto it = commands.find(argv[1]);
   if (it == commands.end()) {
