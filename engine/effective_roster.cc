@@ -11,11 +11,35 @@ std::string EffectiveRoster::ShiftKey(const std::string& officer_id, const std::
   return key;
 }
 
+RosterCache::Shifts* RosterCache::Find(const std::string& officer_id) {
+  auto it = officers_.find(officer_id);
+  return it == officers_.end() ? nullptr : &it->second;
+}
+
+RosterCache::Shifts& RosterCache::Insert(const std::string& officer_id, Shifts shifts) {
+  if (officers_.size() >= max_officers_) officers_.clear();  // crude, but bounded and rare
+  return officers_[officer_id] = std::move(shifts);
+}
+
+RosterCache::Shifts& EffectiveRoster::Load(const std::string& officer_id) const {
+  if (RosterCache::Shifts* cached = cache_->Find(officer_id)) return *cached;
+  RosterCache::Shifts shifts;
+  std::string prefix = officer_id;
+  prefix.push_back('\0');
+  space_.ScanPrefix(prefix, [&](std::string_view key, std::string_view value) {
+    state::ShiftHistory& history = shifts[std::string(key.substr(prefix.size()))];
+    if (!history.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      throw FatalError("roster record cannot be parsed for officer " + officer_id);
+    }
+    return true;
+  });
+  return cache_->Insert(officer_id, std::move(shifts));
+}
+
 Millis EffectiveRoster::Add(const v1::RosterChange& version, const state::EventRef& ref,
                             const TimeSettings& time) {
   std::string key = ShiftKey(version.officer_id(), version.shift_id());
-  state::ShiftHistory history;
-  space_.Load(key, &history);
+  state::ShiftHistory& history = Load(version.officer_id())[version.shift_id()];
   *history.add_versions() = version;
   *history.add_refs() = ref;
   space_.Save(key, history);
@@ -26,13 +50,14 @@ Millis EffectiveRoster::Add(const v1::RosterChange& version, const state::EventR
 
 bool EffectiveRoster::ForgetIfEnded(const std::string& officer_id, const std::string& shift_id,
                                     Millis horizon) {
-  std::string key = ShiftKey(officer_id, shift_id);
-  state::ShiftHistory history;
-  if (!space_.Load(key, &history)) return true;
-  for (const auto& v : history.versions()) {
+  RosterCache::Shifts& shifts = Load(officer_id);
+  auto it = shifts.find(shift_id);
+  if (it == shifts.end()) return true;
+  for (const auto& v : it->second.versions()) {
     if (ToMillis(v.end()) >= horizon) return false;
   }
-  space_.Delete(key);
+  shifts.erase(it);
+  space_.Delete(ShiftKey(officer_id, shift_id));
   return true;
 }
 
@@ -61,21 +86,14 @@ int EffectiveIndex(const state::ShiftHistory& history, Millis as_of) {
 std::vector<EffectiveShift> EffectiveRoster::ShiftsAsOf(const std::string& officer_id,
                                                         Millis as_of) const {
   std::vector<EffectiveShift> shifts;
-  std::string prefix = officer_id;
-  prefix.push_back('\0');
-  space_.ScanPrefix(prefix, [&](std::string_view, std::string_view value) {
-    state::ShiftHistory history;
-    if (!history.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      throw FatalError("roster record cannot be parsed for officer " + officer_id);
-    }
+  for (const auto& [shift_id, history] : Load(officer_id)) {  // ordered by shift_id
     int i = EffectiveIndex(history, as_of);
     if (i >= 0 && history.versions(i).status() != v1::RosterChange::CANCELLED) {
       const auto& v = history.versions(i);
       shifts.push_back({v, history.refs(i), ToMillis(v.start()), ToMillis(v.end())});
     }
-    return true;
-  });
-  return shifts;  // keys are officer '\0' shift_id, so already ordered by shift_id
+  }
+  return shifts;
 }
 
 std::vector<EffectiveShift> EffectiveRoster::Covering(const std::string& officer_id, Millis t,

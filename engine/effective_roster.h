@@ -10,7 +10,9 @@
 // grace plus the largest allowed lateness, after which no decision can ask about it.
 #pragma once
 
+#include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "events.pb.h"
@@ -27,9 +29,24 @@ struct EffectiveShift {
   Millis end = 0;
 };
 
+// Decoded shift histories of recently queried officers, so that a query does not parse the
+// officer's whole roster from the store each time. Owned by the engine, one per input partition;
+// every change goes through EffectiveRoster, which keeps it in step with the store.
+class RosterCache {
+ public:
+  using Shifts = std::map<std::string, state::ShiftHistory>;  // shift_id -> versions
+  explicit RosterCache(size_t max_officers = 200000) : max_officers_(max_officers) {}
+  Shifts* Find(const std::string& officer_id);
+  Shifts& Insert(const std::string& officer_id, Shifts shifts);
+
+ private:
+  size_t max_officers_;
+  std::unordered_map<std::string, Shifts> officers_;
+};
+
 class EffectiveRoster {
  public:
-  explicit EffectiveRoster(KeySpace space) : space_(std::move(space)) {}
+  EffectiveRoster(KeySpace space, RosterCache* cache) : space_(std::move(space)), cache_(cache) {}
 
   // Records one version; returns the time after which the shift may be forgotten.
   Millis Add(const v1::RosterChange& version, const state::EventRef& ref, const TimeSettings& time);
@@ -47,7 +64,10 @@ class EffectiveRoster {
   static std::string ShiftKey(const std::string& officer_id, const std::string& shift_id);
 
  private:
+  // The officer's shift histories, from the cache or loaded into it.
+  RosterCache::Shifts& Load(const std::string& officer_id) const;
   mutable KeySpace space_;
+  RosterCache* cache_;
 };
 
 }  // namespace vigil

@@ -22,6 +22,7 @@ struct Topics {
   std::string complaints = "vigil.complaints";
   std::string alerts = "vigil.alerts";
   std::string dlq = "vigil.dlq";
+  std::string audit = "vigil.audit";  // who viewed which alerts through Vigil
 
   const std::string& For(Stream stream) const;
 };

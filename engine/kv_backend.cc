@@ -2,6 +2,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
 
@@ -122,6 +123,7 @@ std::unique_ptr<KvBackend> OpenRocksBackend(const std::string& dir, const RocksO
       options.memory_budget_bytes / 2, cache);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));  // most dedup lookups miss
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &db);

@@ -42,7 +42,7 @@ class Processor::Context final : public OperatorContext {
         scope_(scope),
         owner_(op.info().rule_id),
         space_(processor.store_, ScopePrefix(scope, owner_)),
-        roster_(KeySpace(processor.store_, ScopePrefix(scope, kRoster))) {}
+        roster_(processor.RosterOf(scope)) {}
 
   KeySpace& state() override { return space_; }
   void SetTimer(Millis at, std::string_view key, std::string_view payload) override {
@@ -87,6 +87,10 @@ Processor::ScopeIndex& Processor::IndexFor(uint32_t scope) {
     });
   }
   return it->second;
+}
+
+EffectiveRoster Processor::RosterOf(uint32_t scope) {
+  return EffectiveRoster(KeySpace(store_, ScopePrefix(scope, kRoster)), &IndexFor(scope).roster_cache);
 }
 
 bool Processor::SeenBefore(uint32_t scope, const v1::Envelope& event) {
@@ -172,7 +176,7 @@ void Processor::DeliverEvent(uint32_t scope, ScopeIndex& index) {
 
   if (stored.envelope().has_roster()) {
     const auto& version = stored.envelope().roster();
-    EffectiveRoster roster(KeySpace(store_, ScopePrefix(scope, kRoster)));
+    EffectiveRoster roster = RosterOf(scope);
     Millis forget_after = roster.Add(version, stored.ref(), time_);
     SetTimer(scope, kRosterOwner, forget_after,
              EffectiveRoster::ShiftKey(version.officer_id(), version.shift_id()), "");
@@ -197,7 +201,7 @@ void Processor::FireTimer(uint32_t scope, ScopeIndex& index) {
   std::string_view timer_key = rest.substr(split + 1);
   if (owner == kRosterOwner) {
     size_t officer_end = timer_key.find('\0');
-    EffectiveRoster roster(KeySpace(store_, ScopePrefix(scope, kRoster)));
+    EffectiveRoster roster = RosterOf(scope);
     roster.ForgetIfEnded(std::string(timer_key.substr(0, officer_end)),
                          std::string(timer_key.substr(officer_end + 1)),
                          watermarks_.Current() - time_.roster_grace - time_.MaxLateness());
@@ -256,17 +260,22 @@ void Processor::ExpireSeen() {
     KeySpace seen(store_, ScopePrefix(scope, kSeen));
     KeySpace by_time(store_, ScopePrefix(scope, kSeenByTime));
     for (int s = 0; s < kStreamCount; ++s) {
+      const std::string stream(1, static_cast<char>(s));
       const Millis horizon = watermark - time_.LatenessFor(static_cast<Stream>(s));
+      // Start where the last pass stopped: the deleted keys before it would only slow the scan.
+      std::string begin = stream;
+      AppendI64(begin, index.seen_expired_up_to[s]);
       std::vector<std::string> expired;
-      by_time.ScanPrefix(std::string(1, static_cast<char>(s)), [&](std::string_view key, std::string_view) {
+      by_time.ScanRange(begin, stream + '\xff', [&](std::string_view key, std::string_view) {
         if (ReadI64(key.substr(1)) >= horizon) return false;
         expired.emplace_back(key);
         return true;
       });
       for (const auto& key : expired) {
         by_time.Delete(key);
-        seen.Delete(std::string(1, static_cast<char>(s)) + key.substr(9));
+        seen.Delete(stream + key.substr(9));
       }
+      index.seen_expired_up_to[s] = std::max(index.seen_expired_up_to[s], horizon);
     }
   }
 }

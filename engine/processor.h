@@ -88,7 +88,10 @@ class Processor {
   struct ScopeIndex {
     std::set<std::string> pending;  // keys relative to the "pending" namespace
     std::set<std::string> timers;   // keys relative to the "timers" namespace
+    std::array<Millis, kStreamCount> seen_expired_up_to{kMinTime, kMinTime, kMinTime};
+    RosterCache roster_cache;
   };
+  EffectiveRoster RosterOf(uint32_t scope);
 
   ScopeIndex& IndexFor(uint32_t scope);
   void Drain(uint32_t scope, Millis watermark);

@@ -95,6 +95,13 @@ void KeySpace::ScanPrefix(std::string_view prefix,
   });
 }
 
+void KeySpace::ScanRange(std::string_view begin, std::string_view end,
+                         const std::function<bool(std::string_view, std::string_view)>& fn) {
+  store_->Scan(Full(begin), Full(end), [&](std::string_view key, std::string_view value) {
+    return fn(key.substr(prefix_.size()), value);
+  });
+}
+
 void KeySpace::ThrowCorrupt(std::string_view key) const {
   throw FatalError("state record cannot be parsed (key " + Full(key) + ")");
 }

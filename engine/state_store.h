@@ -60,6 +60,9 @@ class KeySpace {
   // Keys passed to fn are relative to this space.
   void ScanPrefix(std::string_view prefix,
                   const std::function<bool(std::string_view, std::string_view)>& fn);
+  // Keys in [begin, end), relative to this space.
+  void ScanRange(std::string_view begin, std::string_view end,
+                 const std::function<bool(std::string_view, std::string_view)>& fn);
 
   // Protobuf helpers: a missing key reads as an empty message.
   template <typename Message>

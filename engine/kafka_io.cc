@@ -1,0 +1,241 @@
+#include "kafka_io.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <thread>
+
+namespace vigil {
+
+Status ProduceRecord(rd_kafka_t* producer, const std::string& topic, std::string_view key,
+                     std::string_view value, const std::vector<Header>& headers) {
+  while (true) {
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (!headers.empty()) {
+      hdrs = rd_kafka_headers_new(headers.size());
+      for (const auto& h : headers) {
+        rd_kafka_header_add(hdrs, h.name.data(), h.name.size(), h.value.data(), h.value.size());
+      }
+    }
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer, RD_KAFKA_V_TOPIC(topic.c_str()),
+        RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+    if (!err) return Status::Ok();  // the headers now belong to the message
+    if (hdrs) rd_kafka_headers_destroy(hdrs);
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      return Status::Error("cannot produce to " + topic + ": " + KafkaError(err));
+    }
+    rd_kafka_poll(producer, 50);  // serve delivery reports until there is room
+  }
+}
+
+Status ProduceDeadLetter(rd_kafka_t* producer, const std::string& topic, const DeadLetter& letter) {
+  return ProduceRecord(producer, topic, letter.key, letter.value,
+                       {{"vigil.reason", letter.reason}, {"vigil.source", letter.source}});
+}
+
+namespace {
+
+struct DeliveryCounter {
+  std::atomic<uint64_t> failed{0};
+  std::string first_error;
+};
+
+void CountDeliveries(rd_kafka_conf_t* conf, void*) {
+  rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    auto* counter = static_cast<DeliveryCounter*>(opaque);
+    if (m->err && counter->failed++ == 0) counter->first_error = KafkaError(m->err);
+  });
+}
+
+}  // namespace
+
+Result<ProduceReport> ProduceEventFile(const std::string& brokers, const std::string& path,
+                                       const Topics& topics, bool progress) {
+  std::ifstream in(path);
+  if (!in) return Status::Error("cannot read input file " + path);
+  DeliveryCounter deliveries;
+  Result<KafkaHandle> producer = MakeHandle(
+      RD_KAFKA_PRODUCER,
+      {{"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"acks", "all"},
+       {"linger.ms", "20"}, {"batch.num.messages", "10000"}},
+      CountDeliveries, &deliveries);
+  if (!producer.ok()) return producer.status();
+  for (const std::string* topic : {&topics.roster, &topics.access, &topics.complaints}) {
+    Result<int> partitions = PartitionCount(producer->get(), *topic);
+    if (!partitions.ok()) return Status::Error(partitions.status().message() + " at " + brokers);
+  }
+  ProduceReport report;
+  std::string line;
+  auto last_progress = std::chrono::steady_clock::now();
+  while (std::getline(in, line)) {
+    ++report.lines;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    Result<v1::Envelope> event = ParseEventJson(line);
+    if (!event.ok()) {
+      ++report.skipped;
+      std::cerr << path << ":" << report.lines << ": skipped: " << event.status().message() << "\n";
+      continue;
+    }
+    Status sent = ProduceRecord(producer->get(), topics.For(StreamOf(*event)), OfficerId(*event),
+                                EncodeEvent(*event));
+    if (!sent.ok()) return sent;
+    ++report.produced;
+    rd_kafka_poll(producer->get(), 0);
+    if (progress && report.produced % 100000 == 0 &&
+        std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(2)) {
+      std::cerr << "produce: " << report.produced << " events queued\n";
+      last_progress = std::chrono::steady_clock::now();
+    }
+  }
+  Status flushed = Flush(producer->get(), 60000);
+  if (!flushed.ok()) return flushed;
+  if (deliveries.failed > 0) {
+    return Status::Error(std::to_string(deliveries.failed.load()) + " events were not delivered; first error: " +
+                         deliveries.first_error);
+  }
+  return report;
+}
+
+Status ReadTopic(const std::string& brokers, const std::string& topic, const ReadOptions& options,
+                 const std::function<void(const rd_kafka_message_t&)>& on_record) {
+  Result<KafkaHandle> consumer = MakeConsumer(brokers, {{"group.id", "vigil-reader"}});
+  if (!consumer.ok()) return consumer.status();
+  rd_kafka_t* rk = consumer->get();
+  Result<int> partitions = PartitionCount(rk, topic);
+  if (!partitions.ok()) return partitions.status();
+
+  PartitionList assignment(rd_kafka_topic_partition_list_new(*partitions));
+  std::map<int32_t, int64_t> end;  // partition -> offset to read up to (exclusive)
+  for (int32_t p = 0; p < *partitions; ++p) {
+    Result<std::pair<int64_t, int64_t>> offsets = QueryOffsets(rk, topic, p);
+    if (!offsets.ok()) return offsets.status();
+    int64_t start = options.from_beginning ? offsets->first : offsets->second;
+    if (!options.follow && start >= offsets->second) continue;  // nothing to read here
+    end[p] = offsets->second;
+    rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = start;
+  }
+  if (end.empty()) return Status::Ok();
+  rd_kafka_resp_err_t err = rd_kafka_assign(rk, assignment.get());
+  if (err) return Status::Error("cannot read " + topic + ": " + KafkaError(err));
+
+  std::map<int32_t, bool> done;
+  while (!(options.stop && options.stop->load())) {
+    if (!options.follow && done.size() == end.size()) break;
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+    if (!m) continue;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (m->offset >= end[m->partition]) done[m->partition] = true;
+    } else if (m->err) {
+      std::cerr << "consume: " << topic << ": " << rd_kafka_message_errstr(m) << " (retrying)\n";
+    } else {
+      on_record(*m);
+      if (m->offset + 1 >= end[m->partition]) done[m->partition] = true;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  return Status::Ok();
+}
+
+namespace {
+
+std::string Base64(std::string_view bytes) {
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    uint32_t n = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out.push_back(kAlphabet[(n >> s) & 63]);
+  }
+  if (i < bytes.size()) {
+    uint32_t n = uint8_t(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= uint8_t(bytes[i + 1]) << 8;
+    out.push_back(kAlphabet[(n >> 18) & 63]);
+    out.push_back(kAlphabet[(n >> 12) & 63]);
+    out.push_back(i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::string Quote(std::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out + "\"";
+}
+
+std::string HeaderValue(const rd_kafka_message_t& record, const char* name) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(&record, &headers) || !headers) return "";
+  const void* value = nullptr;
+  size_t size = 0;
+  if (rd_kafka_header_get_last(headers, name, &value, &size)) return "";
+  return std::string(static_cast<const char*>(value), size);
+}
+
+}  // namespace
+
+std::string RecordAsJson(const Topics& topics, const std::string& topic,
+                         const rd_kafka_message_t& record) {
+  std::string_view value(static_cast<const char*>(record.payload), record.len);
+  std::string_view key(record.key ? static_cast<const char*>(record.key) : "", record.key_len);
+  std::string position = "\"topic\":" + Quote(topic) + ",\"partition\":" +
+                         std::to_string(record.partition) + ",\"offset\":" +
+                         std::to_string(record.offset);
+  if (topic == topics.alerts) {
+    v1::Alert alert;
+    if (alert.ParseFromArray(value.data(), static_cast<int>(value.size()))) return ToJsonLine(alert);
+  } else if (topic == topics.roster || topic == topics.access || topic == topics.complaints) {
+    Stream stream = topic == topics.roster ? Stream::kRoster
+                    : topic == topics.access ? Stream::kAccess : Stream::kComplaint;
+    Result<v1::Envelope> event = DecodeEvent(stream, value);
+    if (event.ok()) return ToJsonLine(*event);
+  } else if (topic == topics.audit) {
+    return std::string(value);
+  }
+  // Dead letters, and anything that does not decode as its topic says: show it as it is.
+  return "{" + position + ",\"key\":" + Quote(key) + ",\"reason\":" +
+         Quote(HeaderValue(record, "vigil.reason")) + ",\"source\":" +
+         Quote(HeaderValue(record, "vigil.source")) + ",\"valueBase64\":" + Quote(Base64(value)) + "}";
+}
+
+AuditLog::AuditLog(rd_kafka_t* producer, std::string topic, std::string interface)
+    : producer_(producer), topic_(std::move(topic)), interface_(std::move(interface)) {}
+
+std::string AuditLog::CurrentUser() {
+  if (const char* user = std::getenv("USER")) return user;
+  if (const char* user = getlogin()) return user;
+  return "uid:" + std::to_string(getuid());
+}
+
+void AuditLog::Viewed(const std::vector<std::string>& alert_ids) {
+  if (alert_ids.empty()) return;
+  std::string ids;
+  for (const auto& id : alert_ids) ids += (ids.empty() ? "" : ",") + Quote(id);
+  std::string record = "{\"at\":" + Quote(FormatTime(SystemClock().NowMillis())) + ",\"viewer\":" +
+                       Quote(CurrentUser()) + ",\"interface\":" + Quote(interface_) +
+                       ",\"alertIds\":[" + ids + "]}";
+  Status sent = ProduceRecord(producer_, topic_, CurrentUser(), record);
+  if (!sent.ok()) throw FatalError("cannot write the audit record: " + sent.message());
+}
+
+}  // namespace vigil

@@ -1,0 +1,397 @@
+#include "live_engine.h"
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "kafka.h"
+#include "kafka_io.h"
+#include "pipeline.h"
+
+namespace vigil {
+namespace {
+
+constexpr uint32_t kGlobalScope = 0xffffffffu;  // keys not tied to an input partition
+constexpr size_t kMaxEventBytes = 64 * 1024;
+constexpr int kMaxBatch = 5000;
+
+// What librdkafka reports about the cluster from its own threads.
+struct ClusterHealth {
+  std::mutex mutex;
+  std::string last_error;  // empty while healthy
+  bool fatal = false;
+};
+
+struct PartitionPosition {
+  int64_t next_offset = -1;     // -1: nothing consumed yet in this run
+  int64_t end_at_start = -1;    // high watermark when assigned (for --until-caught-up)
+};
+
+class LiveEngine {
+ public:
+  LiveEngine(const LiveOptions& options, const v1::RulesConfig& config)
+      : options_(options),
+        pipeline_(MakePipeline(config, OpenRocksBackend(options.state_dir, RocksOptions{}))),
+        processor_(*pipeline_.processor),
+        outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "outbox")) {}
+
+  Result<LiveReport> Run();
+
+ private:
+  Status Connect();
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  void Assign(rd_kafka_topic_partition_list_t* partitions);
+  void Revoke(rd_kafka_topic_partition_list_t* partitions);
+  int StreamIndex(const char* topic) const;
+  void Handle(const rd_kafka_message_t& m);
+  void MoveOutputsToOutbox();
+  void Checkpoint();
+  void PublishOutbox();
+  void CommitOffsets();
+  bool CaughtUp() const;
+  void MaybeReport(bool force);
+
+  const LiveOptions& options_;
+  Pipeline pipeline_;
+  Processor& processor_;
+  KeySpace outbox_;
+  uint64_t next_outbox_seq_ = 0;
+  KafkaHandle consumer_;
+  KafkaHandle producer_;
+  ClusterHealth health_;
+  std::map<std::pair<int, int32_t>, PartitionPosition> assigned_;  // (stream, partition)
+  bool ever_assigned_ = false;
+  LiveReport report_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_report_ = started_;
+  uint64_t invalid_logged_ = 0;
+};
+
+std::string OutboxKey(uint64_t seq) {
+  std::string key;
+  AppendI64(key, static_cast<int64_t>(seq));
+  return key;
+}
+
+void OnClientError(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  auto* health = static_cast<ClusterHealth*>(opaque);
+  std::lock_guard<std::mutex> lock(health->mutex);
+  health->last_error = reason;
+  if (err == RD_KAFKA_RESP_ERR__FATAL) health->fatal = true;
+}
+
+Status LiveEngine::Connect() {
+  struct Prepare {
+    static void Consumer(rd_kafka_conf_t* conf, void*) {
+      rd_kafka_conf_set_rebalance_cb(conf, &LiveEngine::OnRebalance);
+    }
+  };
+  // The consumer's opaque is this engine (for rebalances); errors go through a second handle's
+  // opaque, so both use the same ClusterHealth via the engine.
+  Result<KafkaHandle> consumer = MakeHandle(
+      RD_KAFKA_CONSUMER,
+      {{"bootstrap.servers", options_.brokers},
+       {"group.id", options_.group},
+       {"enable.auto.commit", "false"},
+       {"enable.auto.offset.store", "false"},
+       {"auto.offset.reset", "earliest"},
+       {"enable.partition.eof", "true"},
+       {"partition.assignment.strategy", "range"},  // co-partitioned topics: same numbers together
+       {"log.connection.close", "false"}},
+      &Prepare::Consumer, this);
+  if (!consumer.ok()) return consumer.status();
+  consumer_ = std::move(consumer.value());
+
+  Result<KafkaHandle> producer = MakeHandle(
+      RD_KAFKA_PRODUCER,
+      {{"bootstrap.servers", options_.brokers},
+       {"enable.idempotence", "true"},
+       {"acks", "all"},
+       {"linger.ms", "5"},
+       {"message.timeout.ms", "0"},  // never give up on an alert: wait for the cluster
+       {"log.connection.close", "false"}},
+      [](rd_kafka_conf_t* conf, void*) { rd_kafka_conf_set_error_cb(conf, &OnClientError); },
+      &health_);
+  if (!producer.ok()) return producer.status();
+  producer_ = std::move(producer.value());
+
+  for (const std::string* topic :
+       {&options_.topics.roster, &options_.topics.access, &options_.topics.complaints}) {
+    Result<int> partitions = PartitionCount(producer_.get(), *topic);
+    if (!partitions.ok()) return Status::Error(partitions.status().message() + " at " + options_.brokers);
+  }
+  PartitionList topics(rd_kafka_topic_partition_list_new(3));
+  for (const std::string* topic :
+       {&options_.topics.roster, &options_.topics.access, &options_.topics.complaints}) {
+    rd_kafka_topic_partition_list_add(topics.get(), topic->c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), topics.get());
+  if (err) return Status::Error("cannot subscribe to the input topics: " + KafkaError(err));
+  return Status::Ok();
+}
+
+int LiveEngine::StreamIndex(const char* topic) const {
+  for (int s = 0; s < kStreamCount; ++s) {
+    if (options_.topics.For(static_cast<Stream>(s)) == topic) return s;
+  }
+  return -1;
+}
+
+void LiveEngine::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* engine = static_cast<LiveEngine*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    engine->Assign(partitions);
+  } else {
+    engine->Revoke(partitions);
+  }
+}
+
+void LiveEngine::Assign(rd_kafka_topic_partition_list_t* partitions) {
+  for (int i = 0; i < partitions->cnt; ++i) {
+    auto& tp = partitions->elems[i];
+    int stream = StreamIndex(tp.topic);
+    if (stream < 0) continue;
+    SourcePartition source{stream, tp.partition};
+    processor_.watermarks().Track(source);
+    PartitionPosition position;
+    // RocksDB holds the offset that matches the state; the group's commit may lag behind it.
+    // Without saved progress there is no state either: start from the beginning.
+    std::optional<int64_t> saved = processor_.LoadProgress(source, tp.partition);
+    tp.offset = saved ? *saved : RD_KAFKA_OFFSET_BEGINNING;
+    if (saved) position.next_offset = *saved;
+    if (options_.until_caught_up) {
+      Result<std::pair<int64_t, int64_t>> offsets =
+          QueryOffsets(consumer_.get(), tp.topic, tp.partition);
+      if (!offsets.ok()) throw FatalError(offsets.status().message());
+      position.end_at_start = offsets->second;
+      if (position.next_offset < 0) position.next_offset = offsets->first;
+    }
+    assigned_[{stream, tp.partition}] = position;
+  }
+  ever_assigned_ = true;
+  rd_kafka_assign(consumer_.get(), partitions);
+  if (options_.progress) {
+    std::cerr << "run: assigned " << partitions->cnt << " partitions of the input topics\n";
+  }
+}
+
+void LiveEngine::Revoke(rd_kafka_topic_partition_list_t* partitions) {
+  Checkpoint();  // the state of the partitions we lose is durable before they go
+  for (int i = 0; i < partitions->cnt; ++i) {
+    int stream = StreamIndex(partitions->elems[i].topic);
+    if (stream < 0) continue;
+    processor_.watermarks().Untrack({stream, partitions->elems[i].partition});
+    assigned_.erase({stream, partitions->elems[i].partition});
+  }
+  rd_kafka_assign(consumer_.get(), nullptr);
+}
+
+void LiveEngine::Handle(const rd_kafka_message_t& m) {
+  const char* topic = rd_kafka_topic_name(m.rkt);
+  int stream = StreamIndex(topic);
+  if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (stream >= 0) processor_.watermarks().SetIdle({stream, m.partition});
+    return;
+  }
+  if (m.err) {
+    std::lock_guard<std::mutex> lock(health_.mutex);
+    health_.last_error = rd_kafka_message_errstr(&m);
+    if (m.err == RD_KAFKA_RESP_ERR__FATAL) health_.fatal = true;
+    return;
+  }
+  if (stream < 0) return;
+  ++report_.records;
+  assigned_[{stream, m.partition}].next_offset = m.offset + 1;
+  std::string_view value(static_cast<const char*>(m.payload), m.payload ? m.len : 0);
+  std::string_view key(m.key ? static_cast<const char*>(m.key) : "", m.key ? m.key_len : 0);
+  std::string position = std::string(topic) + "/" + std::to_string(m.partition) + "/" +
+                         std::to_string(m.offset);
+  Result<v1::Envelope> event = value.size() > kMaxEventBytes
+                                   ? Result<v1::Envelope>(Status::Error(
+                                         "oversized: " + std::to_string(value.size()) + " bytes"))
+                                   : DecodeEvent(static_cast<Stream>(stream), value);
+  if (!event.ok()) {
+    if (invalid_logged_++ < 100 || invalid_logged_ % 1000 == 0) {
+      std::cerr << "run: " << position << ": not a valid event (" << event.status().message()
+                << "); sent to " << options_.topics.dlq << "\n";
+    }
+    processor_.RejectInvalid({std::string(key), std::string(value),
+                              "invalid: " + event.status().message(), position});
+    return;
+  }
+  state::EventRef ref = MakeRef(*event, topic, m.partition, m.offset);
+  processor_.Ingest(*event, ref, {stream, m.partition}, static_cast<uint32_t>(m.partition),
+                    {key, value, position});
+}
+
+void LiveEngine::MoveOutputsToOutbox() {
+  for (auto& alert : processor_.TakeAlerts()) {
+    state::OutboxEntry entry;
+    *entry.mutable_alert() = std::move(alert);
+    outbox_.Save(OutboxKey(next_outbox_seq_++), entry);
+  }
+  for (auto& letter : processor_.TakeDeadLetters()) {
+    state::OutboxEntry entry;
+    auto* record = entry.mutable_dead_letter();
+    record->set_key(letter.key);
+    record->set_value(letter.value);
+    record->set_reason(letter.reason);
+    record->set_source(letter.source);
+    outbox_.Save(OutboxKey(next_outbox_seq_++), entry);
+  }
+}
+
+void LiveEngine::Checkpoint() {
+  MoveOutputsToOutbox();
+  for (const auto& [key, position] : assigned_) {
+    if (position.next_offset >= 0) {
+      processor_.SaveProgress({key.first, key.second}, static_cast<uint32_t>(key.second),
+                              position.next_offset);
+    }
+  }
+  processor_.ExpireSeen();
+  pipeline_.store->Checkpoint(/*sync=*/true);  // 1. state + offsets + outbox, atomically
+  PublishOutbox();                             // 2. to Kafka, acknowledged
+  CommitOffsets();                             // 3. the group's offsets, for tools that read them
+  ++report_.checkpoints;
+}
+
+void LiveEngine::PublishOutbox() {
+  std::vector<std::pair<std::string, state::OutboxEntry>> entries;
+  outbox_.ScanPrefix("", [&](std::string_view key, std::string_view value) {
+    state::OutboxEntry entry;
+    if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      throw FatalError("outbox record cannot be parsed");
+    }
+    entries.emplace_back(std::string(key), std::move(entry));
+    return true;
+  });
+  if (entries.empty()) return;
+  for (const auto& [key, entry] : entries) {
+    Status sent = entry.has_alert()
+                      ? ProduceRecord(producer_.get(), options_.topics.alerts,
+                                      entry.alert().officer_id(), entry.alert().SerializeAsString())
+                      : ProduceDeadLetter(producer_.get(), options_.topics.dlq,
+                                          {entry.dead_letter().key(), entry.dead_letter().value(),
+                                           entry.dead_letter().reason(),
+                                           entry.dead_letter().source()});
+    if (!sent.ok()) throw FatalError(sent.message());
+  }
+  // Deliveries never time out (message.timeout.ms=0): wait, and say why, while Kafka is away.
+  while (true) {
+    Status flushed = Flush(producer_.get(), 5000);
+    if (flushed.ok()) break;
+    std::lock_guard<std::mutex> lock(health_.mutex);
+    std::cerr << "run: waiting for Kafka to acknowledge " << rd_kafka_outq_len(producer_.get())
+              << " records (" << (health_.last_error.empty() ? "no answer" : health_.last_error)
+              << ")\n";
+  }
+  for (const auto& [key, entry] : entries) {
+    outbox_.Delete(key);
+    if (entry.has_alert()) {
+      ++report_.published_alerts;
+      if (options_.on_published) options_.on_published(entry.alert());
+    }
+  }
+}
+
+void LiveEngine::CommitOffsets() {
+  PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
+  for (const auto& [key, position] : assigned_) {
+    if (position.next_offset < 0) continue;
+    rd_kafka_topic_partition_list_add(offsets.get(),
+                                      options_.topics.For(static_cast<Stream>(key.first)).c_str(),
+                                      key.second)->offset = position.next_offset;
+  }
+  if (offsets->cnt == 0) return;
+  rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), offsets.get(), /*async=*/0);
+  if (err && options_.progress) {
+    // Not fatal: RocksDB holds the offsets the engine resumes from.
+    std::cerr << "run: committing offsets to the group failed: " << KafkaError(err) << "\n";
+  }
+}
+
+bool LiveEngine::CaughtUp() const {
+  if (!ever_assigned_) return false;
+  for (const auto& [key, position] : assigned_) {
+    if (position.next_offset < position.end_at_start) return false;
+  }
+  return true;
+}
+
+void LiveEngine::MaybeReport(bool force) {
+  auto now = std::chrono::steady_clock::now();
+  if (!options_.progress || (!force && now - last_report_ < std::chrono::seconds(2))) return;
+  last_report_ = now;
+  double seconds = std::chrono::duration<double>(now - started_).count();
+  const auto& m = processor_.metrics();
+  std::string health;
+  {
+    std::lock_guard<std::mutex> lock(health_.mutex);
+    health = health_.last_error.empty() ? "ok" : "degraded: " + health_.last_error;
+    health_.last_error.clear();
+  }
+  std::cerr << "run: " << report_.records << " records, " << m.events_total() << " events ("
+            << static_cast<uint64_t>(m.events_total() / std::max(seconds, 1e-3)) << "/s), "
+            << m.alerts << " alerts, " << m.invalid << " invalid, " << m.too_late
+            << " too late, watermark " << FormatTime(processor_.watermarks().Current())
+            << ", kafka " << health << "\n";
+}
+
+Result<LiveReport> LiveEngine::Run() {
+  // An outbox left by an earlier run was decided but maybe not published: publish it first.
+  outbox_.ScanPrefix("", [&](std::string_view key, std::string_view) {
+    next_outbox_seq_ = static_cast<uint64_t>(ReadI64(key)) + 1;
+    return true;
+  });
+  Status connected = Connect();
+  if (!connected.ok()) return connected;
+  PublishOutbox();
+
+  auto last_checkpoint = std::chrono::steady_clock::now();
+  const auto interval = std::chrono::milliseconds(options_.checkpoint_interval_ms);
+  while (!(options_.stop && options_.stop->load())) {
+    for (int n = 0; n < kMaxBatch; ++n) {
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), n == 0 ? 100 : 0);
+      if (!m) break;
+      Handle(*m);
+      rd_kafka_message_destroy(m);
+    }
+    processor_.Advance();
+    MoveOutputsToOutbox();
+    {
+      std::lock_guard<std::mutex> lock(health_.mutex);
+      if (health_.fatal) throw FatalError("Kafka client failed: " + health_.last_error);
+    }
+    if (options_.until_caught_up && CaughtUp()) break;
+    if (std::chrono::steady_clock::now() - last_checkpoint >= interval) {
+      Checkpoint();
+      last_checkpoint = std::chrono::steady_clock::now();
+    }
+    MaybeReport(false);
+  }
+  if (options_.until_caught_up && CaughtUp()) processor_.Finish();  // close every window
+  Checkpoint();
+  rd_kafka_consumer_close(consumer_.get());
+  MaybeReport(true);
+  report_.metrics = processor_.metrics();
+  report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  return report_;
+}
+
+}  // namespace
+
+Result<LiveReport> RunLive(const LiveOptions& options, const v1::RulesConfig& config) {
+  std::error_code error;
+  std::filesystem::create_directories(options.state_dir, error);
+  if (error) return Status::Error("cannot create --state-dir " + options.state_dir + ": " + error.message());
+  LiveEngine engine(options, config);
+  return engine.Run();
+}
+
+}  // namespace vigil

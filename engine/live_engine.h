@@ -1,0 +1,53 @@
+// LiveEngine: `vigil run`. Consumes the input topics in a consumer group, runs the rules with
+// state in RocksDB, and publishes alerts to the alert topic and rejected records to the
+// dead-letter topic.
+//
+// Checkpoint protocol (engine/CHECKPOINTS.md has the reasoning): every checkpoint interval,
+//   1. the next offset and highest event time of every assigned partition, every alert and dead
+//      letter decided since the last checkpoint (the outbox), and all operator state are written to
+//      RocksDB in ONE atomic, synced batch;
+//   2. the outbox is published with the idempotent producer and flushed (acknowledged by Kafka);
+//   3. the published outbox entries are deleted (in the next batch) and the offsets are committed
+//      to the consumer group.
+// On start, partitions resume from the offsets in RocksDB, which match the state there (from the
+// beginning when it has none: no state, so everything must be read), and an outbox left by a
+// crash is published before anything else. The group's committed offsets are informational.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "alert.pb.h"
+#include "event.h"
+#include "processor.h"
+#include "rules.pb.h"
+
+namespace vigil {
+
+struct LiveOptions {
+  std::string brokers;
+  std::string group = "vigil";
+  std::string state_dir = "vigil-state";
+  Topics topics;
+  bool until_caught_up = false;
+  int checkpoint_interval_ms = 1000;
+  bool progress = true;
+  const std::atomic<bool>* stop = nullptr;  // set to finish the batch, checkpoint and leave
+  // Called for each alert once Kafka has acknowledged it (e.g. the demo's live display).
+  std::function<void(const v1::Alert&)> on_published;
+};
+
+struct LiveReport {
+  ProcessorMetrics metrics;
+  uint64_t records = 0;  // records consumed, valid or not
+  uint64_t published_alerts = 0;
+  uint64_t checkpoints = 0;
+  double seconds = 0;
+};
+
+// Runs until stopped (or, with until_caught_up, until the input is processed). Bad configuration
+// and unreachable topics are Status errors; storage failure throws FatalError.
+Result<LiveReport> RunLive(const LiveOptions& options, const v1::RulesConfig& config);
+
+}  // namespace vigil
