@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what Vigil needs to build and run on Debian 12 (only what is missing).
+set -euo pipefail
+packages=(build-essential cmake ninja-build pkg-config librdkafka-dev libboost-dev
+          libprotobuf-dev protobuf-compiler librocksdb-dev doctest-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
