@@ -53,6 +53,8 @@ class LiveEngine {
   void PublishOutbox();
   void CommitOffsets();
   bool CaughtUp() const;
+  void TakeEndOffsets();
+  bool Finishing() const { return options_.until_caught_up || end_offsets_taken_; }
   void MaybeReport(bool force);
 
   const LiveOptions& options_;
@@ -65,6 +67,7 @@ class LiveEngine {
   ClusterHealth health_;
   std::map<std::pair<int, int32_t>, PartitionPosition> assigned_;  // (stream, partition)
   bool ever_assigned_ = false;
+  bool end_offsets_taken_ = false;
   LiveReport report_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_report_ = started_;
@@ -164,16 +167,10 @@ void LiveEngine::Assign(rd_kafka_topic_partition_list_t* partitions) {
     std::optional<int64_t> saved = processor_.LoadProgress(source, tp.partition);
     tp.offset = saved ? *saved : RD_KAFKA_OFFSET_BEGINNING;
     if (saved) position.next_offset = *saved;
-    if (options_.until_caught_up) {
-      Result<std::pair<int64_t, int64_t>> offsets =
-          QueryOffsets(consumer_.get(), tp.topic, tp.partition);
-      if (!offsets.ok()) throw FatalError(offsets.status().message());
-      position.end_at_start = offsets->second;
-      if (position.next_offset < 0) position.next_offset = offsets->first;
-    }
     assigned_[{stream, tp.partition}] = position;
   }
   ever_assigned_ = true;
+  if (Finishing()) TakeEndOffsets();
   rd_kafka_assign(consumer_.get(), partitions);
   if (options_.progress) {
     std::cerr << "run: assigned " << partitions->cnt << " partitions of the input topics\n";
@@ -206,6 +203,7 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
   }
   if (stream < 0) return;
   ++report_.records;
+  if (options_.records_consumed) options_.records_consumed->fetch_add(1, std::memory_order_relaxed);
   assigned_[{stream, m.partition}].next_offset = m.offset + 1;
   std::string_view value(static_cast<const char*>(m.payload), m.payload ? m.len : 0);
   std::string_view key(m.key ? static_cast<const char*>(m.key) : "", m.key ? m.key_len : 0);
@@ -316,6 +314,18 @@ void LiveEngine::CommitOffsets() {
   }
 }
 
+// Where each assigned partition ends now: the bounded run stops there.
+void LiveEngine::TakeEndOffsets() {
+  for (auto& [key, position] : assigned_) {
+    const std::string& topic = options_.topics.For(static_cast<Stream>(key.first));
+    Result<std::pair<int64_t, int64_t>> offsets = QueryOffsets(consumer_.get(), topic, key.second);
+    if (!offsets.ok()) throw FatalError(offsets.status().message());
+    position.end_at_start = offsets->second;
+    if (position.next_offset < 0) position.next_offset = offsets->first;
+  }
+  end_offsets_taken_ = true;
+}
+
 bool LiveEngine::CaughtUp() const {
   if (!ever_assigned_) return false;
   for (const auto& [key, position] : assigned_) {
@@ -368,14 +378,18 @@ Result<LiveReport> LiveEngine::Run() {
       std::lock_guard<std::mutex> lock(health_.mutex);
       if (health_.fatal) throw FatalError("Kafka client failed: " + health_.last_error);
     }
-    if (options_.until_caught_up && CaughtUp()) break;
+    if (!end_offsets_taken_ && options_.input_closed && options_.input_closed->load() &&
+        ever_assigned_) {
+      TakeEndOffsets();
+    }
+    if (Finishing() && CaughtUp()) break;
     if (std::chrono::steady_clock::now() - last_checkpoint >= interval) {
       Checkpoint();
       last_checkpoint = std::chrono::steady_clock::now();
     }
     MaybeReport(false);
   }
-  if (options_.until_caught_up && CaughtUp()) processor_.Finish();  // close every window
+  if (Finishing() && CaughtUp()) processor_.Finish();  // close every window
   Checkpoint();
   rd_kafka_consumer_close(consumer_.get());
   MaybeReport(true);

@@ -34,6 +34,10 @@ struct LiveOptions {
   int checkpoint_interval_ms = 1000;
   bool progress = true;
   const std::atomic<bool>* stop = nullptr;  // set to finish the batch, checkpoint and leave
+  // Set once nothing more will be produced (the demo's generator is done): the engine then
+  // behaves as with until_caught_up, taking the end offsets at that moment.
+  const std::atomic<bool>* input_closed = nullptr;
+  std::atomic<uint64_t>* records_consumed = nullptr;  // progress for a producer pacing itself
   // Called for each alert once Kafka has acknowledged it (e.g. the demo's live display).
   std::function<void(const v1::Alert&)> on_published;
 };

@@ -1,5 +1,0 @@
-#include <iostream>
-#include "commands.h"
-namespace vigil {
-int DemoCommand(int, char**) { std::cerr << "todo\n"; return 1; }
-}
