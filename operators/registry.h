@@ -18,5 +18,11 @@ std::vector<std::unique_ptr<Operator>> BuildAllOperators(const v1::RulesConfig& 
 std::unique_ptr<Operator> MakeOffDutyAccess(const v1::RulesConfig& config);
 std::unique_ptr<Operator> MakeRepeatedSubjectLookup(const v1::RulesConfig& config);
 std::unique_ptr<Operator> MakeComplainantLookup(const v1::RulesConfig& config);
+std::unique_ptr<Operator> MakeComplaintAccumulation(const v1::RulesConfig& config);
+std::unique_ptr<Operator> MakeSensitiveComplaintPattern(const v1::RulesConfig& config);
+std::unique_ptr<Operator> MakeImpossibleTravel(const v1::RulesConfig& config);
+std::unique_ptr<Operator> MakeAccessVolumeSpike(const v1::RulesConfig& config);
+std::unique_ptr<Operator> MakeOvertimeOverlap(const v1::RulesConfig& config);
+std::unique_ptr<Operator> MakeBradfordFactor(const v1::RulesConfig& config);
 
 }  // namespace vigil

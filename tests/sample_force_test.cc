@@ -20,12 +20,14 @@ std::vector<v1::Alert> OnlyRules(const std::vector<v1::Alert>& alerts, const std
 }
 }  // namespace
 
-TEST_CASE("sample force: replay gives the expected alerts of the implemented rules") {
+TEST_CASE("sample force: replay gives the expected alerts of all nine rules") {
   Harness h;
   for (const auto& line : ReadLines(kSampleDir + "/sample-force.events.ndjson")) h.Feed(line);
   h.Finish();
-  const std::set<std::string> rules = {"off_duty_access", "repeated_subject_lookup",
-                                       "complainant_lookup"};
+  const std::set<std::string> rules = {
+      "off_duty_access",        "repeated_subject_lookup", "complainant_lookup",
+      "complaint_accumulation", "sensitive_complaint_pattern", "impossible_travel",
+      "access_volume_spike",    "overtime_overlap",        "bradford_factor"};
   auto expected = AlertKeys(OnlyRules(ReadAlerts(kSampleDir + "/sample-force.alerts.ndjson"), rules));
   auto got = AlertKeys(OnlyRules(h.alerts(), rules));
   CHECK(got == expected);
