@@ -1,0 +1,115 @@
+// A synthetic police force for `vigil generate`, `vigil demo` and benchmarks: rosters, system use
+// and complaints for N officers over D days, with misconduct and welfare patterns planted at known
+// places for every rule of the contract, and near misses just outside each rule's boundary.
+//
+//   SyntheticForceOptions options;            // 45,000 officers, 21 days from 2026-01-05
+//   options.officers = 200;
+//   SyntheticForce force(options);
+//   force.Generate([&](const v1::Envelope& e) { out << ToJsonLine(e) << "\n"; });
+//   std::vector<RuleTally> tally = MatchAlerts(force.plan(), alerts);
+//
+// Determinism: the events are a pure function of the options (seed included); two runs with the
+// same options give the same events in the same order. Everything about an officer's day is
+// derived from a hash of (seed, officer, day), so generation streams day by day and keeps only about
+// one day of events in memory, whatever the size of the force.
+//
+// Order: events come in nondecreasing event time, except that a few access events are delivered up
+// to 90 s late (a realistic disorder well within the contract's default 5 min out-of-orderness).
+// Weekly rosters are published three days before the week starts, so the stream begins three days
+// before `start` with roster events only.
+//
+// Background behaviour is built not to trip any rule: background lookups always carry a case_ref
+// and never name a complainant, sessions lie inside worked shifts, an officer uses one site per
+// shift and sites change only between shifts, background sickness is single days at most once per
+// 120 days, overtime falls on rest days, and an officer gets at most one background complaint per
+// 400 days (a sensitive one only in even 400-day blocks). Every alert on the generated events
+// should therefore match a planted pattern.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "alert.pb.h"
+#include "event_time.h"
+#include "events.pb.h"
+
+namespace vigil {
+
+struct SyntheticForceOptions {
+  int64_t officers = 45000;        // staff ids MP100001, MP100002, ...
+  int days = 21;                   // shift days [start, start + days); 21 lets every rule fire
+  Millis start = 1767571200000;    // 2026-01-05T00:00:00Z (a Monday)
+  uint64_t seed = 1;
+  // Mean access events (LOGIN, LOGOUT, SEARCH, RECORD_VIEW) per worked shift: the volume knob.
+  // About a third of shifts have a system session at the default; sessions get longer above 5.
+  double access_per_shift = 1.5;
+  bool plant = true;               // plant the rule patterns (and their near misses)
+};
+
+// One planted pattern: the alert the contract implies (near_miss false) or a place just outside a
+// rule's boundary where no alert may appear (near_miss true). window_end_day is the start of the UTC
+// day of the alert's window_end.
+struct PlantedPattern {
+  std::string rule_id, officer_id, subject_id;
+  Millis window_end_day = 0;
+  bool near_miss = false;
+  std::string note;  // what was planted, for people
+};
+
+struct ForceStats {
+  uint64_t roster = 0, access = 0, complaints = 0;
+  uint64_t total() const { return roster + access + complaints; }
+};
+
+class SyntheticForce {
+ public:
+  using EventSink = std::function<void(const v1::Envelope&)>;
+  // Called after each generated day: (days done, days in total including the lead-in, stats so far).
+  using Progress = std::function<void(int, int, const ForceStats&)>;
+
+  // Plans the patterns (cheap); nothing is generated until Generate.
+  explicit SyntheticForce(SyntheticForceOptions options);
+  ~SyntheticForce();
+  SyntheticForce(const SyntheticForce&) = delete;
+  SyntheticForce& operator=(const SyntheticForce&) = delete;
+
+  const SyntheticForceOptions& options() const { return options_; }
+  // The planted patterns, in rule order. Patterns that do not fit the force (too few officers or
+  // days) are left out.
+  const std::vector<PlantedPattern>& plan() const { return plan_; }
+  // Emits every event once, in (nearly) event-time order. May be called more than once.
+  ForceStats Generate(const EventSink& sink, const Progress& progress = {}) const;
+
+  static std::string StaffId(int64_t officer);
+
+  struct Impl;
+
+ private:
+  SyntheticForceOptions options_;
+  std::vector<PlantedPattern> plan_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The plan as JSON: {"options": {...}, "patterns": [{"ruleId", "officerId", "subjectId",
+// "windowEndDay": "2026-01-19", "nearMiss", "note"}, ...]}.
+std::string PlanToJson(const SyntheticForceOptions& options, const std::vector<PlantedPattern>& plan);
+
+// How the alerts of one rule compare with the plan, matching on (rule_id, officer_id, subject_id,
+// UTC day of window_end). Each planted (non-near-miss) pattern absorbs at most one alert.
+struct RuleTally {
+  std::string rule_id;
+  int planted = 0;     // planted patterns (near misses excluded)
+  int found = 0;       // planted patterns with a matching alert
+  int missed = 0;      // planted patterns without one
+  int unexpected = 0;  // alerts matching no planted pattern (near-miss hits included)
+  int near_miss_hits = 0;  // of which on a near miss
+  std::vector<std::string> missed_keys, unexpected_keys;  // "officer subject day [note]"
+};
+// One tally per rule named in the plan or the alerts, sorted by rule_id.
+std::vector<RuleTally> MatchAlerts(const std::vector<PlantedPattern>& plan,
+                                   const std::vector<v1::Alert>& alerts);
+
+}  // namespace vigil
