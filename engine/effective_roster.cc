@@ -90,7 +90,7 @@ std::vector<EffectiveShift> EffectiveRoster::ShiftsAsOf(const std::string& offic
     int i = EffectiveIndex(history, as_of);
     if (i >= 0 && history.versions(i).status() != v1::RosterChange::CANCELLED) {
       const auto& v = history.versions(i);
-      shifts.push_back({v, history.refs(i), ToMillis(v.start()), ToMillis(v.end())});
+      shifts.push_back(EffectiveShift{v, history.refs(i), ToMillis(v.start()), ToMillis(v.end())});
     }
   }
   return shifts;
@@ -104,13 +104,11 @@ std::vector<EffectiveShift> EffectiveRoster::Covering(const std::string& officer
 std::vector<EffectiveShift> EffectiveRoster::Overlapping(const std::string& officer_id,
                                                          Millis begin, Millis end,
                                                          Millis as_of) const {
-  std::vector<EffectiveShift> shifts = ShiftsAsOf(officer_id, as_of);
-  shifts.erase(std::remove_if(shifts.begin(), shifts.end(),
-                              [&](const EffectiveShift& s) {
-                                return !(s.start < end && begin < s.end);
-                              }),
-               shifts.end());
-  return shifts;
+  std::vector<EffectiveShift> overlapping;
+  for (const EffectiveShift& s : ShiftsAsOf(officer_id, as_of)) {
+    if (s.start < end && begin < s.end) overlapping.push_back(s);
+  }
+  return overlapping;
 }
 
 }  // namespace vigil

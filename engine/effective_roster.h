@@ -22,9 +22,11 @@
 
 namespace vigil {
 
+// One effective shift. `version` and `ref` refer into the roster's cache: they stay valid until
+// the next call on any EffectiveRoster (copy what must live longer).
 struct EffectiveShift {
-  v1::RosterChange version;  // the effective version
-  state::EventRef ref;       // where it came from
+  const v1::RosterChange& version;  // the effective version
+  const state::EventRef& ref;       // where it came from
   Millis start = 0;
   Millis end = 0;
 };

@@ -101,11 +101,11 @@ bool Processor::SeenBefore(uint32_t scope, const v1::Envelope& event) {
   if (seen.Get(seen_key)) return true;
   std::string time;
   AppendI64(time, EventTime(event));
-  seen.Put(seen_key, time);
+  seen.PutNew(seen_key, time);
   std::string by_time_key(1, static_cast<char>(stream));
   by_time_key += time;
   by_time_key += EventId(event);
-  KeySpace(store_, ScopePrefix(scope, kSeenByTime)).Put(by_time_key, "");
+  KeySpace(store_, ScopePrefix(scope, kSeenByTime)).PutNew(by_time_key, "");
   return false;
 }
 
@@ -131,7 +131,7 @@ void Processor::Ingest(const v1::Envelope& event, const state::EventRef& ref,
   *stored.mutable_envelope() = event;
   *stored.mutable_ref() = ref;
   std::string key = PendingKey(t, EventId(event), stream);
-  KeySpace(store_, ScopePrefix(scope, kPending)).Save(key, stored);
+  KeySpace(store_, ScopePrefix(scope, kPending)).PutNew(key, stored.SerializeAsString());
   IndexFor(scope).pending.insert(std::move(key));
 }
 
@@ -220,8 +220,14 @@ void Processor::SetTimer(uint32_t scope, const std::string& owner, Millis at,
   timer_key += owner;
   timer_key.push_back('\0');
   timer_key.append(key);
-  KeySpace(store_, ScopePrefix(scope, kTimers)).Put(timer_key, payload);
-  IndexFor(scope).timers.insert(std::move(timer_key));
+  ScopeIndex& index = IndexFor(scope);
+  KeySpace timers(store_, ScopePrefix(scope, kTimers));
+  if (index.timers.count(timer_key)) {
+    timers.Put(timer_key, payload);
+  } else {
+    timers.PutNew(timer_key, payload);  // the index holds every live timer, flushed or not
+    index.timers.insert(std::move(timer_key));
+  }
 }
 
 void Processor::Emit(v1::Alert alert) {

@@ -8,16 +8,37 @@ StateStore::StateStore(std::unique_ptr<KvBackend> backend) : backend_(std::move(
 
 std::optional<std::string> StateStore::Get(std::string_view key) {
   auto it = dirty_.find(key);
-  if (it != dirty_.end()) return it->second;
+  if (it != dirty_.end()) return it->second.value;
   return backend_->Get(key);
 }
 
 void StateStore::Put(std::string_view key, std::string_view value) {
-  dirty_.insert_or_assign(std::string(key), std::string(value));
+  auto it = dirty_.find(key);
+  if (it != dirty_.end()) {
+    it->second.value = std::string(value);
+  } else {
+    dirty_.emplace(std::string(key), Pending{std::string(value), false});
+  }
+}
+
+void StateStore::PutNew(std::string_view key, std::string_view value) {
+  auto it = dirty_.find(key);
+  if (it != dirty_.end()) {
+    it->second.value = std::string(value);  // keep its flag: it may have been in the backend
+  } else {
+    dirty_.emplace(std::string(key), Pending{std::string(value), true});
+  }
 }
 
 void StateStore::Delete(std::string_view key) {
-  dirty_.insert_or_assign(std::string(key), std::nullopt);
+  auto it = dirty_.find(key);
+  if (it == dirty_.end()) {
+    dirty_.emplace(std::string(key), Pending{std::nullopt, false});
+  } else if (it->second.only_here) {
+    dirty_.erase(it);
+  } else {
+    it->second.value.reset();
+  }
 }
 
 // Merges the backend's keys with the unflushed writes, the latter taking precedence.
@@ -32,9 +53,9 @@ void StateStore::Scan(std::string_view begin, std::string_view end,
     bool take_dirty = dirty_live() && (!backend_live() || dirty_it->first <= backend_it->key());
     if (take_dirty) {
       if (backend_live() && dirty_it->first == backend_it->key()) backend_it->Next();
-      const auto& [key, value] = *dirty_it;
+      const auto& [key, pending] = *dirty_it;
       ++dirty_it;
-      if (value && !fn(key, *value)) return;
+      if (pending.value && !fn(key, *pending.value)) return;
     } else {
       if (!fn(backend_it->key(), backend_it->value())) return;
       backend_it->Next();
@@ -46,7 +67,7 @@ void StateStore::Checkpoint(bool sync) {
   if (dirty_.empty()) return;
   std::vector<KvWrite> writes;
   writes.reserve(dirty_.size());
-  for (auto& [key, value] : dirty_) writes.emplace_back(key, std::move(value));
+  for (auto& [key, pending] : dirty_) writes.emplace_back(key, std::move(pending.value));
   backend_->Write(writes, sync);
   dirty_.clear();
 }

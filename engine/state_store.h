@@ -26,6 +26,10 @@ class StateStore {
 
   std::optional<std::string> Get(std::string_view key);
   void Put(std::string_view key, std::string_view value);
+  // Put of a key the caller knows is not in the backend unless an unflushed write or delete of it
+  // is pending here (e.g. a fresh time-ordered key): if it is deleted before the next checkpoint,
+  // neither write reaches the backend.
+  void PutNew(std::string_view key, std::string_view value);
   void Delete(std::string_view key);
   // Calls fn(key, value) for every live key in [begin, end) in key order; fn returns false to stop.
   // fn must not write to the store.
@@ -37,8 +41,12 @@ class StateStore {
   size_t pending_writes() const { return dirty_.size(); }
 
  private:
+  struct Pending {
+    std::optional<std::string> value;  // nullopt: delete
+    bool only_here = false;            // never written to the backend: a delete can just drop it
+  };
   std::unique_ptr<KvBackend> backend_;
-  std::map<std::string, std::optional<std::string>, std::less<>> dirty_;
+  std::map<std::string, Pending, std::less<>> dirty_;
 };
 
 // Big-endian encodings that sort like the numbers they encode.
@@ -56,6 +64,7 @@ class KeySpace {
 
   std::optional<std::string> Get(std::string_view key) { return store_->Get(Full(key)); }
   void Put(std::string_view key, std::string_view value) { store_->Put(Full(key), value); }
+  void PutNew(std::string_view key, std::string_view value) { store_->PutNew(Full(key), value); }
   void Delete(std::string_view key) { store_->Delete(Full(key)); }
   // Keys passed to fn are relative to this space.
   void ScanPrefix(std::string_view prefix,
