@@ -266,6 +266,22 @@ TEST_CASE("repeated_subject_lookup: rules file parameters change the result") {
   }
 }
 
+TEST_CASE("repeated_subject_lookup: evidence lists at most 50 events; the id depends on all of them") {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 60; ++i) lines.push_back(Look("a" + std::to_string(100 + i), i * kMinute));
+  const std::string rules = R"({"repeatedSubjectLookup": {"minLookups": 60}})";
+  auto alerts = Run(lines, rules);
+  REQUIRE(alerts.size() == 1);
+  CHECK(alerts[0].evidence_size() == 50);
+  CHECK(Start(alerts[0]) == kT0);
+  CHECK(End(alerts[0]) == kT0 + 59 * kMinute);
+  // Changing the 60th event (beyond the 50 listed) changes the id.
+  lines.back() = Look("a999", 59 * kMinute);
+  auto other = Run(lines, rules);
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].alert_id() != alerts[0].alert_id());
+}
+
 TEST_CASE("repeated_subject_lookup: alert ids are deterministic") {
   const std::vector<std::string> lines = {Look("a1", 0), Look("a2", kMinute), Look("a3", 2 * kMinute),
                                           Look("a4", 3 * kMinute), Look("a5", 4 * kMinute),

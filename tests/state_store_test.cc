@@ -130,6 +130,33 @@ TEST_CASE("StateStore on RocksDB: Checkpoint makes writes durable, and only chec
   CHECK(ScanAll(reopened) == Pairs{{"kept", "1"}, {"later", "2"}});
 }
 
+TEST_CASE("StateStore: PutNew of a key deleted before the checkpoint never reaches the backend") {
+  ForEachBackend([](StateStore& store) {
+    store.PutNew("fresh", "1");
+    CHECK(store.Get("fresh") == std::optional<std::string>("1"));
+    store.Delete("fresh");
+    CHECK(store.pending_writes() == 0);
+    CHECK_FALSE(store.Get("fresh").has_value());
+    // A PutNew after a pending delete of a flushed key must not resurrect it when deleted again.
+    store.Put("old", "x");
+    store.Checkpoint(false);
+    store.Delete("old");
+    store.PutNew("old", "y");
+    CHECK(store.Get("old") == std::optional<std::string>("y"));
+    store.Delete("old");
+    CHECK_FALSE(store.Get("old").has_value());
+    store.Checkpoint(false);
+    CHECK_FALSE(store.Get("old").has_value());
+    CHECK(ScanAll(store).empty());
+    // PutNew, checkpoint, then delete: the delete reaches the backend.
+    store.PutNew("n", "1");
+    store.Checkpoint(false);
+    store.Delete("n");
+    store.Checkpoint(false);
+    CHECK_FALSE(store.Get("n").has_value());
+  });
+}
+
 TEST_CASE("KeySpace: a prefix-scoped view") {
   StateStore store(NewMemoryBackend());
   KeySpace a(store, std::string("A\0", 2));
