@@ -17,17 +17,21 @@ int GenerateCommand(int argc, char** argv) {
       {"output", "EVENTS.ndjson", "where to write the events, one envelope a line (- for stdout)", ""},
       {"officers", "N", "officers in the force (staff ids MP100001, MP100002, ...)",
        std::to_string(defaults.officers)},
-      {"days", "D", "shift days; 21 or more lets every rule fire (2 rules need 31 for all patterns)",
+      {"days", "D",
+       "shift days; 21 or more lets every rule fire, 31 or more adds the 30-day boundary patterns "
+       "of repeated_subject_lookup",
        std::to_string(defaults.days)},
       {"start", "TIME", "first shift day, RFC 3339 (rosters are published from 3 days before)",
        FormatTime(defaults.start)},
       {"seed", "S", "random seed: the same options give the same events", std::to_string(defaults.seed)},
       {"access-per-shift", "X",
-       "volume knob: mean access events per worked shift (about 0.6 x officers x X access events a "
-       "day, plus about 0.75 x officers roster events a day)",
+       "volume knob: mean access events per worked shift (about 0.59 x officers x X access events "
+       "a day, plus about 0.85 x officers roster events a day)",
        "1.5"},
+      {"events-per-day", "N", "volume as a rate: sets --access-per-shift to give about N events a day", ""},
       {"plan", "PLAN.json", "also write the planted patterns (rule, officer, subject, day of window end)", ""},
       {"no-plant", "", "background behaviour only, no planted patterns", ""},
+      {"dry-run", "", "generate and count the events without writing them (measures the generator)", ""},
       {"quiet", "", "no progress lines", ""},
   };
   const std::string usage = Usage(
@@ -49,7 +53,8 @@ int GenerateCommand(int argc, char** argv) {
     std::cout << usage;
     return 0;
   }
-  if (!args->Has("output")) {
+  const bool dry_run = args->Has("dry-run");
+  if (!args->Has("output") && !dry_run) {
     std::cerr << "vigil generate: --output is required\n\n" << usage;
     return 2;
   }
@@ -85,9 +90,17 @@ int GenerateCommand(int argc, char** argv) {
     }
     options.access_per_shift = x;
   }
+  if (args->Has("events-per-day")) {
+    Result<long long> rate = args->GetInt("events-per-day", 1, 1000000000000LL);
+    if (!rate.ok()) {
+      std::cerr << "vigil generate: " << rate.status().message() << "\n";
+      return 2;
+    }
+    options.access_per_shift = AccessPerShiftFor(static_cast<double>(*rate), options.officers);
+  }
   options.plant = !args->Has("no-plant");
 
-  const std::string output = args->Get("output");
+  const std::string output = dry_run ? "-" : args->Get("output");
   std::ofstream file;
   if (output != "-") {
     file.open(output, std::ios::binary | std::ios::trunc);
@@ -113,6 +126,7 @@ int GenerateCommand(int argc, char** argv) {
   std::string line;
   ForceStats stats = force.Generate(
       [&](const v1::Envelope& e) {
+        if (dry_run) return;
         line = ToJsonLine(e);
         line += '\n';
         out.write(line.data(), static_cast<std::streamsize>(line.size()));

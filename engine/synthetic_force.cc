@@ -1029,6 +1029,12 @@ ForceStats SyntheticForce::Generate(const EventSink& sink, const Progress& progr
   return impl_->Generate(sink, progress);
 }
 
+double AccessPerShiftFor(double events_per_day, int64_t officers) {
+  constexpr double kRosterPerOfficerDay = 0.85, kWorkedShiftsPerOfficerDay = 0.59;
+  if (officers <= 0) return 0;
+  return std::max(0.0, (events_per_day / officers - kRosterPerOfficerDay) / kWorkedShiftsPerOfficerDay);
+}
+
 std::string SyntheticForce::StaffId(int64_t officer) { return "MP" + std::to_string(100001 + officer); }
 
 namespace {

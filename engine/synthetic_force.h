@@ -49,6 +49,11 @@ struct SyntheticForceOptions {
   bool plant = true;               // plant the rule patterns (and their near misses)
 };
 
+// The access_per_shift that gives about `events_per_day` events a day (roster, access and
+// complaints together) for a force of `officers`; 0 if rosters alone exceed it. Approximate: about
+// 0.59 worked shifts and 0.85 roster versions per officer per day.
+double AccessPerShiftFor(double events_per_day, int64_t officers);
+
 // One planted pattern: the alert the contract implies (near_miss false) or a place just outside a
 // rule's boundary where no alert may appear (near_miss true). window_end_day is the start of the UTC
 // day of the alert's window_end.
