@@ -10,8 +10,9 @@
 //
 // Determinism: the events are a pure function of the options (seed included); two runs with the
 // same options give the same events in the same order. Everything about an officer's day is
-// derived from a hash of (seed, officer, day), so generation streams day by day and keeps only about
-// one day of events in memory, whatever the size of the force.
+// derived from a hash of (seed, officer, day), so generation streams day by day and keeps about one
+// day of events in memory whatever the number of days (the largest is the first weekly roster:
+// about 70 MB at 45,000 officers).
 //
 // Order: events come in nondecreasing event time, except that a few access events are delivered up
 // to 90 s late (a realistic disorder well within the contract's default 5 min out-of-orderness).
@@ -56,7 +57,8 @@ double AccessPerShiftFor(double events_per_day, int64_t officers);
 
 // One planted pattern: the alert the contract implies (near_miss false) or a place just outside a
 // rule's boundary where no alert may appear (near_miss true). window_end_day is the start of the UTC
-// day of the alert's window_end.
+// day of the alert's window_end; for the day-window rules (access_volume_spike, bradford_factor)
+// the window is [day, next day), so that is the day after the day the alert is about.
 struct PlantedPattern {
   std::string rule_id, officer_id, subject_id;
   Millis window_end_day = 0;
