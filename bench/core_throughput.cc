@@ -79,8 +79,10 @@ int main(int argc, char** argv) {
   alerts += processor.TakeAlerts().size();
   pipeline.store->Checkpoint(true);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("officers=%lld days=%d events=%zu alerts=%llu seconds=%.2f events_per_s=%.0f\n",
+  std::printf("officers=%lld days=%d events=%zu alerts=%llu seconds=%.2f events_per_s=%.0f "
+              "state_keys_written=%llu\n",
               static_cast<long long>(options.officers), options.days, events.size(),
-              static_cast<unsigned long long>(alerts), seconds, events.size() / seconds);
+              static_cast<unsigned long long>(alerts), seconds, events.size() / seconds,
+              static_cast<unsigned long long>(pipeline.store->keys_written()));
   return 0;
 }

@@ -7,7 +7,6 @@ namespace {
 
 constexpr char kPending[] = "pending";
 constexpr char kTimers[] = "timers";
-constexpr char kSeen[] = "seen";
 constexpr char kSeenByTime[] = "seen-by-time";
 constexpr char kRoster[] = "roster";
 constexpr char kProgress[] = "progress";
@@ -67,7 +66,9 @@ Processor::Processor(StateStore& store, const v1::RulesConfig& config,
       time_(TimeSettings::From(config)),
       operators_(std::move(operators)),
       watermarks_(time_.max_out_of_orderness) {
-  for (const auto& op : operators_) by_rule_id_[op->info().rule_id] = op.get();
+  for (size_t i = 0; i < operators_.size(); ++i) {
+    by_rule_id_[operators_[i]->info().rule_id] = {operators_[i].get(), i};
+  }
 }
 
 Processor::~Processor() = default;
@@ -76,8 +77,8 @@ Processor::ScopeIndex& Processor::IndexFor(uint32_t scope) {
   auto [it, inserted] = scopes_.try_emplace(scope);
   if (inserted) {  // first touch since start: load what an earlier run left held or scheduled
     KeySpace pending(store_, ScopePrefix(scope, kPending));
-    pending.ScanPrefix("", [&](std::string_view key, std::string_view) {
-      it->second.pending.emplace(key);
+    pending.ScanPrefix("", [&](std::string_view key, std::string_view value) {
+      it->second.pending.emplace(key, value);
       return true;
     });
     KeySpace timers(store_, ScopePrefix(scope, kTimers));
@@ -85,25 +86,37 @@ Processor::ScopeIndex& Processor::IndexFor(uint32_t scope) {
       it->second.timers.emplace(key);
       return true;
     });
+    KeySpace seen(store_, ScopePrefix(scope, kSeenByTime));
+    seen.ScanPrefix("", [&](std::string_view key, std::string_view) {
+      it->second.seen.insert(std::string(key.substr(0, 1)) + std::string(key.substr(9)));
+      return true;
+    });
   }
   return it->second;
+}
+
+OperatorContext& Processor::ContextFor(uint32_t scope, size_t operator_index) {
+  ScopeIndex& index = IndexFor(scope);
+  if (index.contexts.empty()) {
+    for (const auto& op : operators_) index.contexts.push_back(std::make_unique<Context>(*this, scope, *op));
+  }
+  return *index.contexts[operator_index];
 }
 
 EffectiveRoster Processor::RosterOf(uint32_t scope) {
   return EffectiveRoster(KeySpace(store_, ScopePrefix(scope, kRoster)), &IndexFor(scope).roster_cache);
 }
 
+// Ids seen within allowed lateness are kept in memory (ScopeIndex::seen) and persisted as
+// [stream][time][event_id] keys, which are also the expiry order.
 bool Processor::SeenBefore(uint32_t scope, const v1::Envelope& event) {
-  const Stream stream = StreamOf(event);
-  std::string seen_key(1, static_cast<char>(stream));
-  seen_key += EventId(event);
-  KeySpace seen(store_, ScopePrefix(scope, kSeen));
-  if (seen.Get(seen_key)) return true;
-  std::string time;
-  AppendI64(time, EventTime(event));
-  seen.PutNew(seen_key, time);
-  std::string by_time_key(1, static_cast<char>(stream));
-  by_time_key += time;
+  const char stream = static_cast<char>(StreamOf(event));
+  std::string id(1, stream);
+  id += EventId(event);
+  ScopeIndex& index = IndexFor(scope);
+  if (!index.seen.insert(id).second) return true;
+  std::string by_time_key(1, stream);
+  AppendI64(by_time_key, EventTime(event));
   by_time_key += EventId(event);
   KeySpace(store_, ScopePrefix(scope, kSeenByTime)).PutNew(by_time_key, "");
   return false;
@@ -131,8 +144,9 @@ void Processor::Ingest(const v1::Envelope& event, const state::EventRef& ref,
   *stored.mutable_envelope() = event;
   *stored.mutable_ref() = ref;
   std::string key = PendingKey(t, EventId(event), stream);
-  KeySpace(store_, ScopePrefix(scope, kPending)).PutNew(key, stored.SerializeAsString());
-  IndexFor(scope).pending.insert(std::move(key));
+  std::string value = stored.SerializeAsString();
+  KeySpace(store_, ScopePrefix(scope, kPending)).PutNew(key, value);
+  IndexFor(scope).pending.emplace(std::move(key), std::move(value));
 }
 
 void Processor::RejectInvalid(DeadLetter letter) {
@@ -153,11 +167,11 @@ void Processor::Finish() {
 void Processor::Drain(uint32_t scope, Millis watermark) {
   ScopeIndex& index = IndexFor(scope);
   while (true) {
-    bool event_due = !index.pending.empty() && TimeOfKey(*index.pending.begin()) < watermark;
+    bool event_due = !index.pending.empty() && TimeOfKey(index.pending.begin()->first) < watermark;
     bool timer_due = !index.timers.empty() && TimeOfKey(*index.timers.begin()) < watermark;
     if (!event_due && !timer_due) return;
     // At equal times events go first: a timer at t sees every event at t.
-    if (event_due && (!timer_due || TimeOfKey(*index.pending.begin()) <=
+    if (event_due && (!timer_due || TimeOfKey(index.pending.begin()->first) <=
                                         TimeOfKey(*index.timers.begin()))) {
       DeliverEvent(scope, index);
     } else {
@@ -167,12 +181,10 @@ void Processor::Drain(uint32_t scope, Millis watermark) {
 }
 
 void Processor::DeliverEvent(uint32_t scope, ScopeIndex& index) {
-  std::string key = *index.pending.begin();
-  index.pending.erase(index.pending.begin());
-  KeySpace pending(store_, ScopePrefix(scope, kPending));
+  auto node = index.pending.extract(index.pending.begin());
+  KeySpace(store_, ScopePrefix(scope, kPending)).Delete(node.key());
   state::StoredEvent stored;
-  if (!pending.Load(key, &stored)) throw FatalError("held event missing from state store");
-  pending.Delete(key);
+  if (!stored.ParseFromString(node.mapped())) throw FatalError("held event cannot be parsed");
 
   if (stored.envelope().has_roster()) {
     const auto& version = stored.envelope().roster();
@@ -181,9 +193,8 @@ void Processor::DeliverEvent(uint32_t scope, ScopeIndex& index) {
     SetTimer(scope, kRosterOwner, forget_after,
              EffectiveRoster::ShiftKey(version.officer_id(), version.shift_id()), "");
   }
-  for (const auto& op : operators_) {
-    Context ctx(*this, scope, *op);
-    op->OnEvent(stored, ctx);
+  for (size_t i = 0; i < operators_.size(); ++i) {
+    operators_[i]->OnEvent(stored, ContextFor(scope, i));
   }
 }
 
@@ -209,8 +220,7 @@ void Processor::FireTimer(uint32_t scope, ScopeIndex& index) {
   }
   auto op = by_rule_id_.find(owner);
   if (op == by_rule_id_.end()) return;  // a rule disabled since the timer was set
-  Context ctx(*this, scope, *op->second);
-  op->second->OnTimer(at, timer_key, payload, ctx);
+  op->second.first->OnTimer(at, timer_key, payload, ContextFor(scope, op->second.second));
 }
 
 void Processor::SetTimer(uint32_t scope, const std::string& owner, Millis at,
@@ -263,7 +273,6 @@ void Processor::ExpireSeen() {
   const Millis watermark = watermarks_.MinPartitionWatermark();
   if (watermark == kMinTime) return;
   for (auto& [scope, index] : scopes_) {
-    KeySpace seen(store_, ScopePrefix(scope, kSeen));
     KeySpace by_time(store_, ScopePrefix(scope, kSeenByTime));
     for (int s = 0; s < kStreamCount; ++s) {
       const std::string stream(1, static_cast<char>(s));
@@ -279,7 +288,7 @@ void Processor::ExpireSeen() {
       });
       for (const auto& key : expired) {
         by_time.Delete(key);
-        seen.Delete(stream + key.substr(9));
+        index.seen.erase(stream + key.substr(9));
       }
       index.seen_expired_up_to[s] = std::max(index.seen_expired_up_to[s], horizon);
     }

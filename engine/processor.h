@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "alert.pb.h"
@@ -86,11 +87,16 @@ class Processor {
  private:
   class Context;
   struct ScopeIndex {
-    std::set<std::string> pending;  // keys relative to the "pending" namespace
+    // Held events by key relative to the "pending" namespace, with their serialized StoredEvent
+    // (also in the store, for restarts).
+    std::map<std::string, std::string> pending;
     std::set<std::string> timers;   // keys relative to the "timers" namespace
     std::array<Millis, kStreamCount> seen_expired_up_to{kMinTime, kMinTime, kMinTime};
     RosterCache roster_cache;
+    std::unordered_set<std::string> seen;  // stream byte + event_id, within allowed lateness
+    std::vector<std::unique_ptr<OperatorContext>> contexts;  // one per operator, built once
   };
+  OperatorContext& ContextFor(uint32_t scope, size_t operator_index);
   EffectiveRoster RosterOf(uint32_t scope);
 
   ScopeIndex& IndexFor(uint32_t scope);
@@ -105,7 +111,7 @@ class Processor {
   StateStore& store_;
   TimeSettings time_;
   std::vector<std::unique_ptr<Operator>> operators_;
-  std::map<std::string, const Operator*, std::less<>> by_rule_id_;
+  std::map<std::string, std::pair<const Operator*, size_t>, std::less<>> by_rule_id_;
   Watermarks watermarks_;
   std::map<uint32_t, ScopeIndex> scopes_;
   std::vector<v1::Alert> alerts_;

@@ -4,13 +4,30 @@
 
 namespace vigil {
 
-StateStore::StateStore(std::unique_ptr<KvBackend> backend) : backend_(std::move(backend)) {}
+StateStore::StateStore(std::unique_ptr<KvBackend> backend, size_t read_cache_bytes)
+    : backend_(std::move(backend)), clean_budget_(read_cache_bytes) {}
 
 std::optional<std::string> StateStore::Get(std::string_view key) {
   auto it = dirty_.find(key);
   if (it != dirty_.end()) return it->second.value;
-  return backend_->Get(key);
+  std::string owned(key);
+  auto cached = clean_.find(owned);
+  if (cached != clean_.end()) return cached->second;
+  std::optional<std::string> value = backend_->Get(key);
+  Remember(std::move(owned), value);
+  return value;
 }
+
+void StateStore::Remember(std::string key, std::optional<std::string> value) {
+  size_t bytes = key.size() + (value ? value->size() : 0) + 64;
+  if (clean_bytes_ + bytes > clean_budget_) {
+    clean_.clear();
+    clean_bytes_ = 0;
+  }
+  auto [it, inserted] = clean_.try_emplace(std::move(key), std::move(value));
+  if (inserted) clean_bytes_ += bytes;
+}
+
 
 void StateStore::Put(std::string_view key, std::string_view value) {
   auto it = dirty_.find(key);
@@ -69,7 +86,19 @@ void StateStore::Checkpoint(bool sync) {
   writes.reserve(dirty_.size());
   for (auto& [key, pending] : dirty_) writes.emplace_back(key, std::move(pending.value));
   backend_->Write(writes, sync);
+  keys_written_ += writes.size();
   dirty_.clear();
+  // What was just written is what the next events will read: keep it (the cache is a mirror of
+  // the backend, so each written key's cached value is replaced).
+  for (auto& [key, value] : writes) {
+    size_t bytes = key.size() + (value ? value->size() : 0) + 64;
+    if (clean_bytes_ + bytes > clean_budget_) {
+      clean_.clear();
+      clean_bytes_ = 0;
+    }
+    clean_bytes_ += bytes;
+    clean_.insert_or_assign(std::move(key), std::move(value));
+  }
 }
 
 void AppendU32(std::string& out, uint32_t v) {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "kv_backend.h"
 
@@ -22,7 +23,9 @@ namespace vigil {
 
 class StateStore {
  public:
-  explicit StateStore(std::unique_ptr<KvBackend> backend);
+  // `read_cache_bytes`: clean values (and known-absent keys) kept in memory after they are read or
+  // checkpointed, so hot state is not read back from RocksDB.
+  explicit StateStore(std::unique_ptr<KvBackend> backend, size_t read_cache_bytes = 128u << 20);
 
   std::optional<std::string> Get(std::string_view key);
   void Put(std::string_view key, std::string_view value);
@@ -39,14 +42,22 @@ class StateStore {
   void Checkpoint(bool sync);
 
   size_t pending_writes() const { return dirty_.size(); }
+  uint64_t keys_written() const { return keys_written_; }  // to the backend, since opening
 
  private:
   struct Pending {
     std::optional<std::string> value;  // nullopt: delete
     bool only_here = false;            // never written to the backend: a delete can just drop it
   };
+  void Remember(std::string key, std::optional<std::string> value);
+
   std::unique_ptr<KvBackend> backend_;
   std::map<std::string, Pending, std::less<>> dirty_;
+  // Mirrors the backend for recently used keys (nullopt: absent). Emptied when over budget.
+  std::unordered_map<std::string, std::optional<std::string>> clean_;
+  size_t clean_bytes_ = 0;
+  uint64_t keys_written_ = 0;
+  size_t clean_budget_;
 };
 
 // Big-endian encodings that sort like the numbers they encode.
