@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
       processor.TakeDeadLetters();
       auto now = std::chrono::steady_clock::now();
       if (now - last_checkpoint > std::chrono::seconds(1)) {
-        processor.ExpireSeen();
+        processor.PrepareCheckpoint();
         pipeline.store->Checkpoint(true);
         last_checkpoint = now;
       }

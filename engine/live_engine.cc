@@ -252,7 +252,7 @@ void LiveEngine::Checkpoint() {
                               position.next_offset);
     }
   }
-  processor_.ExpireSeen();
+  processor_.PrepareCheckpoint();
   pipeline_.store->Checkpoint(/*sync=*/true);  // 1. state + offsets + outbox, atomically
   PublishOutbox();                             // 2. to Kafka, acknowledged
   CommitOffsets();                             // 3. the group's offsets, for tools that read them

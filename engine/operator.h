@@ -40,6 +40,10 @@ class OperatorContext {
   // Calls OnTimer(at, key, payload) once the watermark passes `at` (at once if it already has).
   // Setting the same (at, key) again replaces the payload.
   virtual void SetTimer(Millis at, std::string_view key, std::string_view payload = {}) = 0;
+  // A timer whose only job is to forget state no decision can need any more. The engine may fire
+  // it up to an hour after `at` (so that many share one timer), and does not fire it at the end
+  // of a bounded run, where forgetting is wasted work; it stays scheduled in the state.
+  virtual void ScheduleCleanup(Millis at, std::string_view key) = 0;
   virtual void Emit(v1::Alert alert) = 0;
   virtual const EffectiveRoster& roster() = 0;
   virtual Millis watermark() const = 0;

@@ -12,7 +12,16 @@ constexpr char kRoster[] = "roster";
 constexpr char kProgress[] = "progress";
 constexpr char kRosterOwner[] = "$roster";  // timer owner for roster retention
 
+constexpr char kDecisionTimer = 'd';
+constexpr char kCleanupTimer = 'c';
+
 Millis TimeOfKey(const std::string& relative_key) { return ReadI64(relative_key); }
+
+// Timer keys: [at:8][owner]'\0'[kind][key].
+bool IsCleanupTimer(const std::string& timer_key) {
+  size_t split = timer_key.find('\0', 8);
+  return split + 1 < timer_key.size() && timer_key[split + 1] == kCleanupTimer;
+}
 
 std::string PendingKey(Millis time, const std::string& event_id, Stream stream) {
   std::string key;
@@ -46,6 +55,9 @@ class Processor::Context final : public OperatorContext {
   KeySpace& state() override { return space_; }
   void SetTimer(Millis at, std::string_view key, std::string_view payload) override {
     processor_.SetTimer(scope_, owner_, at, key, payload);
+  }
+  void ScheduleCleanup(Millis at, std::string_view key) override {
+    processor_.SetTimer(scope_, owner_, at, key, "", /*cleanup=*/true);
   }
   void Emit(v1::Alert alert) override { processor_.Emit(std::move(alert)); }
   const EffectiveRoster& roster() override { return roster_; }
@@ -87,8 +99,11 @@ Processor::ScopeIndex& Processor::IndexFor(uint32_t scope) {
       return true;
     });
     KeySpace seen(store_, ScopePrefix(scope, kSeenByTime));
-    seen.ScanPrefix("", [&](std::string_view key, std::string_view) {
-      it->second.seen.insert(std::string(key.substr(0, 1)) + std::string(key.substr(9)));
+    seen.ScanPrefix("", [&](std::string_view key, std::string_view ids) {
+      it->second.seen_buckets.emplace(key, ids);
+      for (size_t begin = 0, end; (end = ids.find('\0', begin)) != std::string_view::npos; begin = end + 1) {
+        it->second.seen.insert(std::string(key.substr(0, 1)) + std::string(ids.substr(begin, end - begin)));
+      }
       return true;
     });
   }
@@ -115,10 +130,12 @@ bool Processor::SeenBefore(uint32_t scope, const v1::Envelope& event) {
   id += EventId(event);
   ScopeIndex& index = IndexFor(scope);
   if (!index.seen.insert(id).second) return true;
-  std::string by_time_key(1, stream);
-  AppendI64(by_time_key, EventTime(event));
-  by_time_key += EventId(event);
-  KeySpace(store_, ScopePrefix(scope, kSeenByTime)).PutNew(by_time_key, "");
+  std::string bucket(1, stream);
+  AppendI64(bucket, EventTime(event) - ((EventTime(event) % kMinute) + kMinute) % kMinute);
+  std::string& ids = index.seen_buckets[bucket];
+  ids += EventId(event);
+  ids.push_back('\0');
+  index.unsaved.insert(std::move(bucket));
   return false;
 }
 
@@ -161,7 +178,25 @@ void Processor::Advance() {
 
 void Processor::Finish() {
   watermarks_.Finish();
+  // Forgetting state is pointless at the end of a bounded run: set cleanup timers aside (they stay
+  // in the store, so a later run on this state still forgets on time).
+  std::map<uint32_t, std::vector<std::string>> set_aside;
+  for (auto& [scope, index] : scopes_) {
+    for (auto it = index.timers.begin(); it != index.timers.end();) {
+      if (IsCleanupTimer(*it)) {
+        set_aside[scope].push_back(*it);
+        it = index.timers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  finishing_ = true;
   Advance();
+  finishing_ = false;
+  for (auto& [scope, keys] : set_aside) {
+    for (auto& key : keys) scopes_[scope].timers.insert(std::move(key));
+  }
 }
 
 void Processor::Drain(uint32_t scope, Millis watermark) {
@@ -191,7 +226,7 @@ void Processor::DeliverEvent(uint32_t scope, ScopeIndex& index) {
     EffectiveRoster roster = RosterOf(scope);
     Millis forget_after = roster.Add(version, stored.ref(), time_);
     SetTimer(scope, kRosterOwner, forget_after,
-             EffectiveRoster::ShiftKey(version.officer_id(), version.shift_id()), "");
+             EffectiveRoster::ShiftKey(version.officer_id(), version.shift_id()), "", /*cleanup=*/true);
   }
   for (size_t i = 0; i < operators_.size(); ++i) {
     operators_[i]->OnEvent(stored, ContextFor(scope, i));
@@ -209,7 +244,7 @@ void Processor::FireTimer(uint32_t scope, ScopeIndex& index) {
   std::string_view rest = std::string_view(key).substr(8);
   size_t split = rest.find('\0');
   std::string_view owner = rest.substr(0, split);
-  std::string_view timer_key = rest.substr(split + 1);
+  std::string_view timer_key = rest.substr(split + 2);  // after the kind byte
   if (owner == kRosterOwner) {
     size_t officer_end = timer_key.find('\0');
     EffectiveRoster roster = RosterOf(scope);
@@ -224,14 +259,20 @@ void Processor::FireTimer(uint32_t scope, ScopeIndex& index) {
 }
 
 void Processor::SetTimer(uint32_t scope, const std::string& owner, Millis at,
-                         std::string_view key, std::string_view payload) {
+                         std::string_view key, std::string_view payload, bool cleanup) {
+  if (cleanup) at = DayStart(at) + ((at - DayStart(at) + kHour - 1) / kHour) * kHour;
   std::string timer_key;
   AppendI64(timer_key, at);
   timer_key += owner;
   timer_key.push_back('\0');
+  timer_key.push_back(cleanup ? kCleanupTimer : kDecisionTimer);
   timer_key.append(key);
   ScopeIndex& index = IndexFor(scope);
   KeySpace timers(store_, ScopePrefix(scope, kTimers));
+  if (cleanup && finishing_) {
+    timers.Put(timer_key, payload);  // scheduled for a later run, not fired now
+    return;
+  }
   if (index.timers.count(timer_key)) {
     timers.Put(timer_key, payload);
   } else {
@@ -267,30 +308,31 @@ std::optional<int64_t> Processor::LoadProgress(SourcePartition source, uint32_t 
   return progress.next_offset();
 }
 
-void Processor::ExpireSeen() {
+void Processor::PrepareCheckpoint() {
   // A duplicate is recognised as long as it could still be accepted: keep records until even the
   // least advanced partition would call an event of that time too late.
   const Millis watermark = watermarks_.MinPartitionWatermark();
-  if (watermark == kMinTime) return;
   for (auto& [scope, index] : scopes_) {
-    KeySpace by_time(store_, ScopePrefix(scope, kSeenByTime));
-    for (int s = 0; s < kStreamCount; ++s) {
-      const std::string stream(1, static_cast<char>(s));
-      const Millis horizon = watermark - time_.LatenessFor(static_cast<Stream>(s));
-      // Start where the last pass stopped: the deleted keys before it would only slow the scan.
-      std::string begin = stream;
-      AppendI64(begin, index.seen_expired_up_to[s]);
-      std::vector<std::string> expired;
-      by_time.ScanRange(begin, stream + '\xff', [&](std::string_view key, std::string_view) {
-        if (ReadI64(key.substr(1)) >= horizon) return false;
-        expired.emplace_back(key);
-        return true;
-      });
-      for (const auto& key : expired) {
-        by_time.Delete(key);
-        index.seen.erase(stream + key.substr(9));
+    KeySpace buckets(store_, ScopePrefix(scope, kSeenByTime));
+    for (const auto& key : index.unsaved) {
+      auto bucket = index.seen_buckets.find(key);
+      if (bucket != index.seen_buckets.end()) buckets.Put(key, bucket->second);
+    }
+    index.unsaved.clear();
+    if (watermark == kMinTime) continue;
+    for (auto it = index.seen_buckets.begin(); it != index.seen_buckets.end();) {
+      const Stream stream = static_cast<Stream>(it->first[0]);
+      const Millis bucket_end = ReadI64(std::string_view(it->first).substr(1)) + kMinute;
+      if (bucket_end > watermark - time_.LatenessFor(stream)) {
+        ++it;
+        continue;
       }
-      index.seen_expired_up_to[s] = std::max(index.seen_expired_up_to[s], horizon);
+      std::string_view ids = it->second;
+      for (size_t begin = 0, end; (end = ids.find('\0', begin)) != std::string_view::npos; begin = end + 1) {
+        index.seen.erase(it->first.substr(0, 1) + std::string(ids.substr(begin, end - begin)));
+      }
+      buckets.Delete(it->first);
+      it = index.seen_buckets.erase(it);
     }
   }
 }

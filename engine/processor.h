@@ -81,8 +81,9 @@ class Processor {
   // Per-partition progress kept in the checkpoint: next offset and highest event time.
   void SaveProgress(SourcePartition source, uint32_t scope, int64_t next_offset);
   std::optional<int64_t> LoadProgress(SourcePartition source, uint32_t scope);
-  // Forgets duplicate-detection records no acceptable event can need any more.
-  void ExpireSeen();
+  // Before each checkpoint: writes the duplicate-detection records gathered since the last one and
+  // forgets those no acceptable event can need any more.
+  void PrepareCheckpoint();
 
  private:
   class Context;
@@ -91,9 +92,12 @@ class Processor {
     // (also in the store, for restarts).
     std::map<std::string, std::string> pending;
     std::set<std::string> timers;   // keys relative to the "timers" namespace
-    std::array<Millis, kStreamCount> seen_expired_up_to{kMinTime, kMinTime, kMinTime};
     RosterCache roster_cache;
     std::unordered_set<std::string> seen;  // stream byte + event_id, within allowed lateness
+    // Ids seen per (stream byte + minute of event time), as persisted; `unsaved` lists the buckets
+    // that changed since the last checkpoint.
+    std::map<std::string, std::string> seen_buckets;
+    std::set<std::string> unsaved;
     std::vector<std::unique_ptr<OperatorContext>> contexts;  // one per operator, built once
   };
   OperatorContext& ContextFor(uint32_t scope, size_t operator_index);
@@ -104,7 +108,7 @@ class Processor {
   void DeliverEvent(uint32_t scope, ScopeIndex& index);
   void FireTimer(uint32_t scope, ScopeIndex& index);
   void SetTimer(uint32_t scope, const std::string& owner, Millis at, std::string_view key,
-                std::string_view payload);
+                std::string_view payload, bool cleanup = false);
   void Emit(v1::Alert alert);
   bool SeenBefore(uint32_t scope, const v1::Envelope& event);
 
@@ -113,6 +117,7 @@ class Processor {
   std::vector<std::unique_ptr<Operator>> operators_;
   std::map<std::string, std::pair<const Operator*, size_t>, std::less<>> by_rule_id_;
   Watermarks watermarks_;
+  bool finishing_ = false;  // Finish(): cleanup timers are left alone
   std::map<uint32_t, ScopeIndex> scopes_;
   std::vector<v1::Alert> alerts_;
   std::vector<DeadLetter> dead_letters_;

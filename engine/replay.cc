@@ -105,7 +105,7 @@ ReplayReport ReplayStream(std::istream& in, const std::string& source_name, Pipe
     Status fed = replayer.Feed(line);
     if (!fed.ok()) std::cerr << fed.message() << " (line skipped)\n";
     if (replayer.lines() % kCheckpointEvery == 0) {
-      processor.ExpireSeen();
+      processor.PrepareCheckpoint();
       pipeline.store->Checkpoint(false);
       Millis now = SystemClock().NowMillis();
       if (progress && now - last_progress >= 2000) {

@@ -69,7 +69,7 @@ class ComplainantLookup final : public Operator {
     ctx.state().Load(lookups_key, &lookups);
     InsertSorted(lookups, event.ref());
     ctx.state().Save(lookups_key, lookups);
-    ctx.SetTimer(t + before_ + ctx.time().complaint_lateness, lookups_key);
+    ctx.ScheduleCleanup(t + before_ + ctx.time().complaint_lateness, lookups_key);
 
     std::string complaints_key = Key(kComplaints, access.officer_id(), access.subject_id());
     state::EventList complaints;
@@ -104,7 +104,7 @@ class ComplainantLookup final : public Operator {
     ctx.state().Load(complaints_key, &complaints);
     InsertSorted(complaints, event.ref());
     ctx.state().Save(complaints_key, complaints);
-    ctx.SetTimer(received + after_ + ctx.time().access_lateness, complaints_key);
+    ctx.ScheduleCleanup(received + after_ + ctx.time().access_lateness, complaints_key);
   }
 
   void Alert(const std::string& officer, const std::string& person,

@@ -87,8 +87,8 @@ class OffDutyAccess final : public Operator {
     std::string marker = EffectiveRoster::ShiftKey(access.officer_id(), off_shift->version.shift_id());
     if (ctx.state().Get(marker)) return;  // this shift already has its alert
     ctx.state().Put(marker, "");
-    ctx.SetTimer(off_shift->end + ctx.time().roster_grace + ctx.time().MaxLateness(),
-                 std::string(1, kForget) + marker);
+    ctx.ScheduleCleanup(off_shift->end + ctx.time().roster_grace + ctx.time().MaxLateness(),
+                        std::string(1, kForget) + marker);
 
     AlertSpec spec;
     spec.rule_id = info_.rule_id;

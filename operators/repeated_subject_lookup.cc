@@ -33,7 +33,7 @@ class RepeatedSubjectLookup final : public Operator {
     ctx.state().Load(key, &state);
     if (auto counted = window_.Add(state, event.ref())) Alert(access, *counted, ctx);
     ctx.state().Save(key, state);
-    ctx.SetTimer(window_.ExpiryTime(state, ctx.time().access_lateness), key);
+    ctx.ScheduleCleanup(window_.ExpiryTime(state, ctx.time().access_lateness), key);
   }
 
   void OnTimer(Millis, std::string_view key, std::string_view, OperatorContext& ctx) const override {

@@ -1,4 +1,4 @@
-// Processor over several input partitions, and duplicate detection across ExpireSeen().
+// Processor over several input partitions, and duplicate detection across PrepareCheckpoint().
 #include <doctest/doctest.h>
 
 #include <string>
@@ -55,20 +55,20 @@ TEST_CASE("Processor: a partition without events holds every decision back until
   CHECK(f.proc.watermarks().Current() == ParseTime("2026-03-05T09:55:00Z").value());
 }
 
-TEST_CASE("Processor: a duplicate within allowed lateness is still recognised after ExpireSeen") {
+TEST_CASE("Processor: a duplicate within allowed lateness is still recognised after PrepareCheckpoint") {
   Feeder f;
   f.proc.watermarks().Track(kAccess0);
   const std::string a1 = Access("a1", "MP1", "2026-03-01T10:00:00Z", "SEARCH", "P1");
   f.Feed(a1, kAccess0);
   // Watermark 2026-03-02 09:55: a1 (10:00 the day before) is still acceptable, 5 min from too late.
   f.Feed(Access("f1", "MP9", "2026-03-02T10:00:00Z", "LOGOUT"), kAccess0);
-  f.proc.ExpireSeen();
+  f.proc.PrepareCheckpoint();
   f.Feed(a1, kAccess0);
   CHECK(f.proc.metrics().duplicates == 1);
   CHECK(f.proc.metrics().too_late == 0);
   // Once it would be too late, it is dead-lettered as such (and not counted a duplicate).
   f.Feed(Access("f2", "MP9", "2026-03-02T10:05:00.001Z", "LOGOUT"), kAccess0);
-  f.proc.ExpireSeen();
+  f.proc.PrepareCheckpoint();
   f.Feed(a1, kAccess0);
   CHECK(f.proc.metrics().duplicates == 1);
   CHECK(f.proc.metrics().too_late == 1);
