@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -133,7 +134,7 @@ int DemoCommand(int argc, char** argv) {
   live.brokers = broker.bootstrap();
   live.state_dir = state.path();
   live.group = "vigil-demo";
-  live.progress = false;
+  live.progress = std::getenv("VIGIL_DEMO_DEBUG") != nullptr;
   live.stop = &interrupted;
   live.input_closed = &input_closed;
   live.records_consumed = &consumed;

@@ -121,9 +121,16 @@ std::unique_ptr<KvBackend> OpenRocksBackend(const std::string& dir, const RocksO
   auto cache = rocksdb::NewLRUCache(options.memory_budget_bytes);
   db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
       options.memory_budget_bytes / 2, cache);
+  // Most operator reads are of keys that do not exist yet (a new officer-subject pair...): bloom
+  // filters in the memtables and the tables answer those without a search.
+  db_options.memtable_whole_key_filtering = true;
+  db_options.memtable_prefix_bloom_size_ratio = 0.05;
+  db_options.write_buffer_size = 64u << 20;
+  db_options.max_background_jobs = 2;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));  // most dedup lookups miss
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;  // charged to the one memory budget
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &db);
