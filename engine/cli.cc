@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <iostream>
 #include <sstream>
 
 namespace vigil {
@@ -61,6 +62,28 @@ Result<long long> Args::GetInt(const std::string& name, long long min, long long
   } catch (const std::logic_error&) {
     return Status::Error("--" + name + " needs a whole number, got '" + text + "'");
   }
+}
+
+int ParseCommandLine(const char* command, const std::vector<OptionSpec>& specs,
+                     const std::string& usage, int argc, char** argv,
+                     const std::vector<std::string>& required, Args& out) {
+  Result<Args> args = Args::Parse(specs, argc, argv, 2);
+  if (!args.ok()) {
+    std::cerr << "vigil " << command << ": " << args.status().message() << "\n\n" << usage;
+    return 2;
+  }
+  if (args->help()) {
+    std::cout << usage;
+    return 0;
+  }
+  for (const auto& name : required) {
+    if (!args->Has(name)) {
+      std::cerr << "vigil " << command << ": --" << name << " is required\n\n" << usage;
+      return 2;
+    }
+  }
+  out = *args;
+  return -1;
 }
 
 std::string Usage(const std::string& synopsis, const std::string& description,

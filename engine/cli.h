@@ -33,6 +33,13 @@ class Args {
   std::map<std::string, std::string> defaults_;
 };
 
+// Parses a sub-command's options (argv[2..]) into `out`. Prints the usage for --help (returns 0),
+// or the problem and the usage for bad usage or a missing required option (returns 2); returns -1
+// when the command should go on.
+int ParseCommandLine(const char* command, const std::vector<OptionSpec>& specs,
+                     const std::string& usage, int argc, char** argv,
+                     const std::vector<std::string>& required, Args& out);
+
 std::string Usage(const std::string& synopsis, const std::string& description,
                   const std::vector<OptionSpec>& specs);
 

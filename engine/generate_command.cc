@@ -44,24 +44,17 @@ int GenerateCommand(int argc, char** argv) {
       "`vigil replay` of the file can be checked against it. The defaults give about 1.6 million\n"
       "events.",
       specs);
-  Result<Args> args = Args::Parse(specs, argc, argv, 2);
-  if (!args.ok()) {
-    std::cerr << "vigil generate: " << args.status().message() << "\n\n" << usage;
-    return 2;
-  }
-  if (args->help()) {
-    std::cout << usage;
-    return 0;
-  }
-  const bool dry_run = args->Has("dry-run");
-  if (!args->Has("output") && !dry_run) {
+  Args args;
+  if (int code = ParseCommandLine("generate", specs, usage, argc, argv, {}, args); code >= 0) return code;
+  const bool dry_run = args.Has("dry-run");
+  if (!args.Has("output") && !dry_run) {
     std::cerr << "vigil generate: --output is required\n\n" << usage;
     return 2;
   }
   SyntheticForceOptions options;
-  Result<long long> officers = args->GetInt("officers", 1, 10000000);
-  Result<long long> days = args->GetInt("days", 1, 3650);
-  Result<long long> seed = args->GetInt("seed", 0, std::numeric_limits<long long>::max());
+  Result<long long> officers = args.GetInt("officers", 1, 10000000);
+  Result<long long> days = args.GetInt("days", 1, 3650);
+  Result<long long> seed = args.GetInt("seed", 0, std::numeric_limits<long long>::max());
   for (const auto* r : {&officers, &days, &seed}) {
     if (!r->ok()) {
       std::cerr << "vigil generate: " << r->status().message() << "\n";
@@ -71,8 +64,8 @@ int GenerateCommand(int argc, char** argv) {
   options.officers = *officers;
   options.days = static_cast<int>(*days);
   options.seed = static_cast<uint64_t>(*seed);
-  if (args->Has("start")) {
-    Result<Millis> start = ParseTime(args->Get("start"));
+  if (args.Has("start")) {
+    Result<Millis> start = ParseTime(args.Get("start"));
     if (!start.ok()) {
       std::cerr << "vigil generate: --start: " << start.status().message() << "\n";
       return 2;
@@ -80,7 +73,7 @@ int GenerateCommand(int argc, char** argv) {
     options.start = DayStart(*start);
   }
   {
-    const std::string text = args->Get("access-per-shift");
+    const std::string text = args.Get("access-per-shift");
     char* end = nullptr;
     const double x = std::strtod(text.c_str(), &end);
     if (text.empty() || *end != '\0' || !(x >= 0) || x > 1000) {
@@ -90,17 +83,17 @@ int GenerateCommand(int argc, char** argv) {
     }
     options.access_per_shift = x;
   }
-  if (args->Has("events-per-day")) {
-    Result<long long> rate = args->GetInt("events-per-day", 1, 1000000000000LL);
+  if (args.Has("events-per-day")) {
+    Result<long long> rate = args.GetInt("events-per-day", 1, 1000000000000LL);
     if (!rate.ok()) {
       std::cerr << "vigil generate: " << rate.status().message() << "\n";
       return 2;
     }
     options.access_per_shift = AccessPerShiftFor(static_cast<double>(*rate), options.officers);
   }
-  options.plant = !args->Has("no-plant");
+  options.plant = !args.Has("no-plant");
 
-  const std::string output = dry_run ? "-" : args->Get("output");
+  const std::string output = dry_run ? "-" : args.Get("output");
   std::ofstream file;
   if (output != "-") {
     file.open(output, std::ios::binary | std::ios::trunc);
@@ -112,14 +105,14 @@ int GenerateCommand(int argc, char** argv) {
   std::ostream& out = output == "-" ? std::cout : file;
   const Clock& clock = SystemClock();
   const Millis began = clock.NowMillis();
-  const bool progress = !args->Has("quiet") && options.officers * options.days >= 100000;
+  const bool progress = !args.Has("quiet") && options.officers * options.days >= 100000;
 
   SyntheticForce force(options);
-  if (args->Has("plan")) {
-    std::ofstream plan(args->Get("plan"), std::ios::trunc);
+  if (args.Has("plan")) {
+    std::ofstream plan(args.Get("plan"), std::ios::trunc);
     plan << PlanToJson(options, force.plan());
     if (!plan) {
-      std::cerr << "vigil generate: cannot write " << args->Get("plan") << "\n";
+      std::cerr << "vigil generate: cannot write " << args.Get("plan") << "\n";
       return 2;
     }
   }
@@ -144,7 +137,7 @@ int GenerateCommand(int argc, char** argv) {
   const double seconds = static_cast<double>(clock.NowMillis() - began) / 1000;
   int planted = 0, near = 0;
   for (const auto& p : force.plan()) (p.near_miss ? near : planted)++;
-  if (!args->Has("quiet")) {
+  if (!args.Has("quiet")) {
     char rate[64];
     std::snprintf(rate, sizeof rate, "%.1f s (%.0f events/s)", seconds,
                   seconds > 0 ? static_cast<double>(stats.total()) / seconds : 0.0);

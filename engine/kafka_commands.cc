@@ -13,31 +13,6 @@
 #include "signals.h"
 
 namespace vigil {
-namespace {
-
-// Parses args; prints usage for --help (returns 0) or for bad usage (returns 2); -1 to go on.
-int ParseOrExit(const char* command, const std::vector<OptionSpec>& specs, const std::string& usage,
-                int argc, char** argv, Args& out, const std::vector<std::string>& required) {
-  Result<Args> args = Args::Parse(specs, argc, argv, 2);
-  if (!args.ok()) {
-    std::cerr << "vigil " << command << ": " << args.status().message() << "\n\n" << usage;
-    return 2;
-  }
-  if (args->help()) {
-    std::cout << usage;
-    return 0;
-  }
-  for (const auto& name : required) {
-    if (!args->Has(name)) {
-      std::cerr << "vigil " << command << ": --" << name << " is required\n\n" << usage;
-      return 2;
-    }
-  }
-  out = *args;
-  return -1;
-}
-
-}  // namespace
 
 int RunCommand(int argc, char** argv) {
   const std::vector<OptionSpec> specs = {
@@ -58,7 +33,7 @@ int RunCommand(int argc, char** argv) {
       "A shorter checkpoint interval publishes alerts sooner; a longer one syncs to disk less.",
       specs);
   Args args;
-  if (int code = ParseOrExit("run", specs, usage, argc, argv, args, {"brokers"}); code >= 0) return code;
+  if (int code = ParseCommandLine("run", specs, usage, argc, argv, {"brokers"}, args); code >= 0) return code;
   Result<v1::RulesConfig> config = LoadRulesConfig(args.Get("rules"));
   if (!config.ok()) {
     std::cerr << "vigil run: " << config.status().message() << "\n";
@@ -103,7 +78,7 @@ int ProduceCommand(int argc, char** argv) {
       "their line number and skipped. Exits once every event is acknowledged.",
       specs);
   Args args;
-  if (int code = ParseOrExit("produce", specs, usage, argc, argv, args, {"brokers", "input"}); code >= 0) return code;
+  if (int code = ParseCommandLine("produce", specs, usage, argc, argv, {"brokers", "input"}, args); code >= 0) return code;
   Result<ProduceReport> report =
       ProduceEventFile(args.Get("brokers"), args.Get("input"), Topics{}, !args.Has("quiet"));
   if (!report.ok()) {
@@ -130,7 +105,7 @@ int ConsumeCommand(int argc, char** argv) {
       "(who, when, which alert ids).",
       specs);
   Args args;
-  if (int code = ParseOrExit("consume", specs, usage, argc, argv, args, {"brokers", "topic"}); code >= 0) return code;
+  if (int code = ParseCommandLine("consume", specs, usage, argc, argv, {"brokers", "topic"}, args); code >= 0) return code;
   std::ofstream file;
   if (args.Has("output")) {
     file.open(args.Get("output"), std::ios::trunc);
@@ -193,7 +168,7 @@ int DevBrokerCommand(int argc, char** argv) {
       "silently drops older data, and transactions are not isolated.",
       specs);
   Args args;
-  if (int code = ParseOrExit("dev-broker", specs, usage, argc, argv, args, {}); code >= 0) return code;
+  if (int code = ParseCommandLine("dev-broker", specs, usage, argc, argv, {}, args); code >= 0) return code;
   Result<long long> port = args.Has("port") ? args.GetInt("port", 1, 65535) : Result<long long>(0LL);
   Result<long long> partitions = args.GetInt("partitions", 1, 256);
   Result<long long> brokers = args.GetInt("brokers", 1, 9);

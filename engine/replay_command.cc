@@ -22,30 +22,22 @@ int ReplayCommand(int argc, char** argv) {
       "alerts. At the end of the file every pending window closes. Invalid lines are reported\n"
       "with their line number, skipped and counted; the run goes on.",
       specs);
-  Result<Args> args = Args::Parse(specs, argc, argv, 2);
-  if (!args.ok()) {
-    std::cerr << "vigil replay: " << args.status().message() << "\n\n" << usage;
-    return 2;
+  Args args;
+  if (int code = ParseCommandLine("replay", specs, usage, argc, argv, {"input", "output"}, args);
+      code >= 0) {
+    return code;
   }
-  if (args->help()) {
-    std::cout << usage;
-    return 0;
-  }
-  if (!args->Has("input") || !args->Has("output")) {
-    std::cerr << "vigil replay: --input and --output are required\n\n" << usage;
-    return 2;
-  }
-  Result<v1::RulesConfig> config = LoadRulesConfig(args->Get("rules"));
+  Result<v1::RulesConfig> config = LoadRulesConfig(args.Get("rules"));
   if (!config.ok()) {
     std::cerr << "vigil replay: " << config.status().message() << "\n";
     return 2;
   }
   ReplayOptions options;
-  options.input = args->Get("input");
-  options.output = args->Get("output");
-  options.dead_letters = args->Has("dead-letters") ? args->Get("dead-letters") : "";
-  options.state_dir = args->Has("state-dir") ? args->Get("state-dir") : "";
-  options.progress = !args->Has("quiet");
+  options.input = args.Get("input");
+  options.output = args.Get("output");
+  options.dead_letters = args.Has("dead-letters") ? args.Get("dead-letters") : "";
+  options.state_dir = args.Has("state-dir") ? args.Get("state-dir") : "";
+  options.progress = !args.Has("quiet");
   Result<ReplayReport> report = RunReplay(options, *config);
   if (!report.ok()) {
     std::cerr << "vigil replay: " << report.status().message() << "\n";
