@@ -82,7 +82,7 @@ class AccessVolumeSpike final : public Operator {
       counts.ScheduleClose(ctx, Key(kClose, officer), day, kDay);
     }
     counts.Save(ctx.state(), counts_key);
-    ctx.SetTimer(CleanupTime(day, ctx), Key(kCleanup, officer));
+    ctx.ScheduleCleanup(CleanupTime(day, ctx), Key(kCleanup, officer));
   }
 
   void OnTimer(Millis at, std::string_view key, std::string_view, OperatorContext& ctx) const override {
@@ -100,7 +100,7 @@ class AccessVolumeSpike final : public Operator {
     } else if (key[0] == kCleanup) {
       counts.DropClosedBefore(std::min(DayStart(at) - kDay, horizon) - baseline_);
       if (!counts.empty()) {
-        ctx.SetTimer(std::max(CleanupTime(counts.buckets().back().day, ctx), at + 1), key);
+        ctx.ScheduleCleanup(std::max(CleanupTime(counts.buckets().back().day, ctx), at + 1), key);
       }
     }
     counts.Save(ctx.state(), counts_key);

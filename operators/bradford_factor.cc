@@ -96,11 +96,11 @@ class BradfordFactor final : public Operator {
       Refresh(officer, day, days, evidence, ctx);
       if (first && (days.value(day) & kSick)) Evaluate(officer, day, days, evidence, ctx);
       Prune(std::min(day, late_from), days, evidence);
-      ctx.SetTimer(CleanupTime(day, ctx), Key(kCleanup, officer));
+      ctx.ScheduleCleanup(CleanupTime(day, ctx), Key(kCleanup, officer));
     } else if (key[0] == kCleanup) {
       Prune(std::min(DayStart(at) - kDay, late_from), days, evidence);
       if (!days.empty()) {
-        ctx.SetTimer(std::max(CleanupTime(days.buckets().back().day, ctx), at + 1), key);
+        ctx.ScheduleCleanup(std::max(CleanupTime(days.buckets().back().day, ctx), at + 1), key);
       }
     }
     Save(officer, days, evidence, ctx);

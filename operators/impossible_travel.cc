@@ -101,8 +101,8 @@ class ImpossibleTravel final : public Operator {
       ctx.state().Save(latest_key, event);
     }
     ctx.state().Save(own_key, event);
-    ctx.SetTimer(DayStart(t + ctx.time().access_lateness + reach_) + kDay,
-                 std::string(1, kCleanup) + officer);
+    ctx.ScheduleCleanup(DayStart(t + ctx.time().access_lateness + reach_) + kDay,
+                        std::string(1, kCleanup) + officer);
     if (!previous) return;
     state::StoredEvent before;
     if (!before.ParseFromString(*previous)) throw FatalError("impossible_travel: bad state record");
@@ -148,7 +148,7 @@ class ImpossibleTravel final : public Operator {
     Millis next = kMinTime;
     if (latest_kept != kMinTime) next = latest_kept + ctx.time().access_lateness + reach_;
     if (latest_day != kMinTime) next = std::max(next, latest_day + kDay + ctx.time().access_lateness);
-    if (next != kMinTime) ctx.SetTimer(std::max(DayStart(next) + kDay, at + 1), key);
+    if (next != kMinTime) ctx.ScheduleCleanup(std::max(DayStart(next) + kDay, at + 1), key);
   }
 
  private:

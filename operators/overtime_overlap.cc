@@ -61,7 +61,7 @@ class OvertimeOverlap final : public Operator {
     if (at < overtime->end + ctx.time().roster_grace) return;  // its end moved: decided later
 
     ctx.state().Put(marker, "");
-    ctx.SetTimer(at + ctx.time().MaxLateness(), std::string(1, kForget) + shift_key);
+    ctx.ScheduleCleanup(at + ctx.time().MaxLateness(), std::string(1, kForget) + shift_key);
     std::vector<const EffectiveShift*> leave;
     for (const auto& s : shifts) {
       const auto status = s.version.status();

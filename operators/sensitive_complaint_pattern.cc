@@ -48,7 +48,7 @@ class SensitiveComplaintPattern final : public Operator {
     ctx.state().Load(officer, &state);
     if (auto counted = window_.Add(state, event.ref())) Alert(officer, *counted, ctx);
     ctx.state().Save(officer, state);
-    ctx.SetTimer(window_.ExpiryTime(state, ctx.time().complaint_lateness), officer);
+    ctx.ScheduleCleanup(window_.ExpiryTime(state, ctx.time().complaint_lateness), officer);
   }
 
   void OnTimer(Millis, std::string_view key, std::string_view, OperatorContext& ctx) const override {
