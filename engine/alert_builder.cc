@@ -34,6 +34,13 @@ std::string StableHash128(const std::string& text) {
   return out;
 }
 
+void SetCounted(AlertSpec& spec, const std::vector<state::EventRef>& counted) {
+  spec.window_start = counted.front().time_ms();
+  spec.window_end = counted.back().time_ms();
+  spec.evidence = counted;
+  spec.score = static_cast<double>(counted.size());
+}
+
 v1::Alert BuildAlert(const AlertSpec& spec) {
   std::vector<std::string> ids;
   ids.reserve(spec.evidence.size());

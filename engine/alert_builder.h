@@ -25,6 +25,10 @@ struct AlertSpec {
   double score = 0;
 };
 
+// For rules that count events: window from the first to the last counted event, every counted
+// event as evidence, the count as score.
+void SetCounted(AlertSpec& spec, const std::vector<state::EventRef>& counted);
+
 // alert_id = 128-bit hash of rule_id, officer, subject and the sorted ids of every causing event:
 // the same input and rules give the same id in live runs, replays and after a restart.
 v1::Alert BuildAlert(const AlertSpec& spec);

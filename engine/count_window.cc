@@ -54,4 +54,26 @@ Millis CountWindow::ExpiryTime(const state::CountWindowState& state, Millis late
   return latest + window_ + lateness;
 }
 
+std::optional<std::vector<state::EventRef>> CountWindow::AddAt(OperatorContext& ctx,
+                                                               std::string_view key,
+                                                               const state::EventRef& event,
+                                                               Millis lateness) const {
+  state::CountWindowState state;
+  ctx.state().Load(key, &state);
+  auto counted = Add(state, event);
+  ctx.state().Save(key, state);
+  ctx.ScheduleCleanup(ExpiryTime(state, lateness), key);
+  return counted;
+}
+
+void CountWindow::ExpireAt(OperatorContext& ctx, std::string_view key, Millis lateness) const {
+  state::CountWindowState state;
+  if (!ctx.state().Load(key, &state)) return;
+  if (Expire(state, ctx.watermark() - lateness)) {
+    ctx.state().Delete(key);
+  } else {
+    ctx.state().Save(key, state);
+  }
+}
+
 }  // namespace vigil

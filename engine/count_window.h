@@ -9,8 +9,9 @@
 #include <optional>
 #include <vector>
 
-#include "state.pb.h"
 #include "event_time.h"
+#include "operator.h"
+#include "state.pb.h"
 
 namespace vigil {
 
@@ -29,6 +30,14 @@ class CountWindow {
 
   // The time after which every event now in `state` can be expired, given allowed lateness.
   Millis ExpiryTime(const state::CountWindowState& state, Millis lateness) const;
+
+  // The same, for the window kept under `key` in an operator's state: AddAt adds and decides and
+  // schedules the key's forgetting; ExpireAt is the handler of that cleanup timer. `lateness` is
+  // the allowed lateness of the events counted.
+  std::optional<std::vector<state::EventRef>> AddAt(OperatorContext& ctx, std::string_view key,
+                                                    const state::EventRef& event,
+                                                    Millis lateness) const;
+  void ExpireAt(OperatorContext& ctx, std::string_view key, Millis lateness) const;
 
  private:
   Millis window_;

@@ -139,21 +139,14 @@ int RulesCommand(int argc, char** argv) {
       "a rules file keeps its default; an unknown field or a value out of range is an error.\n"
       "--check loads a rules file as replay and run would and reports the first problem.",
       specs);
-  Result<Args> args = Args::Parse(specs, argc, argv, 2);
-  if (!args.ok()) {
-    std::cerr << "vigil rules: " << args.status().message() << "\n\n" << usage;
-    return 2;
-  }
-  if (args->help()) {
-    std::cout << usage;
-    return 0;
-  }
-  if (args->Has("defaults") == args->Has("check")) {
+  Args args;
+  if (int code = ParseCommandLine("rules", specs, usage, argc, argv, {}, args); code >= 0) return code;
+  if (args.Has("defaults") == args.Has("check")) {
     std::cerr << "vigil rules: give exactly one of --defaults and --check\n\n" << usage;
     return 2;
   }
-  if (args->Has("check")) {
-    const std::string path = args->Get("check");
+  if (args.Has("check")) {
+    const std::string path = args.Get("check");
     if (path.empty()) {
       std::cerr << "vigil rules: --check needs a file\n";
       return 2;

@@ -29,21 +29,13 @@ class RepeatedSubjectLookup final : public Operator {
     const auto& access = event.envelope().access();
     if (!IsSubjectLookup(access) || !access.case_ref().empty()) return;
     std::string key = access.officer_id() + '\0' + access.subject_id();
-    state::CountWindowState state;
-    ctx.state().Load(key, &state);
-    if (auto counted = window_.Add(state, event.ref())) Alert(access, *counted, ctx);
-    ctx.state().Save(key, state);
-    ctx.ScheduleCleanup(window_.ExpiryTime(state, ctx.time().access_lateness), key);
+    if (auto counted = window_.AddAt(ctx, key, event.ref(), ctx.time().access_lateness)) {
+      Alert(access, *counted, ctx);
+    }
   }
 
   void OnTimer(Millis, std::string_view key, std::string_view, OperatorContext& ctx) const override {
-    state::CountWindowState state;
-    if (!ctx.state().Load(key, &state)) return;
-    if (window_.Expire(state, ctx.watermark() - ctx.time().access_lateness)) {
-      ctx.state().Delete(key);
-    } else {
-      ctx.state().Save(key, state);
-    }
+    window_.ExpireAt(ctx, key, ctx.time().access_lateness);
   }
 
  private:
@@ -55,15 +47,12 @@ class RepeatedSubjectLookup final : public Operator {
     spec.severity = config_.severity();
     spec.officer_id = access.officer_id();
     spec.subject_id = access.subject_id();
-    spec.window_start = counted.front().time_ms();
-    spec.window_end = counted.back().time_ms();
+    SetCounted(spec, counted);
     spec.summary = "Officer " + access.officer_id() + " made " + std::to_string(counted.size()) +
                    " look-ups of subject " + access.subject_id() +
                    " without a case reference in " +
                    FormatSpan(spec.window_end - spec.window_start) + " (" +
                    FormatTime(spec.window_start) + " to " + FormatTime(spec.window_end) + ").";
-    spec.evidence = counted;
-    spec.score = static_cast<double>(counted.size());
     ctx.Emit(BuildAlert(spec));
   }
 

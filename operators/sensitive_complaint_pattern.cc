@@ -44,21 +44,13 @@ class SensitiveComplaintPattern final : public Operator {
     const auto& complaint = event.envelope().complaint();
     if (!categories_.count(complaint.category())) return;
     const std::string& officer = complaint.officer_id();
-    state::CountWindowState state;
-    ctx.state().Load(officer, &state);
-    if (auto counted = window_.Add(state, event.ref())) Alert(officer, *counted, ctx);
-    ctx.state().Save(officer, state);
-    ctx.ScheduleCleanup(window_.ExpiryTime(state, ctx.time().complaint_lateness), officer);
+    if (auto counted = window_.AddAt(ctx, officer, event.ref(), ctx.time().complaint_lateness)) {
+      Alert(officer, *counted, ctx);
+    }
   }
 
   void OnTimer(Millis, std::string_view key, std::string_view, OperatorContext& ctx) const override {
-    state::CountWindowState state;
-    if (!ctx.state().Load(key, &state)) return;
-    if (window_.Expire(state, ctx.watermark() - ctx.time().complaint_lateness)) {
-      ctx.state().Delete(key);
-    } else {
-      ctx.state().Save(key, state);
-    }
+    window_.ExpireAt(ctx, key, ctx.time().complaint_lateness);
   }
 
  private:
@@ -69,14 +61,11 @@ class SensitiveComplaintPattern final : public Operator {
     spec.kind = info_.kind;
     spec.severity = config_.severity();
     spec.officer_id = officer;
-    spec.window_start = counted.front().time_ms();
-    spec.window_end = counted.back().time_ms();
+    SetCounted(spec, counted);
     spec.summary = "Officer " + officer + " received " + std::to_string(counted.size()) +
                    " complaints of " + category_names_ + " in " +
                    FormatSpan(spec.window_end - spec.window_start) + " (" +
                    FormatTime(spec.window_start) + " to " + FormatTime(spec.window_end) + ").";
-    spec.evidence = counted;
-    spec.score = static_cast<double>(counted.size());
     ctx.Emit(BuildAlert(spec));
   }
 
