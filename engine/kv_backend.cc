@@ -40,9 +40,9 @@ class MemoryBackend final : public KvBackend {
   void Write(const std::vector<KvWrite>& writes, bool /*sync*/) override {
     for (const auto& [key, value] : writes) {
       if (value) {
-        map_[key] = *value;
-      } else {
-        map_.erase(key);
+        map_.insert_or_assign(std::string(key), std::string(*value));
+      } else if (auto it = map_.find(key); it != map_.end()) {
+        map_.erase(it);
       }
     }
   }

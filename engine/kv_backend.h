@@ -12,8 +12,8 @@
 
 namespace vigil {
 
-// One write: a value to put, or nullopt to delete.
-using KvWrite = std::pair<std::string, std::optional<std::string>>;
+// One write: a value to put, or nullopt to delete (views: the caller keeps the bytes alive).
+using KvWrite = std::pair<std::string_view, std::optional<std::string_view>>;
 
 class KvIterator {
  public:

@@ -11,21 +11,30 @@ std::optional<std::string> StateStore::Get(std::string_view key) {
   auto it = dirty_.find(key);
   if (it != dirty_.end()) return it->second.value;
   std::string owned(key);
-  auto cached = clean_.find(owned);
-  if (cached != clean_.end()) return cached->second;
+  if (const std::optional<std::string>* cached = Cached(owned)) return *cached;
   std::optional<std::string> value = backend_->Get(key);
   Remember(std::move(owned), value);
   return value;
 }
 
+const std::optional<std::string>* StateStore::Cached(const std::string& key) {
+  auto young = young_.find(key);
+  if (young != young_.end()) return &young->second;
+  auto old = old_.find(key);
+  if (old == old_.end()) return nullptr;
+  auto promoted = young_.insert(old_.extract(old));  // still in use: keep it through the turnover
+  young_bytes_ += key.size() + (promoted.position->second ? promoted.position->second->size() : 0) + 64;
+  return &promoted.position->second;
+}
+
 void StateStore::Remember(std::string key, std::optional<std::string> value) {
-  size_t bytes = key.size() + (value ? value->size() : 0) + 64;
-  if (clean_bytes_ + bytes > clean_budget_) {
-    clean_.clear();
-    clean_bytes_ = 0;
+  young_bytes_ += key.size() + (value ? value->size() : 0) + 64;
+  young_.insert_or_assign(std::move(key), std::move(value));
+  if (young_bytes_ > clean_budget_ / 2) {
+    old_ = std::move(young_);
+    young_ = Cache();
+    young_bytes_ = 0;
   }
-  auto [it, inserted] = clean_.try_emplace(std::move(key), std::move(value));
-  if (inserted) clean_bytes_ += bytes;
 }
 
 
@@ -84,20 +93,17 @@ void StateStore::Checkpoint(bool sync) {
   if (dirty_.empty()) return;
   std::vector<KvWrite> writes;
   writes.reserve(dirty_.size());
-  for (auto& [key, pending] : dirty_) writes.emplace_back(key, std::move(pending.value));
+  for (const auto& [key, pending] : dirty_) {
+    writes.emplace_back(key, pending.value ? std::optional<std::string_view>(*pending.value)
+                                           : std::nullopt);
+  }
   backend_->Write(writes, sync);
   keys_written_ += writes.size();
-  dirty_.clear();
-  // What was just written is what the next events will read: keep it (the cache is a mirror of
-  // the backend, so each written key's cached value is replaced).
-  for (auto& [key, value] : writes) {
-    size_t bytes = key.size() + (value ? value->size() : 0) + 64;
-    if (clean_bytes_ + bytes > clean_budget_) {
-      clean_.clear();
-      clean_bytes_ = 0;
-    }
-    clean_bytes_ += bytes;
-    clean_.insert_or_assign(std::move(key), std::move(value));
+  writes.clear();
+  // What was just written is what the next events will read: keep it in the read cache.
+  while (!dirty_.empty()) {
+    auto node = dirty_.extract(dirty_.begin());
+    Remember(std::move(node.key()), std::move(node.mapped().value));
   }
 }
 

@@ -49,13 +49,18 @@ class StateStore {
     std::optional<std::string> value;  // nullopt: delete
     bool only_here = false;            // never written to the backend: a delete can just drop it
   };
+  // The read cache mirrors the backend for recently used keys (nullopt: known absent). Two
+  // generations: when the young one fills half the budget it becomes the old one and the old
+  // one is dropped, so the keys in use survive a turnover.
+  const std::optional<std::string>* Cached(const std::string& key);
   void Remember(std::string key, std::optional<std::string> value);
 
   std::unique_ptr<KvBackend> backend_;
   std::map<std::string, Pending, std::less<>> dirty_;
-  // Mirrors the backend for recently used keys (nullopt: absent). Emptied when over budget.
-  std::unordered_map<std::string, std::optional<std::string>> clean_;
-  size_t clean_bytes_ = 0;
+  using Cache = std::unordered_map<std::string, std::optional<std::string>>;
+  Cache young_;
+  Cache old_;
+  size_t young_bytes_ = 0;
   uint64_t keys_written_ = 0;
   size_t clean_budget_;
 };
