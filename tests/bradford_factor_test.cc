@@ -35,10 +35,7 @@ std::vector<std::string> Spells(const std::vector<int>& starts, int length = 2) 
 }
 
 std::vector<v1::Alert> Run(const std::vector<std::string>& lines, const std::string& rules = "{}") {
-  Harness h(rules);
-  for (const auto& line : lines) h.Feed(line);
-  h.Finish();
-  return h.AlertsFor(kRule);
+  return ReplayRule(kRule, lines, rules);
 }
 
 const std::string kThreshold1 = R"({"bradfordFactor": {"threshold": 1}})";

@@ -31,17 +31,7 @@ std::string Look(const std::string& id, Millis offset, const std::string& subjec
 }
 
 std::vector<v1::Alert> Run(const std::vector<std::string>& lines, const std::string& rules = "{}") {
-  Harness h(rules);
-  for (const auto& line : lines) h.Feed(line);
-  h.Finish();
-  return h.AlertsFor(kRule);
-}
-
-std::vector<std::string> Ids(const std::vector<v1::Alert>& alerts) {
-  std::vector<std::string> ids;
-  for (const auto& a : alerts) ids.push_back(a.alert_id());
-  std::sort(ids.begin(), ids.end());
-  return ids;
+  return ReplayRule(kRule, lines, rules);
 }
 
 std::set<std::string> Evidence(const v1::Alert& alert) {
@@ -158,7 +148,7 @@ TEST_CASE("complainant_lookup: arrival order within max_out_of_orderness does no
   auto a = Run(ordered);
   auto b = Run(shuffled);
   REQUIRE(a.size() == 2);
-  CHECK(Ids(a) == Ids(b));
+  CHECK(SortedIds(a) == SortedIds(b));
   for (const auto& alert : a) {
     if (alert.subject_id() == "P1") CHECK(Evidence(alert) == std::set<std::string>{"c1", "a1"});
     if (alert.subject_id() == "P2") CHECK(Evidence(alert) == std::set<std::string>{"c2", "a2"});
@@ -264,8 +254,8 @@ TEST_CASE("complainant_lookup: alert ids are deterministic") {
                                           Look("a2", 2 * kMinute, "P2")};
   auto first = Run(lines);
   REQUIRE(first.size() == 2);
-  CHECK(Ids(Run(lines)) == Ids(first));
-  CHECK(Ids(Run({lines[1], lines[3], lines[0], lines[2]})) == Ids(first));
+  CHECK(SortedIds(Run(lines)) == SortedIds(first));
+  CHECK(SortedIds(Run({lines[1], lines[3], lines[0], lines[2]})) == SortedIds(first));
 }
 
 }  // namespace vigil::testing

@@ -47,6 +47,21 @@ std::vector<v1::Alert> Harness::AlertsFor(const std::string& rule_id) const {
   return out;
 }
 
+std::vector<v1::Alert> ReplayRule(const std::string& rule_id, const std::vector<std::string>& lines,
+                                  const std::string& rules_json) {
+  Harness h(rules_json);
+  for (const auto& line : lines) h.Feed(line);
+  h.Finish();
+  return h.AlertsFor(rule_id);
+}
+
+std::vector<std::string> SortedIds(const std::vector<v1::Alert>& alerts) {
+  std::vector<std::string> ids;
+  for (const auto& a : alerts) ids.push_back(a.alert_id());
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 std::string Roster(const std::string& event_id, const std::string& officer,
                    const std::string& shift_id, const std::string& status, const std::string& start,
                    const std::string& end, const std::string& changed_at) {

@@ -39,6 +39,13 @@ class Harness {
   std::vector<DeadLetter> dead_letters_;
 };
 
+// Replays `lines` to the end of the stream with the rules file `rules_json` and returns the alerts
+// of `rule_id`.
+std::vector<v1::Alert> ReplayRule(const std::string& rule_id, const std::vector<std::string>& lines,
+                                  const std::string& rules_json = "{}");
+// The alert ids, sorted.
+std::vector<std::string> SortedIds(const std::vector<v1::Alert>& alerts);
+
 // Event builders (proto3 JSON lines). Times are RFC 3339 strings.
 std::string Roster(const std::string& event_id, const std::string& officer,
                    const std::string& shift_id, const std::string& status, const std::string& start,

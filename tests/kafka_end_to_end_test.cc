@@ -71,13 +71,6 @@ LiveResult RunThroughKafka(const std::string& events, const v1::RulesConfig& con
   return result;
 }
 
-std::vector<std::string> SortedIds(const std::vector<v1::Alert>& alerts) {
-  std::vector<std::string> ids;
-  for (const auto& a : alerts) ids.push_back(a.alert_id() + " " + a.rule_id());
-  std::sort(ids.begin(), ids.end());
-  return ids;
-}
-
 v1::RulesConfig ConfigFor(const fs::path& events) {
   std::string name = events.filename().string();
   fs::path rules = events.parent_path() / (name.substr(0, name.size() - strlen(".events.ndjson")) + ".rules.json");

@@ -32,17 +32,7 @@ std::string RestDay(const std::string& status = "REST_DAY", const std::string& i
 
 // Runs lines through a fresh harness and returns the alerts of this rule.
 std::vector<v1::Alert> Run(const std::vector<std::string>& lines, const std::string& rules = "{}") {
-  Harness h(rules);
-  for (const auto& line : lines) h.Feed(line);
-  h.Finish();
-  return h.AlertsFor(kRule);
-}
-
-std::vector<std::string> Ids(const std::vector<v1::Alert>& alerts) {
-  std::vector<std::string> ids;
-  for (const auto& a : alerts) ids.push_back(a.alert_id());
-  std::sort(ids.begin(), ids.end());
-  return ids;
+  return ReplayRule(kRule, lines, rules);
 }
 
 std::set<std::string> EvidenceIds(const v1::Alert& alert) {
@@ -241,7 +231,7 @@ TEST_CASE("off_duty_access: arrival order within max_out_of_orderness does not c
   REQUIRE(a.size() == 1);
   CHECK(ToMillis(a[0].window_end()) == P("2026-03-01T12:04:00Z"));
   CHECK(a[0].severity() == v1::Alert::HIGH);
-  CHECK(Ids(a) == Ids(b));
+  CHECK(SortedIds(a) == SortedIds(b));
   REQUIRE(b.size() == 1);
   CHECK(b[0].window_end().seconds() == a[0].window_end().seconds());
 }
@@ -377,14 +367,14 @@ TEST_CASE("off_duty_access: alert ids are deterministic") {
   auto first = Run(lines);
   auto second = Run(lines);
   REQUIRE(first.size() == 2);
-  CHECK(Ids(first) == Ids(second));
+  CHECK(SortedIds(first) == SortedIds(second));
   // a2 arrives before a1, 2 minutes behind: same alerts, same ids.
   auto swapped = Run({lines[0], lines[1], lines[3], lines[2], lines[4]});
-  CHECK(Ids(first) == Ids(swapped));
+  CHECK(SortedIds(first) == SortedIds(swapped));
   // A different causing event gives a different id.
   auto other = Run({lines[0], lines[1], Access("a9", "MP1", "2026-03-01T10:00:00Z", "SEARCH"), lines[4]});
   REQUIRE(other.size() == 2);
-  CHECK(Ids(other) != Ids(first));
+  CHECK(SortedIds(other) != SortedIds(first));
 }
 
 }  // namespace vigil::testing

@@ -28,10 +28,7 @@ std::string Leave(const std::string& status, double start = 0, double end = 24,
 }
 
 std::vector<v1::Alert> Run(const std::vector<std::string>& lines, const std::string& rules = "{}") {
-  Harness h(rules);
-  for (const auto& line : lines) h.Feed(line);
-  h.Finish();
-  return h.AlertsFor(kRule);
+  return ReplayRule(kRule, lines, rules);
 }
 
 }  // namespace

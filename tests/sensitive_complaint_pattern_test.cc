@@ -19,10 +19,7 @@ std::string C(const std::string& id, Millis offset, const std::string& category 
 }
 
 std::vector<v1::Alert> Run(const std::vector<std::string>& lines, const std::string& rules = "{}") {
-  Harness h(rules);
-  for (const auto& line : lines) h.Feed(line);
-  h.Finish();
-  return h.AlertsFor(kRule);
+  return ReplayRule(kRule, lines, rules);
 }
 
 }  // namespace
