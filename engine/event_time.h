@@ -24,8 +24,11 @@ constexpr Millis kDay = 24 * kHour;
 Millis ToMillis(const google::protobuf::Timestamp& ts);
 google::protobuf::Timestamp ToTimestamp(Millis t);
 
+// t rounded down / up to a multiple of `unit` (negative times too).
+inline Millis FloorTo(Millis t, Millis unit) { return t - ((t % unit) + unit) % unit; }
+inline Millis CeilTo(Millis t, Millis unit) { return -FloorTo(-t, unit); }
 // Start of the UTC day containing t.
-inline Millis DayStart(Millis t) { return t - ((t % kDay) + kDay) % kDay; }
+inline Millis DayStart(Millis t) { return FloorTo(t, kDay); }
 
 // "2026-03-01T08:00:00Z" (milliseconds shown only when non-zero).
 std::string FormatTime(Millis t);

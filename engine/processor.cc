@@ -122,8 +122,9 @@ EffectiveRoster Processor::RosterOf(uint32_t scope) {
   return EffectiveRoster(KeySpace(store_, ScopePrefix(scope, kRoster)), &IndexFor(scope).roster_cache);
 }
 
-// Ids seen within allowed lateness are kept in memory (ScopeIndex::seen) and persisted as
-// [stream][time][event_id] keys, which are also the expiry order.
+// Ids seen within allowed lateness are kept in memory (ScopeIndex::seen) and persisted at each
+// checkpoint as one record per stream and minute of event time: [stream][minute] -> ids, which
+// is also the order in which they expire.
 bool Processor::SeenBefore(uint32_t scope, const v1::Envelope& event) {
   const char stream = static_cast<char>(StreamOf(event));
   std::string id(1, stream);
@@ -131,7 +132,7 @@ bool Processor::SeenBefore(uint32_t scope, const v1::Envelope& event) {
   ScopeIndex& index = IndexFor(scope);
   if (!index.seen.insert(id).second) return true;
   std::string bucket(1, stream);
-  AppendI64(bucket, EventTime(event) - ((EventTime(event) % kMinute) + kMinute) % kMinute);
+  AppendI64(bucket, FloorTo(EventTime(event), kMinute));
   std::string& ids = index.seen_buckets[bucket];
   ids += EventId(event);
   ids.push_back('\0');
@@ -260,7 +261,7 @@ void Processor::FireTimer(uint32_t scope, ScopeIndex& index) {
 
 void Processor::SetTimer(uint32_t scope, const std::string& owner, Millis at,
                          std::string_view key, std::string_view payload, bool cleanup) {
-  if (cleanup) at = DayStart(at) + ((at - DayStart(at) + kHour - 1) / kHour) * kHour;
+  if (cleanup) at = CeilTo(at, kHour);
   std::string timer_key;
   AppendI64(timer_key, at);
   timer_key += owner;
