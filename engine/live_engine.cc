@@ -104,6 +104,10 @@ Status LiveEngine::Connect() {
        {"auto.offset.reset", "earliest"},
        {"enable.partition.eof", "true"},
        {"partition.assignment.strategy", "range"},  // co-partitioned topics: same numbers together
+       // A restarted engine gets its partitions back within this after a crash (Kafka's default
+       // is 45 s); heartbeats keep a live engine in the group however long a batch takes.
+       {"session.timeout.ms", "10000"},
+       {"heartbeat.interval.ms", "1000"},
        {"log.connection.close", "false"}},
       &Prepare::Consumer, this);
   if (!consumer.ok()) return consumer.status();

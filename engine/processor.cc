@@ -302,6 +302,7 @@ void Processor::SaveProgress(SourcePartition source, uint32_t scope, int64_t nex
 }
 
 std::optional<int64_t> Processor::LoadProgress(SourcePartition source, uint32_t scope) {
+  IndexFor(scope);  // load what the partition holds (events, timers) even if nothing new arrives
   state::PartitionProgress progress;
   std::string key(1, static_cast<char>(source.source));
   if (!KeySpace(store_, ScopePrefix(scope, kProgress)).Load(key, &progress)) return std::nullopt;
