@@ -4,6 +4,9 @@
 //   bench/core_throughput --officers 45000 --days 7 [--seed 1]
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -15,12 +18,42 @@
 
 using namespace vigil;
 
+namespace {
+
+std::string CommandOutput(const std::string& command) {
+  std::string out;
+  if (FILE* pipe = popen(command.c_str(), "r")) {
+    char buffer[256];
+    while (fgets(buffer, sizeof buffer, pipe)) out += buffer;
+    pclose(pipe);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// Appends one run to RESULTS.md: when, machine, commit, command and figures.
+void AppendResult(const std::string& path, const std::string& command, const std::string& figures) {
+  std::ofstream out(path, std::ios::app);
+  if (!out) {
+    std::fprintf(stderr, "cannot append to %s\n", path.c_str());
+    return;
+  }
+  out << "| " << FormatTime(SystemClock().NowMillis()) << " | "
+      << std::thread::hardware_concurrency() << " cores, "
+      << CommandOutput("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'") << " | "
+      << CommandOutput("git -C " VIGIL_SOURCE_DIR " rev-parse --short HEAD 2>/dev/null") << " | `"
+      << command << "` | " << figures << " |\n";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   const std::vector<OptionSpec> specs = {
       {"officers", "N", "officers in the synthetic force", "45000"},
       {"days", "D", "days of history", "7"},
       {"seed", "S", "seed", "1"},
       {"partitions", "P", "input partitions the events are spread over", "16"},
+      {"results", "FILE", "append the figures to this Markdown table", VIGIL_SOURCE_DIR "/bench/RESULTS.md"},
   };
   Result<Args> args = Args::Parse(specs, argc, argv, 1);
   if (!args.ok() || args->help()) {
@@ -79,10 +112,16 @@ int main(int argc, char** argv) {
   alerts += processor.TakeAlerts().size();
   pipeline.store->Checkpoint(true);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("officers=%lld days=%d events=%zu alerts=%llu seconds=%.2f events_per_s=%.0f "
-              "state_keys_written=%llu\n",
-              static_cast<long long>(options.officers), options.days, events.size(),
-              static_cast<unsigned long long>(alerts), seconds, events.size() / seconds,
-              static_cast<unsigned long long>(pipeline.store->keys_written()));
+  char figures[256];
+  std::snprintf(figures, sizeof figures,
+                "%zu events, %llu alerts, %.2f s, **%.0f events/s**, %.2f state keys written per event",
+                events.size(), static_cast<unsigned long long>(alerts), seconds,
+                events.size() / seconds,
+                static_cast<double>(pipeline.store->keys_written()) / events.size());
+  std::printf("officers=%lld days=%d %s\n", static_cast<long long>(options.officers), options.days,
+              figures);
+  std::string command = "build/bench/core_throughput";
+  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+  AppendResult(args->Get("results"), command, figures);
   return 0;
 }
