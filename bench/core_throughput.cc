@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
       {"days", "D", "days of history", "7"},
       {"seed", "S", "seed", "1"},
       {"partitions", "P", "input partitions the events are spread over", "16"},
+      {"checkpoint-ms", "MS", "checkpoint interval", "1000"},
       {"results", "FILE", "append the figures to this Markdown table", VIGIL_SOURCE_DIR "/bench/RESULTS.md"},
   };
   Result<Args> args = Args::Parse(specs, argc, argv, 1);
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   options.days = static_cast<int>(*args->GetInt("days", 1, 400));
   options.seed = static_cast<uint64_t>(*args->GetInt("seed", 0, 1LL << 40));
   const int partitions = static_cast<int>(*args->GetInt("partitions", 1, 1024));
+  const auto checkpoint_every = std::chrono::milliseconds(*args->GetInt("checkpoint-ms", 1, 3600000));
 
   std::vector<std::pair<Stream, std::string>> events;  // encoded as on Kafka
   SyntheticForce force(options);
@@ -101,7 +103,7 @@ int main(int argc, char** argv) {
       alerts += processor.TakeAlerts().size();
       processor.TakeDeadLetters();
       auto now = std::chrono::steady_clock::now();
-      if (now - last_checkpoint > std::chrono::seconds(1)) {
+      if (now - last_checkpoint > checkpoint_every) {
         processor.PrepareCheckpoint();
         pipeline.store->Checkpoint(true);
         last_checkpoint = now;

@@ -100,11 +100,13 @@ void StateStore::Checkpoint(bool sync) {
   backend_->Write(writes, sync);
   keys_written_ += writes.size();
   writes.clear();
-  // What was just written is what the next events will read: keep it in the read cache.
-  while (!dirty_.empty()) {
-    auto node = dirty_.extract(dirty_.begin());
-    Remember(std::move(node.key()), std::move(node.mapped().value));
+  // Keys just written may be cached with their old value: refresh those, leave the rest to be
+  // cached when next read (filling the cache with every write costs more than it saves).
+  for (auto& [key, pending] : dirty_) {
+    if (auto young = young_.find(key); young != young_.end()) young->second = std::move(pending.value);
+    else if (auto old = old_.find(key); old != old_.end()) old->second = std::move(pending.value);
   }
+  dirty_.clear();
 }
 
 void AppendU32(std::string& out, uint32_t v) {
