@@ -88,13 +88,13 @@ Processor::~Processor() = default;
 Processor::ScopeIndex& Processor::IndexFor(uint32_t scope) {
   auto [it, inserted] = scopes_.try_emplace(scope);
   if (inserted) {  // first touch since start: load what an earlier run left held or scheduled
-    KeySpace pending(store_, ScopePrefix(scope, kPending));
-    pending.ScanPrefix("", [&](std::string_view key, std::string_view value) {
+    it->second.pending_space = std::make_unique<KeySpace>(store_, ScopePrefix(scope, kPending));
+    it->second.timers_space = std::make_unique<KeySpace>(store_, ScopePrefix(scope, kTimers));
+    it->second.pending_space->ScanPrefix("", [&](std::string_view key, std::string_view value) {
       it->second.pending.emplace(key, value);
       return true;
     });
-    KeySpace timers(store_, ScopePrefix(scope, kTimers));
-    timers.ScanPrefix("", [&](std::string_view key, std::string_view) {
+    it->second.timers_space->ScanPrefix("", [&](std::string_view key, std::string_view) {
       it->second.timers.emplace(key);
       return true;
     });
@@ -163,8 +163,9 @@ void Processor::Ingest(const v1::Envelope& event, const state::EventRef& ref,
   *stored.mutable_ref() = ref;
   std::string key = PendingKey(t, EventId(event), stream);
   std::string value = stored.SerializeAsString();
-  KeySpace(store_, ScopePrefix(scope, kPending)).PutNew(key, value);
-  IndexFor(scope).pending.emplace(std::move(key), std::move(value));
+  ScopeIndex& index = IndexFor(scope);
+  index.pending_space->PutNew(key, value);
+  index.pending.emplace(std::move(key), std::move(value));
 }
 
 void Processor::RejectInvalid(DeadLetter letter) {
@@ -218,7 +219,7 @@ void Processor::Drain(uint32_t scope, Millis watermark) {
 
 void Processor::DeliverEvent(uint32_t scope, ScopeIndex& index) {
   auto node = index.pending.extract(index.pending.begin());
-  KeySpace(store_, ScopePrefix(scope, kPending)).Delete(node.key());
+  index.pending_space->Delete(node.key());
   state::StoredEvent stored;
   if (!stored.ParseFromString(node.mapped())) throw FatalError("held event cannot be parsed");
 
@@ -235,11 +236,9 @@ void Processor::DeliverEvent(uint32_t scope, ScopeIndex& index) {
 }
 
 void Processor::FireTimer(uint32_t scope, ScopeIndex& index) {
-  std::string key = *index.timers.begin();
-  index.timers.erase(index.timers.begin());
-  KeySpace timers(store_, ScopePrefix(scope, kTimers));
-  std::string payload = timers.Get(key).value_or("");
-  timers.Delete(key);
+  std::string key = std::move(index.timers.extract(index.timers.begin()).value());
+  std::string payload = index.timers_space->Get(key).value_or("");
+  index.timers_space->Delete(key);
 
   const Millis at = TimeOfKey(key);
   std::string_view rest = std::string_view(key).substr(8);
@@ -269,16 +268,16 @@ void Processor::SetTimer(uint32_t scope, const std::string& owner, Millis at,
   timer_key.push_back(cleanup ? kCleanupTimer : kDecisionTimer);
   timer_key.append(key);
   ScopeIndex& index = IndexFor(scope);
-  KeySpace timers(store_, ScopePrefix(scope, kTimers));
+  KeySpace& timers = *index.timers_space;
   if (cleanup && finishing_) {
     timers.Put(timer_key, payload);  // scheduled for a later run, not fired now
     return;
   }
-  if (index.timers.count(timer_key)) {
-    timers.Put(timer_key, payload);
-  } else {
+  auto [position, inserted] = index.timers.insert(timer_key);
+  if (inserted) {
     timers.PutNew(timer_key, payload);  // the index holds every live timer, flushed or not
-    index.timers.insert(std::move(timer_key));
+  } else {
+    timers.Put(timer_key, payload);
   }
 }
 

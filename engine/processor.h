@@ -99,6 +99,8 @@ class Processor {
     std::map<std::string, std::string> seen_buckets;
     std::set<std::string> unsaved;
     std::vector<std::unique_ptr<OperatorContext>> contexts;  // one per operator, built once
+    std::unique_ptr<KeySpace> pending_space;  // the engine's own key spaces of this partition
+    std::unique_ptr<KeySpace> timers_space;
   };
   OperatorContext& ContextFor(uint32_t scope, size_t operator_index);
   EffectiveRoster RosterOf(uint32_t scope);

@@ -78,10 +78,10 @@ class KeySpace {
  public:
   KeySpace(StateStore& store, std::string prefix) : store_(&store), prefix_(std::move(prefix)) {}
 
-  std::optional<std::string> Get(std::string_view key) { return store_->Get(Full(key)); }
-  void Put(std::string_view key, std::string_view value) { store_->Put(Full(key), value); }
-  void PutNew(std::string_view key, std::string_view value) { store_->PutNew(Full(key), value); }
-  void Delete(std::string_view key) { store_->Delete(Full(key)); }
+  std::optional<std::string> Get(std::string_view key) { return store_->Get(Scratch(key)); }
+  void Put(std::string_view key, std::string_view value) { store_->Put(Scratch(key), value); }
+  void PutNew(std::string_view key, std::string_view value) { store_->PutNew(Scratch(key), value); }
+  void Delete(std::string_view key) { store_->Delete(Scratch(key)); }
   // Keys passed to fn are relative to this space.
   void ScanPrefix(std::string_view prefix,
                   const std::function<bool(std::string_view, std::string_view)>& fn);
@@ -105,9 +105,16 @@ class KeySpace {
 
  private:
   std::string Full(std::string_view key) const;
+  // prefix + key in a buffer reused by every call (the store copies what it keeps).
+  std::string_view Scratch(std::string_view key) {
+    scratch_.assign(prefix_);
+    scratch_.append(key);
+    return scratch_;
+  }
   [[noreturn]] void ThrowCorrupt(std::string_view key) const;
   StateStore* store_;
   std::string prefix_;
+  std::string scratch_;
 };
 
 }  // namespace vigil
