@@ -155,6 +155,7 @@ void Processor::Ingest(const v1::Envelope& event, const state::EventRef& ref,
     return;
   }
   ++metrics_.events_in[static_cast<int>(stream)];
+  IndexFor(scope).sources[static_cast<int>(stream)] = source;
   watermarks_.Observe(source, t);
   if (t < watermarks_.Current()) ++metrics_.late_accepted;
 
@@ -310,9 +311,6 @@ std::optional<int64_t> Processor::LoadProgress(SourcePartition source, uint32_t 
 }
 
 void Processor::PrepareCheckpoint() {
-  // A duplicate is recognised as long as it could still be accepted: keep records until even the
-  // least advanced partition would call an event of that time too late.
-  const Millis watermark = watermarks_.MinPartitionWatermark();
   for (auto& [scope, index] : scopes_) {
     KeySpace buckets(store_, ScopePrefix(scope, kSeenByTime));
     for (const auto& key : index.unsaved) {
@@ -320,11 +318,18 @@ void Processor::PrepareCheckpoint() {
       if (bucket != index.seen_buckets.end()) buckets.Put(key, bucket->second);
     }
     index.unsaved.clear();
-    if (watermark == kMinTime) continue;
+    // A duplicate is recognised as long as it could still be accepted: keep a minute's ids until
+    // the partition they came from would call an event of that minute too late.
+    std::array<Millis, kStreamCount> horizon;
+    for (int s = 0; s < kStreamCount; ++s) {
+      const auto& source = index.sources[s];
+      Millis watermark = source ? watermarks_.PartitionWatermark(*source) : kMinTime;
+      horizon[s] = watermark == kMinTime ? kMinTime : watermark - time_.LatenessFor(static_cast<Stream>(s));
+    }
     for (auto it = index.seen_buckets.begin(); it != index.seen_buckets.end();) {
-      const Stream stream = static_cast<Stream>(it->first[0]);
+      const int stream = it->first[0];
       const Millis bucket_end = ReadI64(std::string_view(it->first).substr(1)) + kMinute;
-      if (bucket_end > watermark - time_.LatenessFor(stream)) {
+      if (bucket_end > horizon[stream]) {
         ++it;
         continue;
       }

@@ -99,6 +99,9 @@ class Processor {
     std::map<std::string, std::string> seen_buckets;
     std::set<std::string> unsaved;
     std::vector<std::unique_ptr<OperatorContext>> contexts;  // one per operator, built once
+    // The input partition each stream of this scope is read from: a duplicate of an event can
+    // only arrive on the partition the event came from, so its watermark decides expiry.
+    std::array<std::optional<SourcePartition>, kStreamCount> sources;
     std::unique_ptr<KeySpace> pending_space;  // the engine's own key spaces of this partition
     std::unique_ptr<KeySpace> timers_space;
   };

@@ -39,14 +39,6 @@ Millis Watermarks::MaxEventTime(SourcePartition p) const {
   return it == partitions_.end() ? kMinTime : it->second.max_event_time;
 }
 
-Millis Watermarks::MinPartitionWatermark() const {
-  Millis least = kMaxTime;
-  for (const auto& [p, s] : partitions_) {
-    if (s.has_events) least = std::min(least, s.max_event_time - lag_);
-  }
-  return least == kMaxTime ? kMinTime : least;
-}
-
 Millis Watermarks::Current() {
   if (finished_) return kMaxTime;
   Millis min_active = kMaxTime;

@@ -40,8 +40,6 @@ class Watermarks {
   Millis PartitionWatermark(SourcePartition p) const;
   bool HasEvents(SourcePartition p) const;
   Millis MaxEventTime(SourcePartition p) const;
-  // The least advanced watermark among partitions that have events (kMinTime if none).
-  Millis MinPartitionWatermark() const;
   // The engine watermark (monotonic).
   Millis Current();
   // Moves the engine watermark to +infinity (end of a bounded run).

@@ -115,17 +115,17 @@ TEST_CASE("Watermarks: when every partition is idle, the greatest partition wate
   CHECK(w.Current() == kMaxTime);
 }
 
-TEST_CASE("Watermarks: MinPartitionWatermark and Restore") {
+TEST_CASE("Watermarks: PartitionWatermark and Restore") {
   Watermarks w(kLag);
-  CHECK(w.MinPartitionWatermark() == kMinTime);
   w.Track(kP1);
   w.Track(kP2);
   w.Observe(kP1, 10 * kHour);
-  CHECK(w.MinPartitionWatermark() == 10 * kHour - kLag);  // P2 has no events: not counted
+  CHECK(w.PartitionWatermark(kP1) == 10 * kHour - kLag);
+  CHECK(w.PartitionWatermark(kP2) == kMinTime);  // P2 has no events yet
   w.Restore(kP2, 3 * kHour);
   CHECK(w.HasEvents(kP2));
   CHECK(w.MaxEventTime(kP2) == 3 * kHour);
-  CHECK(w.MinPartitionWatermark() == 3 * kHour - kLag);
+  CHECK(w.PartitionWatermark(kP2) == 3 * kHour - kLag);
   CHECK(w.Current() == 3 * kHour - kLag);
 }
 
