@@ -4,39 +4,13 @@
 
 namespace vigil {
 
-StateStore::StateStore(std::unique_ptr<KvBackend> backend, size_t read_cache_bytes)
-    : backend_(std::move(backend)), clean_budget_(read_cache_bytes) {}
+StateStore::StateStore(std::unique_ptr<KvBackend> backend) : backend_(std::move(backend)) {}
 
 std::optional<std::string> StateStore::Get(std::string_view key) {
   auto it = dirty_.find(key);
   if (it != dirty_.end()) return it->second.value;
-  std::string owned(key);
-  if (const std::optional<std::string>* cached = Cached(owned)) return *cached;
-  std::optional<std::string> value = backend_->Get(key);
-  Remember(std::move(owned), value);
-  return value;
+  return backend_->Get(key);
 }
-
-const std::optional<std::string>* StateStore::Cached(const std::string& key) {
-  auto young = young_.find(key);
-  if (young != young_.end()) return &young->second;
-  auto old = old_.find(key);
-  if (old == old_.end()) return nullptr;
-  auto promoted = young_.insert(old_.extract(old));  // still in use: keep it through the turnover
-  young_bytes_ += key.size() + (promoted.position->second ? promoted.position->second->size() : 0) + 64;
-  return &promoted.position->second;
-}
-
-void StateStore::Remember(std::string key, std::optional<std::string> value) {
-  young_bytes_ += key.size() + (value ? value->size() : 0) + 64;
-  young_.insert_or_assign(std::move(key), std::move(value));
-  if (young_bytes_ > clean_budget_ / 2) {
-    old_ = std::move(young_);
-    young_ = Cache();
-    young_bytes_ = 0;
-  }
-}
-
 
 void StateStore::Put(std::string_view key, std::string_view value) {
   auto it = dirty_.find(key);
@@ -99,13 +73,6 @@ void StateStore::Checkpoint(bool sync) {
   }
   backend_->Write(writes, sync);
   keys_written_ += writes.size();
-  writes.clear();
-  // Keys just written may be cached with their old value: refresh those, leave the rest to be
-  // cached when next read (filling the cache with every write costs more than it saves).
-  for (auto& [key, pending] : dirty_) {
-    if (auto young = young_.find(key); young != young_.end()) young->second = std::move(pending.value);
-    else if (auto old = old_.find(key); old != old_.end()) old->second = std::move(pending.value);
-  }
   dirty_.clear();
 }
 

@@ -1,4 +1,4 @@
-// StateStore: Vigil's keyed state, a write-back cache over a KvBackend.
+// StateStore: Vigil's keyed state, a write-back buffer over a KvBackend.
 //
 // Reads see every write made since the last checkpoint; writes stay in memory until Checkpoint(),
 // which applies them to the backend in one atomic batch. So a checkpoint is all-or-nothing: state,
@@ -15,7 +15,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "kv_backend.h"
 
@@ -23,9 +22,9 @@ namespace vigil {
 
 class StateStore {
  public:
-  // `read_cache_bytes`: clean values (and known-absent keys) kept in memory after they are read or
-  // checkpointed, so hot state is not read back from RocksDB.
-  explicit StateStore(std::unique_ptr<KvBackend> backend, size_t read_cache_bytes = 128u << 20);
+  // Reads of flushed keys go to the backend (RocksDB's block cache and memtables): a cache of
+  // values in front of it was measured to cost more than it saved.
+  explicit StateStore(std::unique_ptr<KvBackend> backend);
 
   std::optional<std::string> Get(std::string_view key);
   void Put(std::string_view key, std::string_view value);
@@ -49,20 +48,10 @@ class StateStore {
     std::optional<std::string> value;  // nullopt: delete
     bool only_here = false;            // never written to the backend: a delete can just drop it
   };
-  // The read cache mirrors the backend for recently used keys (nullopt: known absent). Two
-  // generations: when the young one fills half the budget it becomes the old one and the old
-  // one is dropped, so the keys in use survive a turnover.
-  const std::optional<std::string>* Cached(const std::string& key);
-  void Remember(std::string key, std::optional<std::string> value);
 
   std::unique_ptr<KvBackend> backend_;
   std::map<std::string, Pending, std::less<>> dirty_;
-  using Cache = std::unordered_map<std::string, std::optional<std::string>>;
-  Cache young_;
-  Cache old_;
-  size_t young_bytes_ = 0;
   uint64_t keys_written_ = 0;
-  size_t clean_budget_;
 };
 
 // Big-endian encodings that sort like the numbers they encode.
