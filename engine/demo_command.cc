@@ -66,6 +66,7 @@ int DemoCommand(int argc, char** argv) {
       {"partitions", "P", "partitions per topic on the embedded broker", "16"},
       {"rules", "RULES.json", "rules file; defaults if absent", ""},
       {"no-alerts", "", "do not print each alert as it arrives, only the final table", ""},
+      {"checkpoint-interval-ms", "MS", "how often the engine checkpoints and publishes (as vigil run)", "1000"},
   };
   const std::string usage = Usage(
       "vigil demo [--officers N] [--days D] [--seed S]",
@@ -81,7 +82,8 @@ int DemoCommand(int argc, char** argv) {
   Result<long long> days = args.GetInt("days", 1, 400);
   Result<long long> seed = args.GetInt("seed", 0, 1LL << 62);
   Result<long long> partitions = args.GetInt("partitions", 1, 128);
-  for (const auto* r : {&officers, &days, &seed, &partitions}) {
+  Result<long long> interval = args.GetInt("checkpoint-interval-ms", 10, 60000);
+  for (const auto* r : {&officers, &days, &seed, &partitions, &interval}) {
     if (!r->ok()) {
       std::cerr << "vigil demo: " << r->status().message() << "\n";
       return 2;
@@ -126,6 +128,7 @@ int DemoCommand(int argc, char** argv) {
   live.brokers = broker.bootstrap();
   live.state_dir = state.path();
   live.group = "vigil-demo";
+  live.checkpoint_interval_ms = static_cast<int>(*interval);
   live.progress = std::getenv("VIGIL_DEMO_DEBUG") != nullptr;
   live.stop = &interrupted;
   live.input_closed = &input_closed;
