@@ -92,22 +92,23 @@ class RocksBackend final : public KvBackend {
     return std::make_unique<RocksIterator>(db_->NewIterator(rocksdb::ReadOptions()));
   }
   void Write(const std::vector<KvWrite>& writes, bool sync) override {
-    rocksdb::WriteBatch batch;
+    batch_.Clear();  // reused: its buffer keeps its capacity between checkpoints
     for (const auto& [key, value] : writes) {
       if (value) {
-        batch.Put(AsSlice(key), AsSlice(*value));
+        batch_.Put(AsSlice(key), AsSlice(*value));
       } else {
-        batch.Delete(AsSlice(key));
+        batch_.Delete(AsSlice(key));
       }
     }
     rocksdb::WriteOptions options;
     options.sync = sync;
-    rocksdb::Status s = db_->Write(options, &batch);
+    rocksdb::Status s = db_->Write(options, &batch_);
     if (!s.ok()) throw FatalError("state store write failed: " + s.ToString());
   }
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::WriteBatch batch_;
 };
 
 }  // namespace

@@ -65,14 +65,14 @@ void StateStore::Scan(std::string_view begin, std::string_view end,
 
 void StateStore::Checkpoint(bool sync) {
   if (dirty_.empty()) return;
-  std::vector<KvWrite> writes;
-  writes.reserve(dirty_.size());
+  writes_.clear();  // kept between checkpoints: no large allocation each time
   for (const auto& [key, pending] : dirty_) {
-    writes.emplace_back(key, pending.value ? std::optional<std::string_view>(*pending.value)
-                                           : std::nullopt);
+    writes_.emplace_back(key, pending.value ? std::optional<std::string_view>(*pending.value)
+                                            : std::nullopt);
   }
-  backend_->Write(writes, sync);
-  keys_written_ += writes.size();
+  backend_->Write(writes_, sync);
+  keys_written_ += writes_.size();
+  writes_.clear();
   dirty_.clear();
 }
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kv_backend.h"
 
@@ -52,6 +53,7 @@ class StateStore {
   std::unique_ptr<KvBackend> backend_;
   std::map<std::string, Pending, std::less<>> dirty_;
   uint64_t keys_written_ = 0;
+  std::vector<KvWrite> writes_;
 };
 
 // Big-endian encodings that sort like the numbers they encode.
