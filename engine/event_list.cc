@@ -26,8 +26,4 @@ bool DropBefore(state::EventList& list, Millis horizon) {
   return events->empty();
 }
 
-Millis LatestTime(const state::EventList& list) {
-  return list.events().empty() ? kMinTime : list.events().rbegin()->time_ms();
-}
-
 }  // namespace vigil

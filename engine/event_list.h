@@ -13,7 +13,5 @@ void InsertSorted(state::EventList& list, const state::EventRef& ref);
 const state::EventRef* EarliestBetween(const state::EventList& list, Millis from, Millis to);
 // Drops events with time < horizon; returns true when the list is empty.
 bool DropBefore(state::EventList& list, Millis horizon);
-// The latest event time in the list (kMinTime when empty).
-Millis LatestTime(const state::EventList& list);
 
 }  // namespace vigil

@@ -29,6 +29,27 @@ std::vector<v1::Alert> ReplayFile(const std::string& events, const v1::RulesConf
   return alerts;
 }
 
+// Options for a `vigil run --until-caught-up` on `brokers` with state in `state_dir`.
+LiveOptions BoundedRun(const std::string& brokers, const std::string& state_dir) {
+  LiveOptions options;
+  options.brokers = brokers;
+  options.state_dir = state_dir;
+  options.until_caught_up = true;
+  options.progress = false;
+  return options;
+}
+
+// Every alert on the alert topic, in partition order.
+std::vector<v1::Alert> PublishedAlerts(const std::string& brokers) {
+  std::vector<v1::Alert> alerts;
+  REQUIRE(ReadTopic(brokers, Topics{}.alerts, ReadOptions{}, [&](const rd_kafka_message_t& m) {
+            v1::Alert alert;
+            REQUIRE(alert.ParseFromArray(m.payload, static_cast<int>(m.len)));
+            alerts.push_back(alert);
+          }).ok());
+  return alerts;
+}
+
 struct LiveResult {
   std::vector<v1::Alert> alerts;
   std::vector<std::string> dead_letter_reasons;
@@ -44,22 +65,14 @@ LiveResult RunThroughKafka(const std::string& events, const v1::RulesConfig& con
   REQUIRE_MESSAGE(produced.ok(), (produced.ok() ? "" : produced.status().message()));
 
   TempDir state("vigil-test-run-");
-  LiveOptions options;
-  options.brokers = broker.bootstrap();
-  options.state_dir = state.path();
-  options.until_caught_up = true;
-  options.progress = false;
+  LiveOptions options = BoundedRun(broker.bootstrap(), state.path());
   Result<LiveReport> report = RunLive(options, config);
   REQUIRE_MESSAGE(report.ok(), (report.ok() ? "" : report.status().message()));
 
   LiveResult result;
   result.report = *report;
+  result.alerts = PublishedAlerts(broker.bootstrap());
   ReadOptions read;
-  REQUIRE(ReadTopic(broker.bootstrap(), topics.alerts, read, [&](const rd_kafka_message_t& m) {
-            v1::Alert alert;
-            REQUIRE(alert.ParseFromArray(m.payload, static_cast<int>(m.len)));
-            result.alerts.push_back(alert);
-          }).ok());
   REQUIRE(ReadTopic(broker.bootstrap(), topics.dlq, read, [&](const rd_kafka_message_t& m) {
             rd_kafka_headers_t* headers = nullptr;
             const void* value = nullptr;
@@ -129,11 +142,7 @@ TEST_CASE("kafka: a record that is not a valid event goes to the dead-letter top
   REQUIRE(Flush(producer->get(), 10000).ok());
 
   TempDir state("vigil-test-run-");
-  LiveOptions options;
-  options.brokers = broker.bootstrap();
-  options.state_dir = state.path();
-  options.until_caught_up = true;
-  options.progress = false;
+  LiveOptions options = BoundedRun(broker.bootstrap(), state.path());
   Result<LiveReport> report = RunLive(options, DefaultRulesConfig());
   REQUIRE(report.ok());
   CHECK(report->metrics.invalid == 3);
@@ -167,10 +176,8 @@ TEST_CASE("kafka: stopped half-way and restarted on the same state, run publishe
   // First run: stopped (as by SIGTERM) once 20,000 records are in, mid-stream.
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> consumed{0};
-  LiveOptions first;
-  first.brokers = broker.bootstrap();
-  first.state_dir = state.path();
-  first.progress = false;
+  LiveOptions first = BoundedRun(broker.bootstrap(), state.path());
+  first.until_caught_up = false;
   first.stop = &stop;
   first.records_consumed = &consumed;
   std::thread stopper([&] {
@@ -193,13 +200,7 @@ TEST_CASE("kafka: stopped half-way and restarted on the same state, run publishe
   REQUIRE(rest.ok());
   CHECK(partial->records + rest->records == 61201);
 
-  std::vector<v1::Alert> published;
-  REQUIRE(ReadTopic(broker.bootstrap(), topics.alerts, ReadOptions{}, [&](const rd_kafka_message_t& m) {
-            v1::Alert alert;
-            REQUIRE(alert.ParseFromArray(m.payload, static_cast<int>(m.len)));
-            published.push_back(alert);
-          }).ok());
-  CHECK(SortedIds(published) == SortedIds(replayed));
+  CHECK(SortedIds(PublishedAlerts(broker.bootstrap())) == SortedIds(replayed));
 }
 
 }  // namespace vigil::testing
