@@ -22,6 +22,7 @@ int RunCommand(int argc, char** argv) {
       {"group", "ID", "consumer group", "vigil"},
       {"until-caught-up", "", "process what the input topics hold now, close every window, publish, exit 0", ""},
       {"checkpoint-interval-ms", "MS", "how often state, offsets and alerts are made durable and published", "1000"},
+      {"session-timeout-ms", "MS", "how long the group waits for a silent (crashed) member before moving its partitions (at least 2000)", "10000"},
       {"quiet", "", "no progress lines", ""},
   };
   const std::string usage = Usage(
@@ -44,7 +45,13 @@ int RunCommand(int argc, char** argv) {
     std::cerr << "vigil run: " << interval.status().message() << "\n";
     return 2;
   }
+  Result<long long> session_timeout = args.GetInt("session-timeout-ms", 2000, 3600 * 1000);
+  if (!session_timeout.ok()) {
+    std::cerr << "vigil run: " << session_timeout.status().message() << "\n";
+    return 2;
+  }
   LiveOptions options;
+  options.session_timeout_ms = static_cast<int>(*session_timeout);
   options.brokers = args.Get("brokers");
   options.group = args.Get("group");
   options.state_dir = args.Get("state-dir");
@@ -60,7 +67,8 @@ int RunCommand(int argc, char** argv) {
   const auto& m = report->metrics;
   std::cerr << "run: " << report->records << " records, " << m.events_total() << " events used, "
             << m.invalid << " invalid, " << m.too_late << " too late, " << m.duplicates
-            << " duplicates; " << report->published_alerts << " alerts published in "
+            << " duplicates; " << report->published_alerts << " alerts published ("
+            << report->recovered_already_published << " found already published after a crash) in "
             << report->seconds << " s\n";
   return 0;
 }

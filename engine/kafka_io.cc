@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -117,6 +118,9 @@ Status ReadTopic(const std::string& brokers, const std::string& topic, const Rea
     Result<std::pair<int64_t, int64_t>> offsets = QueryOffsets(rk, topic, p);
     if (!offsets.ok()) return offsets.status();
     int64_t start = options.from_beginning ? offsets->first : offsets->second;
+    if (auto given = options.start_offsets.find(p); given != options.start_offsets.end()) {
+      start = std::clamp(given->second, offsets->first, offsets->second);
+    }
     if (!options.follow && start >= offsets->second) continue;  // nothing to read here
     end[p] = offsets->second;
     rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = start;
@@ -183,6 +187,9 @@ std::string Quote(std::string_view text) {
   return out + "\"";
 }
 
+
+}  // namespace
+
 std::string HeaderValue(const rd_kafka_message_t& record, const char* name) {
   rd_kafka_headers_t* headers = nullptr;
   if (rd_kafka_message_headers(&record, &headers) || !headers) return "";
@@ -191,8 +198,6 @@ std::string HeaderValue(const rd_kafka_message_t& record, const char* name) {
   if (rd_kafka_header_get_last(headers, name, &value, &size)) return "";
   return std::string(static_cast<const char*>(value), size);
 }
-
-}  // namespace
 
 std::string RecordAsJson(const Topics& topics, const std::string& topic,
                          const rd_kafka_message_t& record) {

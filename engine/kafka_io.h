@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,12 +40,18 @@ Result<ProduceReport> ProduceEventFile(const std::string& brokers, const std::st
 
 struct ReadOptions {
   bool from_beginning = true;  // else from the end as it is when reading starts
+  // Where to start in these partitions (clamped to what the broker still has); the others start
+  // as from_beginning says.
+  std::map<int32_t, int64_t> start_offsets;
   bool follow = false;         // else stop at the end as it was when reading started
   const std::atomic<bool>* stop = nullptr;
 };
 // Reads every partition of `topic`; calls on_record for each record in partition order.
 Status ReadTopic(const std::string& brokers, const std::string& topic, const ReadOptions& options,
                  const std::function<void(const rd_kafka_message_t&)>& on_record);
+
+// The last value of header `name` of a record, or "" when it has none.
+std::string HeaderValue(const rd_kafka_message_t& record, const char* name);
 
 // One record of a Vigil topic as an NDJSON line: alerts and events as proto3 JSON, dead letters
 // with their headers and the original bytes.

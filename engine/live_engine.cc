@@ -4,9 +4,11 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 #include <mutex>
 #include <thread>
 
+#include "crash_points.h"
 #include "kafka.h"
 #include "kafka_io.h"
 #include "pipeline.h"
@@ -18,11 +20,19 @@ constexpr uint32_t kGlobalScope = 0xffffffffu;  // keys not tied to an input par
 constexpr size_t kMaxEventBytes = 64 * 1024;
 constexpr int kMaxBatch = 5000;
 
-// What librdkafka reports about the cluster from its own threads.
+// What librdkafka reports about the cluster through its callbacks and the consumer queue.
 struct ClusterHealth {
   std::mutex mutex;
-  std::string last_error;  // empty while healthy
+  std::string last_error;  // since the last progress report; empty while healthy
+  std::string outage;      // set when every broker is down, taken by WatchKafka()
   bool fatal = false;
+};
+
+// Acknowledgements of the records the engine produced, collected by the delivery callback.
+struct Deliveries {
+  std::map<std::pair<std::string, int32_t>, int64_t> next_offset;  // (topic, partition) -> after last
+  uint64_t failed = 0;
+  std::string first_error;
 };
 
 struct PartitionPosition {
@@ -36,12 +46,17 @@ class LiveEngine {
       : options_(options),
         pipeline_(MakePipeline(config, OpenRocksBackend(options.state_dir, RocksOptions{}))),
         processor_(*pipeline_.processor),
-        outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "outbox")) {}
+        outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "outbox")),
+        published_(*pipeline_.store, ScopePrefix(kGlobalScope, "published")),
+        health_(options.health ? *options.health : own_health_) {}
 
   Result<LiveReport> Run();
 
  private:
   Status Connect();
+  static void OnClientError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
+  void NoteKafkaError(rd_kafka_resp_err_t err, const std::string& reason);
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
   void Assign(rd_kafka_topic_partition_list_t* partitions);
@@ -50,7 +65,16 @@ class LiveEngine {
   void Handle(const rd_kafka_message_t& m);
   void MoveOutputsToOutbox();
   void Checkpoint();
+  using OutboxEntries = std::vector<std::pair<std::string, state::OutboxEntry>>;
+  OutboxEntries ReadOutbox();
+  void RecoverOutbox();
+  std::map<int32_t, int64_t> AcknowledgedEnd(const std::string& topic);
   void PublishOutbox();
+  void WaitForAcknowledgements();
+  void SaveAcknowledgedPositions();
+  void WatchKafka();
+  void SetHealth(HealthState state, const std::string& detail = "");
+  Result<LiveReport> Loop();
   void CommitOffsets();
   bool CaughtUp() const;
   void TakeEndOffsets();
@@ -61,10 +85,16 @@ class LiveEngine {
   Pipeline pipeline_;
   Processor& processor_;
   KeySpace outbox_;
+  KeySpace published_;  // (topic, partition) -> next offset after the last acknowledged record
   uint64_t next_outbox_seq_ = 0;
   KafkaHandle consumer_;
   KafkaHandle producer_;
-  ClusterHealth health_;
+  ClusterHealth cluster_;
+  Deliveries deliveries_;
+  Health own_health_;
+  Health& health_;
+  std::chrono::steady_clock::time_point unreachable_since_, last_probe_;
+  bool failed_ = false;  // a FatalError is on its way out: no more checkpoints
   std::map<std::pair<int, int32_t>, PartitionPosition> assigned_;  // (stream, partition)
   bool ever_assigned_ = false;
   bool end_offsets_taken_ = false;
@@ -80,21 +110,47 @@ std::string OutboxKey(uint64_t seq) {
   return key;
 }
 
-void OnClientError(rd_kafka_t*, int err, const char* reason, void* opaque) {
-  auto* health = static_cast<ClusterHealth*>(opaque);
-  std::lock_guard<std::mutex> lock(health->mutex);
-  health->last_error = reason;
-  if (err == RD_KAFKA_RESP_ERR__FATAL) health->fatal = true;
+std::string PublishedKey(const std::string& topic, int32_t partition) {
+  std::string key = topic;
+  key.push_back('\0');
+  AppendU32(key, static_cast<uint32_t>(partition));
+  return key;
+}
+
+void LiveEngine::OnClientError(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  static_cast<LiveEngine*>(opaque)->NoteKafkaError(static_cast<rd_kafka_resp_err_t>(err), reason);
+}
+
+void LiveEngine::NoteKafkaError(rd_kafka_resp_err_t err, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(cluster_.mutex);
+  cluster_.last_error = reason;
+  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) cluster_.outage = reason;
+  if (err == RD_KAFKA_RESP_ERR__FATAL) cluster_.fatal = true;
+}
+
+// Runs in the engine's thread, inside rd_kafka_flush/poll.
+void LiveEngine::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  Deliveries& d = static_cast<LiveEngine*>(opaque)->deliveries_;
+  if (m->err) {
+    if (d.failed++ == 0) d.first_error = KafkaError(m->err);
+    return;
+  }
+  int64_t& next = d.next_offset[{rd_kafka_topic_name(m->rkt), m->partition}];
+  next = std::max(next, m->offset + 1);
 }
 
 Status LiveEngine::Connect() {
   struct Prepare {
     static void Consumer(rd_kafka_conf_t* conf, void*) {
       rd_kafka_conf_set_rebalance_cb(conf, &LiveEngine::OnRebalance);
+      rd_kafka_conf_set_error_cb(conf, &LiveEngine::OnClientError);
+    }
+    static void Producer(rd_kafka_conf_t* conf, void*) {
+      rd_kafka_conf_set_error_cb(conf, &LiveEngine::OnClientError);
+      rd_kafka_conf_set_dr_msg_cb(conf, &LiveEngine::OnDelivery);
     }
   };
-  // The consumer's opaque is this engine (for rebalances); errors go through a second handle's
-  // opaque, so both use the same ClusterHealth via the engine.
+  // Both handles' opaque is this engine: rebalances, errors and deliveries come back to it.
   Result<KafkaHandle> consumer = MakeHandle(
       RD_KAFKA_CONSUMER,
       {{"bootstrap.servers", options_.brokers},
@@ -106,8 +162,8 @@ Status LiveEngine::Connect() {
        {"partition.assignment.strategy", "range"},  // co-partitioned topics: same numbers together
        // A restarted engine gets its partitions back within this after a crash (Kafka's default
        // is 45 s); heartbeats keep a live engine in the group however long a batch takes.
-       {"session.timeout.ms", "10000"},
-       {"heartbeat.interval.ms", "1000"},
+       {"session.timeout.ms", std::to_string(options_.session_timeout_ms)},
+       {"heartbeat.interval.ms", std::to_string(std::min(1000, options_.session_timeout_ms / 3))},
        {"log.connection.close", "false"}},
       &Prepare::Consumer, this);
   if (!consumer.ok()) return consumer.status();
@@ -121,8 +177,7 @@ Status LiveEngine::Connect() {
        {"linger.ms", "5"},
        {"message.timeout.ms", "0"},  // never give up on an alert: wait for the cluster
        {"log.connection.close", "false"}},
-      [](rd_kafka_conf_t* conf, void*) { rd_kafka_conf_set_error_cb(conf, &OnClientError); },
-      &health_);
+      &Prepare::Producer, this);
   if (!producer.ok()) return producer.status();
   producer_ = std::move(producer.value());
 
@@ -182,7 +237,9 @@ void LiveEngine::Assign(rd_kafka_topic_partition_list_t* partitions) {
 }
 
 void LiveEngine::Revoke(rd_kafka_topic_partition_list_t* partitions) {
-  Checkpoint();  // the state of the partitions we lose is durable before they go
+  // The state of the partitions we lose is durable before they go (unless storage has failed:
+  // then nothing more is written, and the next owner resumes from the last good checkpoint).
+  if (!failed_) Checkpoint();
   for (int i = 0; i < partitions->cnt; ++i) {
     int stream = StreamIndex(partitions->elems[i].topic);
     if (stream < 0) continue;
@@ -200,9 +257,7 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
     return;
   }
   if (m.err) {
-    std::lock_guard<std::mutex> lock(health_.mutex);
-    health_.last_error = rd_kafka_message_errstr(&m);
-    if (m.err == RD_KAFKA_RESP_ERR__FATAL) health_.fatal = true;
+    NoteKafkaError(m.err, rd_kafka_message_errstr(&m));
     return;
   }
   if (stream < 0) return;
@@ -257,14 +312,17 @@ void LiveEngine::Checkpoint() {
     }
   }
   processor_.PrepareCheckpoint();
+  CrashPoint("checkpoint-before-write");
   pipeline_.store->Checkpoint(/*sync=*/true);  // 1. state + offsets + outbox, atomically
+  CrashPoint("checkpoint-after-write");
   PublishOutbox();                             // 2. to Kafka, acknowledged
   CommitOffsets();                             // 3. the group's offsets, for tools that read them
+  CrashPoint("checkpoint-after-commit");
   ++report_.checkpoints;
 }
 
-void LiveEngine::PublishOutbox() {
-  std::vector<std::pair<std::string, state::OutboxEntry>> entries;
+LiveEngine::OutboxEntries LiveEngine::ReadOutbox() {
+  OutboxEntries entries;
   outbox_.ScanPrefix("", [&](std::string_view key, std::string_view value) {
     state::OutboxEntry entry;
     if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
@@ -273,6 +331,62 @@ void LiveEngine::PublishOutbox() {
     entries.emplace_back(std::string(key), std::move(entry));
     return true;
   });
+  return entries;
+}
+
+// Where this engine's acknowledged records on `topic` end, per partition, as of the last
+// checkpoint: everything a crash may have left half-published lies after these positions.
+std::map<int32_t, int64_t> LiveEngine::AcknowledgedEnd(const std::string& topic) {
+  std::map<int32_t, int64_t> ends;
+  std::string prefix = topic;
+  prefix.push_back('\0');
+  published_.ScanPrefix(prefix, [&](std::string_view key, std::string_view value) {
+    ends[static_cast<int32_t>(ReadU32(key.substr(prefix.size())))] = ReadI64(value);
+    return true;
+  });
+  return ends;
+}
+
+// After a crash the outbox may hold records that were published (all, some or none) before the
+// crash stopped the engine from deleting them. Alerts have deterministic ids and dead letters a
+// unique source position, so reading the topics' tails says which ones are already there.
+void LiveEngine::RecoverOutbox() {
+  OutboxEntries entries = ReadOutbox();
+  if (entries.empty()) return;
+  std::set<std::string> alert_ids, dead_letter_sources;
+  for (const auto* topic : {&options_.topics.alerts, &options_.topics.dlq}) {
+    ReadOptions read;
+    read.start_offsets = AcknowledgedEnd(*topic);
+    Status status = ReadTopic(options_.brokers, *topic, read, [&](const rd_kafka_message_t& m) {
+      if (*topic == options_.topics.dlq) {
+        dead_letter_sources.insert(HeaderValue(m, "vigil.source"));
+        return;
+      }
+      v1::Alert alert;
+      if (alert.ParseFromArray(m.payload, static_cast<int>(m.len))) alert_ids.insert(alert.alert_id());
+    });
+    if (!status.ok()) throw FatalError("cannot read " + *topic + " to recover the outbox: " + status.message());
+  }
+  uint64_t already = 0;
+  for (const auto& [key, entry] : entries) {
+    bool published = entry.has_alert() ? alert_ids.count(entry.alert().alert_id()) > 0
+                                       : dead_letter_sources.count(entry.dead_letter().source()) > 0;
+    if (!published) continue;
+    outbox_.Delete(key);
+    ++already;
+  }
+  report_.recovered_already_published = already;
+  if (options_.progress) {
+    std::cerr << "run: recovering from a stop during a checkpoint: " << entries.size()
+              << " alerts and dead letters were decided, " << already
+              << " of them are already on Kafka; publishing the other " << entries.size() - already
+              << "\n";
+  }
+  CrashPoint("recovery-after-read");
+}
+
+void LiveEngine::PublishOutbox() {
+  OutboxEntries entries = ReadOutbox();
   if (entries.empty()) return;
   for (const auto& [key, entry] : entries) {
     Status sent = entry.has_alert()
@@ -284,21 +398,83 @@ void LiveEngine::PublishOutbox() {
                                            entry.dead_letter().source()});
     if (!sent.ok()) throw FatalError(sent.message());
   }
-  // Deliveries never time out (message.timeout.ms=0): wait, and say why, while Kafka is away.
-  while (true) {
-    Status flushed = Flush(producer_.get(), 5000);
-    if (flushed.ok()) break;
-    std::lock_guard<std::mutex> lock(health_.mutex);
-    std::cerr << "run: waiting for Kafka to acknowledge " << rd_kafka_outq_len(producer_.get())
-              << " records (" << (health_.last_error.empty() ? "no answer" : health_.last_error)
-              << ")\n";
-  }
+  CrashPoint("publish-after-produce");
+  WaitForAcknowledgements();
+  CrashPoint("publish-after-acknowledged");
   for (const auto& [key, entry] : entries) {
     outbox_.Delete(key);
     if (entry.has_alert()) {
       ++report_.published_alerts;
       if (options_.on_published) options_.on_published(entry.alert());
     }
+  }
+  SaveAcknowledgedPositions();
+}
+
+// Deliveries never time out (message.timeout.ms=0): wait, and say why, while Kafka is away.
+void LiveEngine::WaitForAcknowledgements() {
+  while (true) {
+    Status flushed = Flush(producer_.get(), 5000);
+    if (flushed.ok()) break;
+    std::string reason;
+    {
+      std::lock_guard<std::mutex> lock(cluster_.mutex);
+      reason = cluster_.last_error.empty() ? "no answer" : cluster_.last_error;
+    }
+    SetHealth(HealthState::kKafkaUnreachable, "alerts not acknowledged: " + reason);
+    std::cerr << "run: waiting for Kafka to acknowledge " << rd_kafka_outq_len(producer_.get())
+              << " records (" << reason << "); nothing is lost, state is kept\n";
+  }
+  if (deliveries_.failed > 0) {
+    // Permanent: the record can never be delivered (e.g. too large for the topic). The outbox
+    // keeps it, so nothing is lost; an operator must fix the topic and restart.
+    throw FatalError(std::to_string(deliveries_.failed) + " records could not be published: " +
+                     deliveries_.first_error);
+  }
+}
+
+// Written with the outbox deletions, so both become durable in the same batch.
+void LiveEngine::SaveAcknowledgedPositions() {
+  for (const auto& [where, next] : deliveries_.next_offset) {
+    std::string value;
+    AppendI64(value, next);
+    published_.Put(PublishedKey(where.first, where.second), value);
+  }
+  deliveries_.next_offset.clear();
+}
+
+void LiveEngine::SetHealth(HealthState state, const std::string& detail) {
+  if (!health_.Set(state, detail)) return;
+  if (state == HealthState::kKafkaUnreachable) {
+    unreachable_since_ = last_probe_ = std::chrono::steady_clock::now();
+  }
+  if (options_.progress) std::cerr << "run: health: " << health_.Describe() << "\n";
+}
+
+// Notices a reported outage, and probes the cluster once a second until it answers again.
+void LiveEngine::WatchKafka() {
+  std::string outage;
+  {
+    std::lock_guard<std::mutex> lock(cluster_.mutex);
+    if (cluster_.fatal) throw FatalError("Kafka client failed: " + cluster_.last_error);
+    outage.swap(cluster_.outage);
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (!outage.empty() && health_.state() == HealthState::kRunning) {
+    SetHealth(HealthState::kKafkaUnreachable,
+              outage + "; waiting for it, nothing is lost, state is kept");
+    return;
+  }
+  if (health_.state() != HealthState::kKafkaUnreachable || now - last_probe_ < std::chrono::seconds(1)) {
+    return;
+  }
+  last_probe_ = now;
+  if (!QueryOffsets(consumer_.get(), options_.topics.roster, 0, 1000).ok()) return;
+  SetHealth(HealthState::kRunning);
+  if (options_.progress) {
+    std::cerr << "run: Kafka is reachable again after "
+              << std::chrono::duration_cast<std::chrono::seconds>(now - unreachable_since_).count()
+              << " s\n";
   }
 }
 
@@ -344,28 +520,44 @@ void LiveEngine::MaybeReport(bool force) {
   last_report_ = now;
   double seconds = std::chrono::duration<double>(now - started_).count();
   const auto& m = processor_.metrics();
-  std::string health;
+  std::string kafka;
   {
-    std::lock_guard<std::mutex> lock(health_.mutex);
-    health = health_.last_error.empty() ? "ok" : "degraded: " + health_.last_error;
-    health_.last_error.clear();
+    std::lock_guard<std::mutex> lock(cluster_.mutex);
+    kafka = cluster_.last_error.empty() ? "ok" : "last error: " + cluster_.last_error;
+    cluster_.last_error.clear();
   }
   std::cerr << "run: " << report_.records << " records, " << m.events_total() << " events ("
             << static_cast<uint64_t>(m.events_total() / std::max(seconds, 1e-3)) << "/s), "
             << m.alerts << " alerts, " << m.invalid << " invalid, " << m.too_late
             << " too late, watermark " << FormatTime(processor_.watermarks().Current())
-            << ", kafka " << health << "\n";
+            << ", kafka " << kafka << ", health " << HealthName(health_.state()) << "\n";
 }
 
 Result<LiveReport> LiveEngine::Run() {
-  // An outbox left by an earlier run was decided but maybe not published: publish it first.
+  SetHealth(HealthState::kStarting);
+  try {
+    Result<LiveReport> report = Loop();
+    SetHealth(report.ok() ? HealthState::kStopped : HealthState::kFailed,
+              report.ok() ? "" : report.status().message());
+    return report;
+  } catch (const FatalError& e) {
+    failed_ = true;  // the consumer's close must not checkpoint over the failure
+    SetHealth(HealthState::kFailed, e.what());
+    throw;
+  }
+}
+
+Result<LiveReport> LiveEngine::Loop() {
   outbox_.ScanPrefix("", [&](std::string_view key, std::string_view) {
     next_outbox_seq_ = static_cast<uint64_t>(ReadI64(key)) + 1;
     return true;
   });
   Status connected = Connect();
   if (!connected.ok()) return connected;
+  // An outbox left by an earlier run was decided but maybe not (all) published: finish that first.
+  RecoverOutbox();
   PublishOutbox();
+  SetHealth(HealthState::kRunning);
 
   auto last_checkpoint = std::chrono::steady_clock::now();
   const auto interval = std::chrono::milliseconds(options_.checkpoint_interval_ms);
@@ -378,10 +570,7 @@ Result<LiveReport> LiveEngine::Run() {
     }
     processor_.Advance();
     MoveOutputsToOutbox();
-    {
-      std::lock_guard<std::mutex> lock(health_.mutex);
-      if (health_.fatal) throw FatalError("Kafka client failed: " + health_.last_error);
-    }
+    WatchKafka();
     if (!end_offsets_taken_ && options_.input_closed && options_.input_closed->load() &&
         ever_assigned_) {
       TakeEndOffsets();
@@ -393,9 +582,11 @@ Result<LiveReport> LiveEngine::Run() {
     }
     MaybeReport(false);
   }
+  SetHealth(HealthState::kStopping);
   if (Finishing() && CaughtUp()) processor_.Finish();  // close every window
   Checkpoint();
-  rd_kafka_consumer_close(consumer_.get());
+  rd_kafka_consumer_close(consumer_.get());  // leaves the group: partitions move on at once
+  if (options_.progress) std::cerr << "run: checkpoint written, left the consumer group\n";
   MaybeReport(true);
   report_.metrics = processor_.metrics();
   report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();

@@ -10,8 +10,10 @@
 //   3. the published outbox entries are deleted (in the next batch) and the offsets are committed
 //      to the consumer group.
 // On start, partitions resume from the offsets in RocksDB, which match the state there (from the
-// beginning when it has none: no state, so everything must be read), and an outbox left by a
-// crash is published before anything else. The group's committed offsets are informational.
+// beginning when it has none: no state, so everything must be read). An outbox left by a crash is
+// compared with the tail of the alert and dead-letter topics (from the positions acknowledged
+// before it was written): what is already there is dropped, the rest is published before anything
+// else. The group's committed offsets are informational.
 #pragma once
 
 #include <atomic>
@@ -20,6 +22,7 @@
 
 #include "alert.pb.h"
 #include "event.h"
+#include "health.h"
 #include "processor.h"
 #include "rules.pb.h"
 
@@ -32,12 +35,18 @@ struct LiveOptions {
   Topics topics;
   bool until_caught_up = false;
   int checkpoint_interval_ms = 1000;
+  // How long the group waits for a member that stopped answering (a crashed engine) before it
+  // gives its partitions to another; a restarted engine waits this long for its own partitions.
+  // At least 2000: librdkafka's mock cluster waits (session timeout - 1 s) for members to rejoin
+  // a rebalance, and never ends a rebalance when that is 0.
+  int session_timeout_ms = 10000;
   bool progress = true;
   const std::atomic<bool>* stop = nullptr;  // set to finish the batch, checkpoint and leave
   // Set once nothing more will be produced (the demo's generator is done): the engine then
   // behaves as with until_caught_up, taking the end offsets at that moment.
   const std::atomic<bool>* input_closed = nullptr;
   std::atomic<uint64_t>* records_consumed = nullptr;  // progress for a producer pacing itself
+  Health* health = nullptr;  // where the engine reports its state; optional
   // Called for each alert once Kafka has acknowledged it (e.g. the demo's live display).
   std::function<void(const v1::Alert&)> on_published;
 };
@@ -46,6 +55,8 @@ struct LiveReport {
   ProcessorMetrics metrics;
   uint64_t records = 0;  // records consumed, valid or not
   uint64_t published_alerts = 0;
+  // Outbox records found already on their topic when a crash's outbox was recovered (not re-sent).
+  uint64_t recovered_already_published = 0;
   uint64_t checkpoints = 0;
   double seconds = 0;
 };

@@ -1,0 +1,13 @@
+// Crash points: named places in the checkpoint protocol where the crash test kills the engine.
+//
+// With VIGIL_CRASH_AT=<name>:<n> in the environment, the n-th time execution reaches
+// CrashPoint("<name>") the process kills itself with SIGKILL: no destructor, no flush, exactly as
+// an operator's `kill -9` or a power cut would leave it. Without the variable (always, in
+// production) a crash point does nothing but compare one pointer.
+#pragma once
+
+namespace vigil {
+
+void CrashPoint(const char* name);
+
+}  // namespace vigil
