@@ -1,6 +1,7 @@
 #include "live_engine.h"
 
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -78,6 +79,7 @@ class LiveEngine {
   void CommitOffsets();
   bool CaughtUp() const;
   void TakeEndOffsets();
+  std::pair<int64_t, int64_t> OffsetsOf(const std::string& topic, int32_t partition);
   bool Finishing() const { return options_.until_caught_up || end_offsets_taken_; }
   void MaybeReport(bool force);
 
@@ -95,6 +97,7 @@ class LiveEngine {
   Health& health_;
   std::chrono::steady_clock::time_point unreachable_since_, last_probe_;
   bool failed_ = false;  // a FatalError is on its way out: no more checkpoints
+  std::exception_ptr rebalance_failure_;  // thrown in a rebalance callback, rethrown by Loop()
   std::map<std::pair<int, int32_t>, PartitionPosition> assigned_;  // (stream, partition)
   bool ever_assigned_ = false;
   bool end_offsets_taken_ = false;
@@ -168,6 +171,8 @@ Status LiveEngine::Connect() {
       &Prepare::Consumer, this);
   if (!consumer.ok()) return consumer.status();
   consumer_ = std::move(consumer.value());
+  // Errors (e.g. every broker down) are then served by consumer_poll like messages and rebalances.
+  rd_kafka_poll_set_consumer(consumer_.get());
 
   Result<KafkaHandle> producer = MakeHandle(
       RD_KAFKA_PRODUCER,
@@ -206,10 +211,17 @@ int LiveEngine::StreamIndex(const char* topic) const {
 void LiveEngine::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                              rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* engine = static_cast<LiveEngine*>(opaque);
-  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    engine->Assign(partitions);
-  } else {
-    engine->Revoke(partitions);
+  // An exception must not unwind through librdkafka's C frames: keep it for the engine's loop.
+  try {
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      engine->Assign(partitions);
+    } else {
+      engine->Revoke(partitions);
+    }
+  } catch (const FatalError&) {
+    engine->failed_ = true;
+    engine->rebalance_failure_ = std::current_exception();
+    rd_kafka_assign(rk, nullptr);
   }
 }
 
@@ -498,16 +510,31 @@ void LiveEngine::CommitOffsets() {
 void LiveEngine::TakeEndOffsets() {
   for (auto& [key, position] : assigned_) {
     const std::string& topic = options_.topics.For(static_cast<Stream>(key.first));
-    Result<std::pair<int64_t, int64_t>> offsets = QueryOffsets(consumer_.get(), topic, key.second);
-    if (!offsets.ok()) throw FatalError(offsets.status().message());
-    position.end_at_start = offsets->second;
-    if (position.next_offset < 0) position.next_offset = offsets->first;
+    auto [low, high] = OffsetsOf(topic, key.second);
+    position.end_at_start = high;
+    if (position.next_offset < 0) position.next_offset = low;
   }
   end_offsets_taken_ = true;
 }
 
+// A partition's low and high watermarks. Retries while the cluster cannot say (a leader moving,
+// brokers away): a bounded run must neither stop nor guess where its input ends.
+std::pair<int64_t, int64_t> LiveEngine::OffsetsOf(const std::string& topic, int32_t partition) {
+  for (int attempt = 0;; ++attempt) {
+    Result<std::pair<int64_t, int64_t>> offsets = QueryOffsets(consumer_.get(), topic, partition, 5000);
+    if (offsets.ok()) return *offsets;
+    if (attempt % 10 == 0 && options_.progress) {
+      std::cerr << "run: cannot learn where " << topic << "/" << partition << " ends yet ("
+                << offsets.status().message() << "); retrying\n";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 bool LiveEngine::CaughtUp() const {
-  if (!ever_assigned_) return false;
+  // With no partition (e.g. between losing and regaining them in a rebalance) there is nothing
+  // to be caught up with yet.
+  if (!ever_assigned_ || assigned_.empty()) return false;
   for (const auto& [key, position] : assigned_) {
     if (position.next_offset < position.end_at_start) return false;
   }
@@ -568,6 +595,8 @@ Result<LiveReport> LiveEngine::Loop() {
       Handle(*m);
       rd_kafka_message_destroy(m);
     }
+    if (rebalance_failure_) std::rethrow_exception(rebalance_failure_);
+    rd_kafka_poll(producer_.get(), 0);  // the producer's error and delivery callbacks
     processor_.Advance();
     MoveOutputsToOutbox();
     WatchKafka();
@@ -586,6 +615,7 @@ Result<LiveReport> LiveEngine::Loop() {
   if (Finishing() && CaughtUp()) processor_.Finish();  // close every window
   Checkpoint();
   rd_kafka_consumer_close(consumer_.get());  // leaves the group: partitions move on at once
+  if (rebalance_failure_) std::rethrow_exception(rebalance_failure_);
   if (options_.progress) std::cerr << "run: checkpoint written, left the consumer group\n";
   MaybeReport(true);
   report_.metrics = processor_.metrics();

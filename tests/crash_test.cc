@@ -19,72 +19,17 @@
 #include "child_process.h"
 #include "harness.h"
 #include "kafka_io.h"
+#include "live_fixtures.h"
 #include "mock_broker.h"
 #include "rules_config.h"
-#include "synthetic_force.h"
 
 namespace vigil::testing {
 namespace {
-
-// Rules that fire often on the synthetic force, so that most checkpoints carry alerts.
-const char kBusyRules[] = R"({
-  "accessVolumeSpike": {"minCount": 3, "sigmas": 0, "baselineDays": 7, "minHistoryDays": 1},
-  "bradfordFactor": {"threshold": 1, "cooldownDays": 1}
-})";
 
 const char* const kCrashPoints[] = {
     "checkpoint-before-write",  "checkpoint-after-write",     "publish-after-produce",
     "publish-after-acknowledged", "checkpoint-after-commit", "recovery-after-read",
 };
-
-struct Input {
-  std::string events_path;             // the valid events, for replay
-  std::set<std::string> garbage_sources;  // where the unusable records went
-};
-
-// Writes a synthetic force to `dir`/events.ndjson and produces it to the input topics, with an
-// unusable record after every 2,000 events.
-Input ProduceForce(const std::string& brokers, const std::string& dir, const Topics& topics) {
-  SyntheticForceOptions options;
-  options.officers = 3000;
-  options.days = 14;
-  SyntheticForce force(options);
-  Input input{dir + "/events.ndjson", {}};
-  std::ofstream out(input.events_path);
-  Result<KafkaHandle> producer = MakeProducer(brokers);
-  REQUIRE(producer.ok());
-  uint64_t n = 0;
-  force.Generate([&](const v1::Envelope& event) {
-    out << ToJsonLine(event) << "\n";
-    REQUIRE(ProduceRecord(producer->get(), topics.For(StreamOf(event)), OfficerId(event),
-                          EncodeEvent(event)).ok());
-    if (++n % 2000 == 0) {
-      REQUIRE(ProduceRecord(producer->get(), topics.access, "MP100001",
-                            "not an event " + std::to_string(n)).ok());
-    }
-    rd_kafka_poll(producer->get(), 0);
-  });
-  REQUIRE(Flush(producer->get(), 60000).ok());
-  // Where the garbage landed: read it back from the access topic.
-  REQUIRE(ReadTopic(brokers, topics.access, ReadOptions{}, [&](const rd_kafka_message_t& m) {
-            std::string_view value(static_cast<const char*>(m.payload), m.len);
-            if (value.rfind("not an event", 0) == 0) {
-              input.garbage_sources.insert(topics.access + "/" + std::to_string(m.partition) + "/" +
-                                           std::to_string(m.offset));
-            }
-          }).ok());
-  return input;
-}
-
-std::vector<v1::Alert> Replay(const std::string& events, const v1::RulesConfig& config) {
-  TempDir state("vigil-crash-replay-");
-  Pipeline pipeline = MakePipeline(config, OpenRocksBackend(state.path(), RocksOptions{}));
-  std::vector<v1::Alert> alerts;
-  std::ifstream in(events);
-  ReplayStream(in, events, pipeline, [&](const v1::Alert& a) { alerts.push_back(a); },
-               [](const DeadLetter&) {}, false);
-  return alerts;
-}
 
 std::vector<std::string> RunArgs(const std::string& brokers, const std::string& state_dir,
                                   const std::string& rules, bool until_caught_up) {
@@ -112,10 +57,9 @@ TEST_CASE("crash: 24 SIGKILLs at checkpoint steps and random moments lose and du
   REQUIRE(config.ok());
 
   MockBroker broker;
-  const Topics topics;
-  REQUIRE(broker.CreateVigilTopics(topics, 3).ok());
-  Input input = ProduceForce(broker.bootstrap(), dir.path(), topics);
-  std::vector<v1::Alert> expected = Replay(input.events_path, *config);
+  REQUIRE(broker.CreateVigilTopics(Topics{}, 3).ok());
+  ForceSlice input = ProduceForce(broker.bootstrap(), dir.path(), 3000, 14);
+  std::vector<v1::Alert> expected = ReplayFile(input.events_path, *config);
   REQUIRE(expected.size() > 1000);
   REQUIRE(input.garbage_sources.size() > 10);
 
@@ -165,27 +109,8 @@ TEST_CASE("crash: 24 SIGKILLs at checkpoint steps and random moments lose and du
                 << " restarts found alerts of their outbox already published; last run: "
                 << last.Log().substr(last.Log().rfind("run: ")));
 
-  std::vector<std::string> published, dead_letter_sources;
-  REQUIRE(ReadTopic(broker.bootstrap(), topics.alerts, ReadOptions{}, [&](const rd_kafka_message_t& m) {
-            v1::Alert alert;
-            REQUIRE(alert.ParseFromArray(m.payload, static_cast<int>(m.len)));
-            published.push_back(alert.alert_id());
-          }).ok());
-  REQUIRE(ReadTopic(broker.bootstrap(), topics.dlq, ReadOptions{}, [&](const rd_kafka_message_t& m) {
-            dead_letter_sources.push_back(HeaderValue(m, "vigil.source"));
-          }).ok());
-  std::sort(published.begin(), published.end());
-  std::vector<std::string> expected_ids = SortedIds(expected);
-  std::vector<std::string> missing, duplicated;
-  std::set_difference(expected_ids.begin(), expected_ids.end(), published.begin(), published.end(),
-                      std::back_inserter(missing));
-  std::set_difference(published.begin(), published.end(), expected_ids.begin(), expected_ids.end(),
-                      std::back_inserter(duplicated));
-  CHECK_MESSAGE(missing.empty(), missing.size() << " alerts missing, e.g. " << (missing.empty() ? "" : missing.front()));
-  CHECK_MESSAGE(duplicated.empty(), duplicated.size() << " extra alerts, e.g. " << (duplicated.empty() ? "" : duplicated.front()));
-  CHECK(published.size() == expected_ids.size());
-  std::sort(dead_letter_sources.begin(), dead_letter_sources.end());
-  CHECK(dead_letter_sources ==
+  CheckExactlyOnce(PublishedAlertIds(broker.bootstrap()), expected);
+  CHECK(DeadLetterSources(broker.bootstrap()) ==
         std::vector<std::string>(input.garbage_sources.begin(), input.garbage_sources.end()));
 }
 

@@ -1,0 +1,102 @@
+#include "live_fixtures.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "harness.h"
+#include "kafka_io.h"
+#include "synthetic_force.h"
+
+namespace vigil::testing {
+
+const char kBusyRules[] = R"({
+  "accessVolumeSpike": {"minCount": 3, "sigmas": 0, "baselineDays": 7, "minHistoryDays": 1},
+  "bradfordFactor": {"threshold": 1, "cooldownDays": 1}
+})";
+
+ForceSlice ProduceForce(const std::string& brokers, const std::string& dir, int officers, int days,
+                        uint64_t first, uint64_t last) {
+  SyntheticForceOptions options;
+  options.officers = officers;
+  options.days = days;
+  SyntheticForce force(options);
+  const Topics topics;
+  ForceSlice slice{dir + "/events.ndjson", {}, 0};
+  std::ofstream out(slice.events_path);
+  Result<KafkaHandle> producer = MakeProducer(brokers);
+  REQUIRE(producer.ok());
+  uint64_t n = 0;
+  bool all_sent = true;
+  force.Generate([&](const v1::Envelope& event) {
+    out << ToJsonLine(event) << "\n";
+    uint64_t index = n++;
+    if (index < first || index >= last) return;
+    all_sent &= ProduceRecord(producer->get(), topics.For(StreamOf(event)), OfficerId(event),
+                              EncodeEvent(event)).ok();
+    ++slice.records;
+    if (n % 2000 == 0) {
+      all_sent &= ProduceRecord(producer->get(), topics.access, "MP100001",
+                                "not an event " + std::to_string(n)).ok();
+      ++slice.records;
+    }
+    rd_kafka_poll(producer->get(), 0);
+  });
+  REQUIRE(all_sent);
+  REQUIRE(Flush(producer->get(), 120000).ok());
+  // Where the garbage landed: read it back from the access topic.
+  REQUIRE(ReadTopic(brokers, topics.access, ReadOptions{}, [&](const rd_kafka_message_t& m) {
+            std::string_view value(static_cast<const char*>(m.payload), m.len);
+            if (value.rfind("not an event", 0) == 0) {
+              slice.garbage_sources.insert(topics.access + "/" + std::to_string(m.partition) + "/" +
+                                           std::to_string(m.offset));
+            }
+          }).ok());
+  return slice;
+}
+
+std::vector<v1::Alert> ReplayFile(const std::string& events, const v1::RulesConfig& config) {
+  TempDir state("vigil-test-replay-");
+  Pipeline pipeline = MakePipeline(config, OpenRocksBackend(state.path(), RocksOptions{}));
+  std::vector<v1::Alert> alerts;
+  std::ifstream in(events);
+  ReplayStream(in, events, pipeline, [&](const v1::Alert& a) { alerts.push_back(a); },
+               [](const DeadLetter&) {}, false);
+  return alerts;
+}
+
+std::vector<std::string> PublishedAlertIds(const std::string& brokers) {
+  std::vector<std::string> ids;
+  REQUIRE(ReadTopic(brokers, Topics{}.alerts, ReadOptions{}, [&](const rd_kafka_message_t& m) {
+            v1::Alert alert;
+            REQUIRE(alert.ParseFromArray(m.payload, static_cast<int>(m.len)));
+            ids.push_back(alert.alert_id());
+          }).ok());
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<std::string> DeadLetterSources(const std::string& brokers) {
+  std::vector<std::string> sources;
+  REQUIRE(ReadTopic(brokers, Topics{}.dlq, ReadOptions{}, [&](const rd_kafka_message_t& m) {
+            sources.push_back(HeaderValue(m, "vigil.source"));
+          }).ok());
+  std::sort(sources.begin(), sources.end());
+  return sources;
+}
+
+void CheckExactlyOnce(const std::vector<std::string>& published,
+                      const std::vector<v1::Alert>& expected) {
+  std::vector<std::string> expected_ids = SortedIds(expected);
+  std::vector<std::string> missing, extra;
+  std::set_difference(expected_ids.begin(), expected_ids.end(), published.begin(), published.end(),
+                      std::back_inserter(missing));
+  std::set_difference(published.begin(), published.end(), expected_ids.begin(), expected_ids.end(),
+                      std::back_inserter(extra));
+  CHECK_MESSAGE(missing.empty(), missing.size() << " alerts missing");
+  CHECK_MESSAGE(extra.empty(), extra.size() << " alerts extra or published twice");
+  CHECK(published.size() == expected_ids.size());
+}
+
+}  // namespace vigil::testing
