@@ -134,6 +134,15 @@ Status ValidateComplaint(const v1::Complaint& c) {
   return CheckTime("complaint", "receivedAt", c.has_received_at(), c.received_at());
 }
 
+// -0 degrees is 0 degrees: keep one form, so an event decoded from Kafka and from a file (whose
+// JSON parser reads "-0" as 0 but "-0.0" as -0) is the same message.
+void Canonicalize(v1::Envelope& event) {
+  if (!event.has_access()) return;
+  v1::AccessEvent& a = *event.mutable_access();
+  if (a.lat() == 0) a.set_lat(0);
+  if (a.lon() == 0) a.set_lon(0);
+}
+
 }  // namespace
 
 Status Validate(const v1::Envelope& event) {
@@ -155,22 +164,25 @@ Result<v1::Envelope> ParseEventJson(std::string_view line) {
   if (!status.ok()) return Status::Error(std::string(status.message()));
   Status valid = Validate(event);
   if (!valid.ok()) return valid;
+  Canonicalize(event);
   return event;
 }
 
 namespace {
 
-// Parses `bytes` as `message`; an error names the type and, for fields the schema does not know
-// (a record of another type, e.g. a RosterChange on the complaints topic, whose first fields
-// would otherwise read as a valid Complaint), the field number. Unknown fields are refused as
-// the JSON decoder refuses them.
-Status ParseExactly(google::protobuf::Message& message, std::string_view bytes,
-                    std::initializer_list<const google::protobuf::Message*> nested) {
+Status ParseMessage(google::protobuf::Message& message, std::string_view bytes) {
   if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Status::Error("not a valid protobuf " + message.GetTypeName() +
                          " (malformed or truncated bytes, or a string that is not UTF-8)");
   }
-  for (const google::protobuf::Message* part : nested) {
+  return Status::Ok();
+}
+
+// Fields the schema does not know are refused, as the JSON decoder refuses them: they are most
+// likely a record of another type (a RosterChange's fields 1-6 read as a valid Complaint; only
+// its fields 7 and 8 give it away).
+Status RefuseUnknownFields(std::initializer_list<const google::protobuf::Message*> parts) {
+  for (const google::protobuf::Message* part : parts) {
     const auto& unknown = part->GetReflection()->GetUnknownFields(*part);
     if (!unknown.empty()) {
       return Status::Error("unknown field number " + std::to_string(unknown.field(0).number()) +
@@ -184,15 +196,21 @@ Status ParseAs(Stream stream, std::string_view bytes, v1::Envelope& event) {
   switch (stream) {
     case Stream::kRoster: {
       v1::RosterChange& r = *event.mutable_roster();
-      return ParseExactly(r, bytes, {&r, &r.start(), &r.end(), &r.changed_at()});
+      Status parsed = ParseMessage(r, bytes);
+      if (!parsed.ok()) return parsed;
+      return RefuseUnknownFields({&r, &r.start(), &r.end(), &r.changed_at()});
     }
     case Stream::kAccess: {
       v1::AccessEvent& a = *event.mutable_access();
-      return ParseExactly(a, bytes, {&a, &a.occurred_at()});
+      Status parsed = ParseMessage(a, bytes);
+      if (!parsed.ok()) return parsed;
+      return RefuseUnknownFields({&a, &a.occurred_at()});
     }
     case Stream::kComplaint: {
       v1::Complaint& c = *event.mutable_complaint();
-      return ParseExactly(c, bytes, {&c, &c.received_at()});
+      Status parsed = ParseMessage(c, bytes);
+      if (!parsed.ok()) return parsed;
+      return RefuseUnknownFields({&c, &c.received_at()});
     }
   }
   return Status::Error("unknown stream");
@@ -208,6 +226,7 @@ Result<v1::Envelope> DecodeEvent(Stream stream, std::string_view bytes) {
   if (!parsed.ok()) return parsed;
   Status valid = Validate(event);
   if (!valid.ok()) return Status::Error(empty_note + valid.message());
+  Canonicalize(event);
   return event;
 }
 
