@@ -5,6 +5,7 @@
 // a replay of the valid events alone gives.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <map>
 #include <random>
 #include <set>
@@ -260,6 +261,35 @@ TEST_CASE("bad input: every kind of bad record goes to the dead-letter topic onc
     alerts.push_back(alert);
   }
   CHECK(SortedIds(alerts) == SortedIds(replayed));
+}
+
+}  // namespace vigil::testing
+
+namespace vigil::testing {
+
+TEST_CASE("DecodeEvent: what the fuzz test found stays fixed") {
+  v1::Envelope access = ValidEventOrFail(Access("a1", "MP1", "2026-03-02T11:00:00Z", "SEARCH", "S1", "", 51.5, -0.1));
+
+  SUBCASE("a field the schema does not know, inside the event's time") {
+    std::string bytes = EncodeEvent(access);
+    // occurred_at (field 10) again, holding field 7: protobuf merges it into the time.
+    bytes += std::string("\x52\x03\x3a\x01S", 5);
+    Result<v1::Envelope> decoded = DecodeEvent(Stream::kAccess, bytes);
+    REQUIRE_FALSE(decoded.ok());
+    CHECK(decoded.status().message().find("unknown field number 7 in google.protobuf.Timestamp") !=
+          std::string::npos);
+  }
+  SUBCASE("-0 degrees reads as 0 from Kafka and from a file") {
+    v1::Envelope negative_zero = access;
+    negative_zero.mutable_access()->set_lat(-0.0);
+    Result<v1::Envelope> decoded = DecodeEvent(Stream::kAccess, EncodeEvent(negative_zero));
+    REQUIRE(decoded.ok());
+    CHECK_FALSE(std::signbit(decoded->access().lat()));
+    Result<v1::Envelope> parsed = ParseEventJson(
+        R"({"access":{"eventId":"a1","officerId":"MP1","action":"LOGIN","lat":-0.0,"lon":1,"occurredAt":"2026-03-02T11:00:00Z"}})");
+    REQUIRE(parsed.ok());
+    CHECK_FALSE(std::signbit(parsed->access().lat()));
+  }
 }
 
 }  // namespace vigil::testing
