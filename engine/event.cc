@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 
 namespace vigil {
 
@@ -62,6 +63,22 @@ Status Missing(const char* message, const char* field) {
   return Status::Error(std::string(message) + ": field '" + field + "' is missing or empty");
 }
 
+// A time must be present and a valid protobuf Timestamp (years 1 to 9999, nanos in [0, 1e9)), as
+// the JSON decoder already requires: beyond that range millisecond arithmetic would overflow.
+Status CheckTime(const char* message, const char* field, bool present,
+                 const google::protobuf::Timestamp& time) {
+  if (!present) return Missing(message, field);
+  using google::protobuf::util::TimeUtil;
+  if (time.seconds() < TimeUtil::kTimestampMinSeconds ||
+      time.seconds() > TimeUtil::kTimestampMaxSeconds || time.nanos() < 0 ||
+      time.nanos() > 999999999) {
+    return Status::Error(std::string(message) + ": field '" + field +
+                         "' is not a valid time (seconds " + std::to_string(time.seconds()) +
+                         ", nanos " + std::to_string(time.nanos()) + ")");
+  }
+  return Status::Ok();
+}
+
 Status ValidateRoster(const v1::RosterChange& r) {
   if (r.event_id().empty()) return Missing("roster", "eventId");
   if (r.officer_id().empty()) return Missing("roster", "officerId");
@@ -71,9 +88,11 @@ Status ValidateRoster(const v1::RosterChange& r) {
     return Status::Error("roster: field 'status' has no valid value (" +
                          std::to_string(r.status()) + ")");
   }
-  if (!r.has_start()) return Missing("roster", "start");
-  if (!r.has_end()) return Missing("roster", "end");
-  if (!r.has_changed_at()) return Missing("roster", "changedAt");
+  for (Status time : {CheckTime("roster", "start", r.has_start(), r.start()),
+                      CheckTime("roster", "end", r.has_end(), r.end()),
+                      CheckTime("roster", "changedAt", r.has_changed_at(), r.changed_at())}) {
+    if (!time.ok()) return time;
+  }
   if (ToMillis(r.end()) <= ToMillis(r.start())) {
     return Status::Error("roster: field 'end' (" + FormatTime(ToMillis(r.end())) +
                          ") is not after 'start' (" + FormatTime(ToMillis(r.start())) + ")");
@@ -89,7 +108,8 @@ Status ValidateAccess(const v1::AccessEvent& a) {
     return Status::Error("access: field 'action' has no valid value (" +
                          std::to_string(a.action()) + ")");
   }
-  if (!a.has_occurred_at()) return Missing("access", "occurredAt");
+  Status time = CheckTime("access", "occurredAt", a.has_occurred_at(), a.occurred_at());
+  if (!time.ok()) return time;
   if (!std::isfinite(a.lat()) || a.lat() < -90 || a.lat() > 90) {
     return Status::Error("access: field 'lat' is out of range [-90, 90]: " +
                          std::to_string(a.lat()));
@@ -111,8 +131,16 @@ Status ValidateComplaint(const v1::Complaint& c) {
     return Status::Error("complaint: field 'category' has no valid value (" +
                          std::to_string(c.category()) + ")");
   }
-  if (!c.has_received_at()) return Missing("complaint", "receivedAt");
-  return Status::Ok();
+  return CheckTime("complaint", "receivedAt", c.has_received_at(), c.received_at());
+}
+
+// -0 degrees is 0 degrees: keep one form, so an event decoded from Kafka and from a file (whose
+// JSON parser reads "-0" as 0 but "-0.0" as -0) is the same message.
+void Canonicalize(v1::Envelope& event) {
+  if (!event.has_access()) return;
+  v1::AccessEvent& a = *event.mutable_access();
+  if (a.lat() == 0) a.set_lat(0);
+  if (a.lon() == 0) a.set_lon(0);
 }
 
 }  // namespace
@@ -136,20 +164,69 @@ Result<v1::Envelope> ParseEventJson(std::string_view line) {
   if (!status.ok()) return Status::Error(std::string(status.message()));
   Status valid = Validate(event);
   if (!valid.ok()) return valid;
+  Canonicalize(event);
   return event;
 }
 
-Result<v1::Envelope> DecodeEvent(Stream stream, std::string_view bytes) {
-  v1::Envelope event;
-  bool parsed = false;
-  switch (stream) {
-    case Stream::kRoster: parsed = event.mutable_roster()->ParseFromArray(bytes.data(), bytes.size()); break;
-    case Stream::kAccess: parsed = event.mutable_access()->ParseFromArray(bytes.data(), bytes.size()); break;
-    case Stream::kComplaint: parsed = event.mutable_complaint()->ParseFromArray(bytes.data(), bytes.size()); break;
+namespace {
+
+Status ParseMessage(google::protobuf::Message& message, std::string_view bytes) {
+  if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::Error("not a valid protobuf " + message.GetTypeName() +
+                         " (malformed or truncated bytes, or a string that is not UTF-8)");
   }
-  if (!parsed) return Status::Error("not a valid protobuf message");
+  return Status::Ok();
+}
+
+// Fields the schema does not know are refused, as the JSON decoder refuses them: they are most
+// likely a record of another type (a RosterChange's fields 1-6 read as a valid Complaint; only
+// its fields 7 and 8 give it away).
+Status RefuseUnknownFields(std::initializer_list<const google::protobuf::Message*> parts) {
+  for (const google::protobuf::Message* part : parts) {
+    const auto& unknown = part->GetReflection()->GetUnknownFields(*part);
+    if (!unknown.empty()) {
+      return Status::Error("unknown field number " + std::to_string(unknown.field(0).number()) +
+                           " in " + part->GetTypeName() + " (a record of another type?)");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseAs(Stream stream, std::string_view bytes, v1::Envelope& event) {
+  switch (stream) {
+    case Stream::kRoster: {
+      v1::RosterChange& r = *event.mutable_roster();
+      Status parsed = ParseMessage(r, bytes);
+      if (!parsed.ok()) return parsed;
+      return RefuseUnknownFields({&r, &r.start(), &r.end(), &r.changed_at()});
+    }
+    case Stream::kAccess: {
+      v1::AccessEvent& a = *event.mutable_access();
+      Status parsed = ParseMessage(a, bytes);
+      if (!parsed.ok()) return parsed;
+      return RefuseUnknownFields({&a, &a.occurred_at()});
+    }
+    case Stream::kComplaint: {
+      v1::Complaint& c = *event.mutable_complaint();
+      Status parsed = ParseMessage(c, bytes);
+      if (!parsed.ok()) return parsed;
+      return RefuseUnknownFields({&c, &c.received_at()});
+    }
+  }
+  return Status::Error("unknown stream");
+}
+
+}  // namespace
+
+Result<v1::Envelope> DecodeEvent(Stream stream, std::string_view bytes) {
+  // Kafka allows an empty value; say so rather than only naming the first missing field.
+  const std::string empty_note = bytes.empty() ? "empty record: " : "";
+  v1::Envelope event;
+  Status parsed = ParseAs(stream, bytes, event);
+  if (!parsed.ok()) return parsed;
   Status valid = Validate(event);
-  if (!valid.ok()) return valid;
+  if (!valid.ok()) return Status::Error(empty_note + valid.message());
+  Canonicalize(event);
   return event;
 }
 
