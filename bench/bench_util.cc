@@ -59,10 +59,11 @@ void AppendResult(const std::string& path, const std::string& section, const std
     lines.insert(lines.end(), {"", heading, "", "| when | machine | commit | command | figures |",
                                "|---|---|---|---|---|", row});
   } else {
-    // After the last row of the section's table (the first table after its heading).
-    auto table = std::find_if(at, lines.end(), [](const std::string& l) { return l.rfind("|", 0) == 0; });
-    auto end = std::find_if(table, lines.end(), [](const std::string& l) { return l.rfind("|", 0) != 0; });
-    lines.insert(end, row);
+    // After the last table row of the section: its results table is the section's last table.
+    auto end = std::find_if(at + 1, lines.end(), [](const std::string& l) { return l.rfind("## ", 0) == 0; });
+    auto last_row = std::find_if(std::make_reverse_iterator(end), std::make_reverse_iterator(at),
+                                 [](const std::string& l) { return l.rfind("|", 0) == 0; });
+    lines.insert(last_row.base(), row);
   }
   std::ofstream out(path, std::ios::trunc);
   if (!out) {

@@ -13,7 +13,7 @@
 
 namespace vigil::bench {
 
-// Appends one row to the Markdown table of `section` in `path` (RESULTS.md): when, machine (cores,
+// Appends one row to the last Markdown table of `section` in `path` (RESULTS.md): when, machine (cores,
 // CPU model), commit, the command as typed and the figures. A section that is not in the file yet
 // is added at its end with the table's header.
 void AppendResult(const std::string& path, const std::string& section, const std::string& command,
