@@ -162,11 +162,11 @@ struct PacingReport {
 };
 
 // Produces every event at `rate` events/s from the moment the engine has read the first one.
-PacingReport ProducePaced(const std::string& brokers, const Topics& topics, double rate,
+Result<PacingReport> ProducePaced(const std::string& brokers, const Topics& topics, double rate,
                           ProductionLog& log, const std::atomic<uint64_t>& consumed,
                           const std::atomic<bool>& engine_done) {
   Result<KafkaHandle> producer = MakeProducer(brokers, {{"linger.ms", "5"}});
-  if (!producer.ok()) throw FatalError(producer.status().message());
+  if (!producer.ok()) return producer.status();
   PacingReport report;
   WallClock::time_point start;
   for (size_t i = 0; i < log.events.size(); ++i) {
@@ -182,12 +182,12 @@ PacingReport ProducePaced(const std::string& brokers, const Topics& topics, doub
     }
     log.produced_at[i] = WallClock::now();
     Status sent = ProduceRecord(producer->get(), topics.For(e.stream), e.officer, e.value);
-    if (!sent.ok()) throw FatalError(sent.message());
+    if (!sent.ok()) return sent;
     rd_kafka_poll(producer->get(), 0);
     if (i % 1000 == 0) report.backlog.push_back(static_cast<double>(i + 1 - consumed.load()));
   }
   report.seconds = std::chrono::duration<double>(WallClock::now() - start).count();
-  Flush(producer->get(), 60000);
+  if (Status flushed = Flush(producer->get(), 60000); !flushed.ok()) return flushed;
   return report;
 }
 
@@ -285,6 +285,10 @@ int main(int argc, char** argv) {
   ProductionLog log;
   size_t planted = 0;
   log.events = MergedForces(force, static_cast<int>(*forces), planted);
+  if (log.events.size() < 2) {
+    std::fprintf(stderr, "latency: the force has fewer than 2 events\n");
+    return 2;
+  }
   log.produced_at.resize(log.events.size());
   Millis max_time = kMinTime;
   for (size_t i = 0; i < log.events.size(); ++i) {
@@ -329,14 +333,18 @@ int main(int argc, char** argv) {
     reading = FollowAlerts(broker.bootstrap(), topics.alerts, stop_reader, alerts, alerts_mutex);
   });
 
-  PacingReport pacing =
+  Result<PacingReport> pacing =
       ProducePaced(broker.bootstrap(), topics, static_cast<double>(*rate), log, consumed, engine_done);
   // Whatever became decidable is published within a checkpoint interval or two.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2 * *interval + 2000));
+  if (pacing.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(2 * *interval + 2000));
   stop_engine = true;
   engine.join();
   stop_reader = true;
   reader.join();
+  if (!pacing.ok()) {
+    std::fprintf(stderr, "latency: producing: %s\n", pacing.status().message().c_str());
+    return 1;
+  }
   if (!reading.ok()) {
     std::fprintf(stderr, "latency: reading alerts: %s\n", reading.message().c_str());
     return 1;
@@ -349,8 +357,8 @@ int main(int argc, char** argv) {
   const bool verbose = args->Has("verbose");
   Latencies latencies = Measure(alerts, log, TimeSettings::From(config), verbose);
   if (verbose) {
-    for (size_t i = 0; i < pacing.backlog.size(); i += 10) {
-      std::fprintf(stderr, "backlog at event %zu: %.0f\n", i * 1000, pacing.backlog[i]);
+    for (size_t i = 0; i < pacing->backlog.size(); i += 10) {
+      std::fprintf(stderr, "backlog at event %zu: %.0f\n", i * 1000, pacing->backlog[i]);
     }
   }
   auto& enabling = latencies.from_enabling_ms;
@@ -361,8 +369,8 @@ int main(int argc, char** argv) {
                 "checkpoint interval %lld ms; %zu alerts (%d unmatched); from enabling event: **p50 %.0f ms, "
                 "p99 %.0f ms, max %.0f ms**; from last evidence event: p50 %.0f ms, p99 %.0f ms, "
                 "max %.0f ms",
-                log.events.size(), (log.events.size() - 1) / pacing.seconds, *rate,
-                bench::Percentile(pacing.backlog, 50), bench::Percentile(pacing.backlog, 100),
+                log.events.size(), (log.events.size() - 1) / pacing->seconds, *rate,
+                bench::Percentile(pacing->backlog, 50), bench::Percentile(pacing->backlog, 100),
                 *interval, enabling.size(),
                 latencies.unmatched, bench::Percentile(enabling, 50), bench::Percentile(enabling, 99),
                 bench::Percentile(enabling, 100), bench::Percentile(evidence, 50),
