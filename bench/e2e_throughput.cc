@@ -31,7 +31,7 @@ using WallClock = std::chrono::steady_clock;
 
 namespace {
 
-const std::vector<const std::string*> InputTopics(const Topics& topics) {
+std::vector<const std::string*> InputTopics(const Topics& topics) {
   return {&topics.roster, &topics.access, &topics.complaints};
 }
 
