@@ -1,15 +1,17 @@
-// Core throughput: every enabled rule with RocksDB state and a checkpoint every second, fed from
-// memory (events generated and encoded before timing starts), on one thread.
+// Core throughput and memory: every enabled rule with RocksDB state and a checkpoint every second,
+// fed from memory (events generated and encoded before timing starts), on one thread.
 //
-//   bench/core_throughput --officers 45000 --days 7 [--seed 1]
+//   build/bench/core_throughput --officers 45000 --days 7 [--seed 1] [--memory-budget-mb 256]
+//
+// Memory: the encoded events are packed in one buffer; after generation the heap is trimmed and
+// the peak-RSS counter reset, so "engine peak RSS" is the peak while processing minus the RSS held
+// before processing started (the buffer, the libraries, the generator's leftovers).
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
-#include <thread>
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "cli.h"
 #include "event.h"
 #include "pipeline.h"
@@ -20,29 +22,68 @@ using namespace vigil;
 
 namespace {
 
-std::string CommandOutput(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = popen(command.c_str(), "r")) {
-    char buffer[256];
-    while (fgets(buffer, sizeof buffer, pipe)) out += buffer;
-    pclose(pipe);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
+struct CoreOptions {
+  SyntheticForceOptions force;
+  int partitions = 16;
+  std::chrono::milliseconds checkpoint_every{1000};
+  size_t memory_budget_bytes = 256u << 20;
+};
 
-// Appends one run to RESULTS.md: when, machine, commit, command and figures.
-void AppendResult(const std::string& path, const std::string& command, const std::string& figures) {
-  std::ofstream out(path, std::ios::app);
-  if (!out) {
-    std::fprintf(stderr, "cannot append to %s\n", path.c_str());
-    return;
+struct CoreRun {
+  uint64_t events = 0;
+  uint64_t alerts = 0;
+  double seconds = 0;
+  uint64_t keys_written = 0;
+  uint64_t checkpoints = 0;
+};
+
+// Feeds every event to a fresh pipeline as the live engine would read them from `partitions`
+// caught-up partitions per topic, checkpointing (synced) every interval.
+CoreRun Process(const bench::EventBuffer& events, const CoreOptions& options) {
+  TempDir dir("vigil-bench-");
+  RocksOptions rocks;
+  rocks.memory_budget_bytes = options.memory_budget_bytes;
+  Pipeline pipeline = MakePipeline(DefaultRulesConfig(), OpenRocksBackend(dir.path(), rocks));
+  Processor& processor = *pipeline.processor;
+  const int partitions = options.partitions;
+  for (int s = 0; s < kStreamCount; ++s) {
+    for (int p = 0; p < partitions; ++p) processor.watermarks().Track({s, p});
   }
-  out << "| " << FormatTime(SystemClock().NowMillis()) << " | "
-      << std::thread::hardware_concurrency() << " cores, "
-      << CommandOutput("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'") << " | "
-      << CommandOutput("git -C " VIGIL_SOURCE_DIR " rev-parse --short HEAD 2>/dev/null") << " | `"
-      << command << "` | " << figures << " |\n";
+  const Topics topics;
+  std::vector<int64_t> offsets(kStreamCount * partitions, 0);
+  CoreRun run;
+  const auto start = std::chrono::steady_clock::now();
+  auto last_checkpoint = start;
+  events.ForEach([&](Stream stream, std::string_view bytes) {
+    Result<v1::Envelope> event = DecodeEvent(stream, bytes);
+    if (!event.ok()) return;
+    int p = static_cast<int>(std::hash<std::string>()(OfficerId(*event)) % partitions);
+    int64_t offset = offsets[static_cast<int>(stream) * partitions + p]++;
+    const std::string& topic = topics.For(stream);
+    processor.Ingest(*event, MakeRef(*event, topic, p, offset), {static_cast<int>(stream), p},
+                     static_cast<uint32_t>(p), {OfficerId(*event), bytes, ""});
+    if (++run.events % 1000 != 0) return;
+    // Fed from memory, every partition is always caught up (as at a Kafka partition's end).
+    for (int s = 0; s < kStreamCount; ++s) {
+      for (int q = 0; q < partitions; ++q) processor.watermarks().SetIdle({s, q});
+    }
+    processor.Advance();
+    run.alerts += processor.TakeAlerts().size();
+    processor.TakeDeadLetters();
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_checkpoint > options.checkpoint_every) {
+      processor.PrepareCheckpoint();
+      pipeline.store->Checkpoint(true);
+      ++run.checkpoints;
+      last_checkpoint = now;
+    }
+  });
+  processor.Finish();
+  run.alerts += processor.TakeAlerts().size();
+  pipeline.store->Checkpoint(true);
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  run.keys_written = pipeline.store->keys_written();
+  return run;
 }
 
 }  // namespace
@@ -54,76 +95,62 @@ int main(int argc, char** argv) {
       {"seed", "S", "seed", "1"},
       {"partitions", "P", "input partitions the events are spread over", "16"},
       {"checkpoint-ms", "MS", "checkpoint interval", "1000"},
-      {"results", "FILE", "append the figures to this Markdown table", VIGIL_SOURCE_DIR "/bench/RESULTS.md"},
+      {"memory-budget-mb", "MB", "RocksDB memory budget (block cache + write buffers)", "256"},
+      {"results", "FILE", "append the figures to this Markdown file", VIGIL_SOURCE_DIR "/bench/RESULTS.md"},
   };
+  const std::string usage = Usage(
+      "core_throughput [options]",
+      "Core engine throughput and memory: all nine rules, RocksDB state, a synced checkpoint every\n"
+      "interval, one thread, events fed from memory (generated before timing).",
+      specs);
   Result<Args> args = Args::Parse(specs, argc, argv, 1);
   if (!args.ok() || args->help()) {
-    std::fprintf(stderr, "%s", Usage("core_throughput [options]", "Core engine throughput.", specs).c_str());
+    if (!args.ok()) std::fprintf(stderr, "%s\n", args.status().message().c_str());
+    std::fprintf(stderr, "%s", usage.c_str());
     return args.ok() ? 0 : 2;
   }
-  SyntheticForceOptions options;
-  options.officers = *args->GetInt("officers", 1, 10000000);
-  options.days = static_cast<int>(*args->GetInt("days", 1, 400));
-  options.seed = static_cast<uint64_t>(*args->GetInt("seed", 0, 1LL << 40));
-  const int partitions = static_cast<int>(*args->GetInt("partitions", 1, 1024));
-  const auto checkpoint_every = std::chrono::milliseconds(*args->GetInt("checkpoint-ms", 1, 3600000));
-
-  std::vector<std::pair<Stream, std::string>> events;  // encoded as on Kafka
-  SyntheticForce force(options);
-  force.Generate([&](const v1::Envelope& e) { events.emplace_back(StreamOf(e), EncodeEvent(e)); });
-  std::fprintf(stderr, "generated %zu events\n", events.size());
-
-  TempDir dir("vigil-bench-");
-  v1::RulesConfig config = DefaultRulesConfig();
-  Pipeline pipeline = MakePipeline(config, OpenRocksBackend(dir.path(), RocksOptions{}));
-  Processor& processor = *pipeline.processor;
-  for (int s = 0; s < kStreamCount; ++s) {
-    for (int p = 0; p < partitions; ++p) processor.watermarks().Track({s, p});
-  }
-  const Topics topics;
-  std::vector<int64_t> offsets(kStreamCount * partitions, 0);
-  auto start = std::chrono::steady_clock::now();
-  auto last_checkpoint = start;
-  uint64_t alerts = 0;
-  size_t n = 0;
-  for (const auto& [stream, bytes] : events) {
-    Result<v1::Envelope> event = DecodeEvent(stream, bytes);
-    if (!event.ok()) continue;
-    int p = static_cast<int>(std::hash<std::string>()(OfficerId(*event)) % partitions);
-    int64_t offset = offsets[static_cast<int>(stream) * partitions + p]++;
-    const std::string& topic = topics.For(stream);
-    processor.Ingest(*event, MakeRef(*event, topic, p, offset), {static_cast<int>(stream), p},
-                     static_cast<uint32_t>(p), {OfficerId(*event), bytes, ""});
-    if (++n % 1000 == 0) {
-      // Fed from memory, every partition is always caught up (as at a Kafka partition's end).
-      for (int s = 0; s < kStreamCount; ++s) {
-        for (int q = 0; q < partitions; ++q) processor.watermarks().SetIdle({s, q});
-      }
-      processor.Advance();
-      alerts += processor.TakeAlerts().size();
-      processor.TakeDeadLetters();
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_checkpoint > checkpoint_every) {
-        processor.PrepareCheckpoint();
-        pipeline.store->Checkpoint(true);
-        last_checkpoint = now;
-      }
+  Result<long long> officers = args->GetInt("officers", 1, 10000000);
+  Result<long long> days = args->GetInt("days", 1, 400);
+  Result<long long> seed = args->GetInt("seed", 0, 1LL << 40);
+  Result<long long> partitions = args->GetInt("partitions", 1, 1024);
+  Result<long long> checkpoint_ms = args->GetInt("checkpoint-ms", 1, 3600000);
+  Result<long long> budget_mb = args->GetInt("memory-budget-mb", 8, 1 << 20);
+  for (const auto* r : {&officers, &days, &seed, &partitions, &checkpoint_ms, &budget_mb}) {
+    if (!r->ok()) {
+      std::fprintf(stderr, "core_throughput: %s\n", r->status().message().c_str());
+      return 2;
     }
   }
-  processor.Finish();
-  alerts += processor.TakeAlerts().size();
-  pipeline.store->Checkpoint(true);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  char figures[256];
+  CoreOptions options;
+  options.force.officers = *officers;
+  options.force.days = static_cast<int>(*days);
+  options.force.seed = static_cast<uint64_t>(*seed);
+  options.partitions = static_cast<int>(*partitions);
+  options.checkpoint_every = std::chrono::milliseconds(*checkpoint_ms);
+  options.memory_budget_bytes = static_cast<size_t>(*budget_mb) << 20;
+
+  const bench::EventBuffer events = bench::EncodeForce(options.force);
+  bench::TrimHeap();
+  const double rss_before = bench::RssMiB();
+  const bool peak_reset = bench::ResetPeakRss();
+  std::fprintf(stderr, "generated %zu events (%.0f MiB encoded); RSS before processing %.0f MiB\n",
+               events.size(), events.bytes() / 1048576.0, rss_before);
+
+  const CoreRun run = Process(events, options);
+  const double peak = bench::PeakRssMiB();
+  char figures[512];
   std::snprintf(figures, sizeof figures,
-                "%zu events, %llu alerts, %.2f s, **%.0f events/s**, %.2f state keys written per event",
-                events.size(), static_cast<unsigned long long>(alerts), seconds,
-                events.size() / seconds,
-                static_cast<double>(pipeline.store->keys_written()) / events.size());
-  std::printf("officers=%lld days=%d %s\n", static_cast<long long>(options.officers), options.days,
-              figures);
-  std::string command = "build/bench/core_throughput";
-  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
-  AppendResult(args->Get("results"), command, figures);
+                "%llu events, %llu alerts, %.2f s, **%.0f events/s**, %.2f state keys written per "
+                "event, %llu checkpoints; RSS before processing %.0f MiB (event buffer %.0f MiB), "
+                "peak %.0f MiB%s, **engine peak %.0f MiB** (RocksDB budget %lld MiB)",
+                static_cast<unsigned long long>(run.events),
+                static_cast<unsigned long long>(run.alerts), run.seconds, run.events / run.seconds,
+                static_cast<double>(run.keys_written) / run.events,
+                static_cast<unsigned long long>(run.checkpoints), rss_before,
+                events.bytes() / 1048576.0, peak, peak_reset ? "" : " (peak not reset: includes generation)",
+                peak - rss_before, *budget_mb);
+  std::printf("officers=%lld days=%lld %s\n", *officers, *days, figures);
+  bench::AppendResult(args->Get("results"), "Core throughput and memory",
+                      bench::CommandLine("core_throughput", argc, argv), figures);
   return 0;
 }

@@ -1,0 +1,64 @@
+// What every benchmark in bench/ shares: recording a run in RESULTS.md, the process's memory, and
+// the synthetic force encoded as Kafka records, generated before anything is timed.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "event.h"
+#include "synthetic_force.h"
+
+namespace vigil::bench {
+
+// Appends one row to the last Markdown table of `section` in `path` (RESULTS.md): when, machine (cores,
+// CPU model), commit, the command as typed and the figures. A section that is not in the file yet
+// is added at its end with the table's header.
+void AppendResult(const std::string& path, const std::string& section, const std::string& command,
+                  const std::string& figures);
+
+// "build/bench/<name> <arguments>" as the benchmark was run.
+std::string CommandLine(const char* name, int argc, char** argv);
+
+// From /proc/self/status, in MiB: the resident set now (VmRSS) and its peak (VmHWM).
+double RssMiB();
+double PeakRssMiB();
+// Resets VmHWM to the current RSS (Linux clear_refs "5"); false where the kernel does not allow it.
+bool ResetPeakRss();
+// Gives freed heap memory back to the system, so RSS measures what is live.
+void TrimHeap();
+
+// Input records as the engine reads them from Kafka (stream and protobuf value), packed into one
+// buffer (about 5 bytes of overhead per record) so that it does not dominate the memory measured.
+class EventBuffer {
+ public:
+  void Append(Stream stream, std::string_view value);
+  size_t size() const { return count_; }
+  size_t bytes() const { return data_.size(); }
+  // Calls fn(stream, value) for every record, in the order appended.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    size_t at = 0;
+    while (at < data_.size()) {
+      const auto stream = static_cast<Stream>(data_[at]);
+      uint32_t length;
+      std::memcpy(&length, data_.data() + at + 1, sizeof length);
+      fn(stream, std::string_view(data_.data() + at + 5, length));
+      at += 5 + length;
+    }
+  }
+
+ private:
+  std::string data_;
+  size_t count_ = 0;
+};
+
+// The force's events in generation (nearly event-time) order, encoded as on Kafka.
+EventBuffer EncodeForce(const SyntheticForceOptions& options);
+
+// The p-th percentile (0..100) of `values` by nearest rank; sorts them. 0 if empty.
+double Percentile(std::vector<double>& values, double p);
+
+}  // namespace vigil::bench
