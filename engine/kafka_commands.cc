@@ -22,6 +22,7 @@ int RunCommand(int argc, char** argv) {
       {"group", "ID", "consumer group", "vigil"},
       {"until-caught-up", "", "process what the input topics hold now, close every window, publish, exit 0", ""},
       {"checkpoint-interval-ms", "MS", "how often state, offsets and alerts are made durable and published", "1000"},
+      {"memory-budget-mb", "MB", "RocksDB block cache and write buffers together", "256"},
       {"session-timeout-ms", "MS", "how long the group waits for a silent (crashed) member before moving its partitions (at least 2000)", "10000"},
       {"quiet", "", "no progress lines", ""},
   };
@@ -50,7 +51,13 @@ int RunCommand(int argc, char** argv) {
     std::cerr << "vigil run: " << session_timeout.status().message() << "\n";
     return 2;
   }
+  Result<long long> budget = args.GetInt("memory-budget-mb", 16, 1 << 20);
+  if (!budget.ok()) {
+    std::cerr << "vigil run: " << budget.status().message() << "\n";
+    return 2;
+  }
   LiveOptions options;
+  options.storage.memory_budget_bytes = static_cast<size_t>(*budget) << 20;
   options.session_timeout_ms = static_cast<int>(*session_timeout);
   options.brokers = args.Get("brokers");
   options.group = args.Get("group");

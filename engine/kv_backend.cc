@@ -118,6 +118,7 @@ std::unique_ptr<KvBackend> NewMemoryBackend() { return std::make_unique<MemoryBa
 std::unique_ptr<KvBackend> OpenRocksBackend(const std::string& dir, const RocksOptions& options) {
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
+  if (options.env) db_options.env = options.env;
   // One budget for block cache and write buffers: memtables are charged to the cache.
   auto cache = rocksdb::NewLRUCache(options.memory_budget_bytes);
   db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(

@@ -10,6 +10,10 @@
 #include <string_view>
 #include <vector>
 
+namespace rocksdb {
+class Env;
+}
+
 namespace vigil {
 
 // One write: a value to put, or nullopt to delete (views: the caller keeps the bytes alive).
@@ -38,6 +42,9 @@ std::unique_ptr<KvBackend> NewMemoryBackend();
 
 struct RocksOptions {
   size_t memory_budget_bytes = 256u << 20;  // block cache + write buffers
+  // The environment RocksDB does its file I/O through; null for the default. Tests inject a
+  // failing one (a full disk) here.
+  rocksdb::Env* env = nullptr;
 };
 // Opens (creating if needed) a RocksDB database in `dir`. Throws FatalError on failure.
 std::unique_ptr<KvBackend> OpenRocksBackend(const std::string& dir, const RocksOptions& options);

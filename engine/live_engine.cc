@@ -45,7 +45,7 @@ class LiveEngine {
  public:
   LiveEngine(const LiveOptions& options, const v1::RulesConfig& config)
       : options_(options),
-        pipeline_(MakePipeline(config, OpenRocksBackend(options.state_dir, RocksOptions{}))),
+        pipeline_(MakePipeline(config, OpenRocksBackend(options.state_dir, options.storage))),
         processor_(*pipeline_.processor),
         outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "outbox")),
         published_(*pipeline_.store, ScopePrefix(kGlobalScope, "published")),
@@ -89,8 +89,6 @@ class LiveEngine {
   KeySpace outbox_;
   KeySpace published_;  // (topic, partition) -> next offset after the last acknowledged record
   uint64_t next_outbox_seq_ = 0;
-  KafkaHandle consumer_;
-  KafkaHandle producer_;
   ClusterHealth cluster_;
   Deliveries deliveries_;
   Health own_health_;
@@ -105,6 +103,9 @@ class LiveEngine {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_report_ = started_;
   uint64_t invalid_logged_ = 0;
+  // Last, so destroyed first: closing the consumer may call Revoke(), which uses the members above.
+  KafkaHandle producer_;
+  KafkaHandle consumer_;
 };
 
 std::string OutboxKey(uint64_t seq) {
@@ -167,6 +168,10 @@ Status LiveEngine::Connect() {
        // is 45 s); heartbeats keep a live engine in the group however long a batch takes.
        {"session.timeout.ms", std::to_string(options_.session_timeout_ms)},
        {"heartbeat.interval.ms", std::to_string(std::min(1000, options_.session_timeout_ms / 3))},
+       // A caught-up fetch waits at most this for new data (default 500 ms; the mock cluster
+       // always waits the whole time): it bounds how late a new event is seen.
+       {"fetch.wait.max.ms", "100"},
+       {"max.poll.interval.ms", std::to_string(std::max(300000, options_.session_timeout_ms))},
        {"log.connection.close", "false"}},
       &Prepare::Consumer, this);
   if (!consumer.ok()) return consumer.status();
@@ -570,6 +575,9 @@ Result<LiveReport> LiveEngine::Run() {
   } catch (const FatalError& e) {
     failed_ = true;  // the consumer's close must not checkpoint over the failure
     SetHealth(HealthState::kFailed, e.what());
+    // Leave the group now, so that the partitions can go to another instance, which resumes
+    // from the last durable checkpoint.
+    if (consumer_) rd_kafka_consumer_close(consumer_.get());
     throw;
   }
 }
@@ -614,9 +622,14 @@ Result<LiveReport> LiveEngine::Loop() {
   SetHealth(HealthState::kStopping);
   if (Finishing() && CaughtUp()) processor_.Finish();  // close every window
   Checkpoint();
-  rd_kafka_consumer_close(consumer_.get());  // leaves the group: partitions move on at once
+  // Leaves the group, so that its partitions move on at once rather than after a session timeout.
+  rd_kafka_resp_err_t left = rd_kafka_consumer_close(consumer_.get());
   if (rebalance_failure_) std::rethrow_exception(rebalance_failure_);
-  if (options_.progress) std::cerr << "run: checkpoint written, left the consumer group\n";
+  if (options_.progress) {
+    std::cerr << (left ? "run: checkpoint written; leaving the consumer group failed: " + KafkaError(left)
+                       : std::string("run: checkpoint written, left the consumer group"))
+              << "\n";
+  }
   MaybeReport(true);
   report_.metrics = processor_.metrics();
   report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();

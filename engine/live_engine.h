@@ -23,6 +23,7 @@
 #include "alert.pb.h"
 #include "event.h"
 #include "health.h"
+#include "kv_backend.h"
 #include "processor.h"
 #include "rules.pb.h"
 
@@ -35,6 +36,7 @@ struct LiveOptions {
   Topics topics;
   bool until_caught_up = false;
   int checkpoint_interval_ms = 1000;
+  RocksOptions storage;  // memory budget of the state store
   // How long the group waits for a member that stopped answering (a crashed engine) before it
   // gives its partitions to another; a restarted engine waits this long for its own partitions.
   // At least 2000: librdkafka's mock cluster waits (session timeout - 1 s) for members to rejoin

@@ -6,9 +6,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
-#include <iostream>
-#include <sstream>
 #include <thread>
 
 #include "harness.h"
@@ -30,65 +27,6 @@ constexpr int16_t kOffsetCommitApi = 8;
 // judged late where replay would not; that is not what these tests are about.
 constexpr int kOfficers = 3000, kDays = 14;
 
-// Waits for a condition another thread makes true; the limit only guards against a hang.
-void WaitUntil(const std::function<bool()>& condition, const char* what) {
-  auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-  while (!condition()) {
-    REQUIRE_MESSAGE(std::chrono::steady_clock::now() < limit, "gave up waiting for " << std::string(what));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
-// std::cerr captured while alive (the engine's progress and health lines).
-class CerrCapture {
- public:
-  CerrCapture() : old_(std::cerr.rdbuf(text_.rdbuf())) {}
-  ~CerrCapture() { std::cerr.rdbuf(old_); }
-  std::string text() const { return text_.str(); }
-
- private:
-  std::stringstream text_;
-  std::streambuf* old_;
-};
-
-// `vigil run` on a thread, until the input is closed and processed.
-class LiveRun {
- public:
-  LiveRun(const std::string& brokers, const std::string& state_dir, const v1::RulesConfig& config) {
-    options_.brokers = brokers;
-    options_.state_dir = state_dir;
-    options_.checkpoint_interval_ms = 100;
-    options_.health = &health_;
-    options_.input_closed = &input_closed_;
-    options_.records_consumed = &consumed_;
-    thread_ = std::thread([this, config] {
-      try {
-        Result<LiveReport> report = RunLive(options_, config);
-        error_ = report.ok() ? "" : report.status().message();
-      } catch (const FatalError& e) {
-        error_ = std::string("fatal: ") + e.what();
-      }
-    });
-  }
-  ~LiveRun() { Finish(); }
-  // Lets the run finish what the topics hold now, and waits for it.
-  std::string Finish() {
-    input_closed_ = true;
-    if (thread_.joinable()) thread_.join();
-    return error_;
-  }
-  uint64_t consumed() const { return consumed_.load(); }
-  HealthState health() const { return health_.state(); }
-
- private:
-  LiveOptions options_;
-  Health health_;
-  std::atomic<bool> input_closed_{false};
-  std::atomic<uint64_t> consumed_{0};
-  std::string error_;
-  std::thread thread_;
-};
-
 struct Setup {
   TempDir dir{"vigil-broker-faults-"};
   v1::RulesConfig config;
@@ -108,7 +46,7 @@ TEST_CASE("broker faults: all brokers down for seconds: reported, waited out, no
   ForceSlice input = ProduceForce(broker.bootstrap(), setup.dir.path(), kOfficers, kDays);
   CerrCapture log;
   INFO("engine log:\n" << log.text());
-  LiveRun run(broker.bootstrap(), setup.dir.path() + "/state", setup.config);
+  LiveRun run(RunOptions(broker.bootstrap(), setup.dir.path() + "/state"), setup.config);
   WaitUntil([&] { return run.consumed() > 0; }, "consumption to start");
 
   REQUIRE(rd_kafka_mock_broker_set_down(broker.cluster(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -136,7 +74,7 @@ TEST_CASE("broker faults: request errors and moving partition leaders lose and d
   const Topics topics;
   REQUIRE(broker.CreateVigilTopics(topics, 3).ok());
   ForceSlice input = ProduceForce(broker.bootstrap(), setup.dir.path(), kOfficers, kDays);
-  LiveRun run(broker.bootstrap(), setup.dir.path() + "/state", setup.config);
+  LiveRun run(RunOptions(broker.bootstrap(), setup.dir.path() + "/state"), setup.config);
   WaitUntil([&] { return run.consumed() > 0; }, "consumption to start");
 
   // Retriable errors on the requests the engine makes: fetching, producing alerts, committing.

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 
 #include "harness.h"
@@ -97,6 +98,42 @@ void CheckExactlyOnce(const std::vector<std::string>& published,
   CHECK_MESSAGE(missing.empty(), missing.size() << " alerts missing");
   CHECK_MESSAGE(extra.empty(), extra.size() << " alerts extra or published twice");
   CHECK(published.size() == expected_ids.size());
+}
+
+void WaitUntil(const std::function<bool()>& condition, const std::string& what) {
+  auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (!condition()) {
+    REQUIRE_MESSAGE(std::chrono::steady_clock::now() < limit, "gave up waiting for " << what);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+LiveOptions RunOptions(const std::string& brokers, const std::string& state_dir) {
+  LiveOptions options;
+  options.brokers = brokers;
+  options.state_dir = state_dir;
+  options.checkpoint_interval_ms = 100;
+  return options;
+}
+
+LiveRun::LiveRun(LiveOptions options, const v1::RulesConfig& config) : options_(std::move(options)) {
+  options_.health = &health_;
+  options_.input_closed = &input_closed_;
+  options_.records_consumed = &consumed_;
+  thread_ = std::thread([this, config] {
+    try {
+      Result<LiveReport> report = RunLive(options_, config);
+      error_ = report.ok() ? "" : report.status().message();
+    } catch (const FatalError& e) {
+      error_ = std::string("fatal: ") + e.what();
+    }
+  });
+}
+
+std::string LiveRun::Finish() {
+  input_closed_ = true;
+  if (thread_.joinable()) thread_.join();
+  return error_;
 }
 
 }  // namespace vigil::testing

@@ -3,12 +3,19 @@
 // unusable records mixed in, the replay it must agree with, and what ended up on the output topics.
 #pragma once
 
+#include <atomic>
+#include <functional>
+#include <iostream>
 #include <set>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "alert.pb.h"
 #include "event.h"
+#include "health.h"
+#include "live_engine.h"
 #include "rules.pb.h"
 
 namespace vigil::testing {
@@ -41,5 +48,42 @@ std::vector<std::string> DeadLetterSources(const std::string& brokers);
 // how many are missing or extra.
 void CheckExactlyOnce(const std::vector<std::string>& published,
                       const std::vector<v1::Alert>& expected);
+
+// Waits for a condition another thread makes true; the limit only guards against a hang.
+void WaitUntil(const std::function<bool()>& condition, const std::string& what);
+
+// std::cerr captured while alive (the engine's progress and health lines).
+class CerrCapture {
+ public:
+  CerrCapture() : old_(std::cerr.rdbuf(text_.rdbuf())) {}
+  ~CerrCapture() { std::cerr.rdbuf(old_); }
+  std::string text() const { return text_.str(); }
+
+ private:
+  std::stringstream text_;
+  std::streambuf* old_;
+};
+
+// Options of a `vigil run` for these tests: a checkpoint every 100 ms.
+LiveOptions RunOptions(const std::string& brokers, const std::string& state_dir);
+
+// `vigil run` on a thread, until the input is closed and processed (or it fails).
+class LiveRun {
+ public:
+  LiveRun(LiveOptions options, const v1::RulesConfig& config);
+  ~LiveRun() { Finish(); }
+  // Lets the run finish what the topics hold now, and waits for it; returns its error, if any.
+  std::string Finish();
+  uint64_t consumed() const { return consumed_.load(); }
+  HealthState health() const { return health_.state(); }
+
+ private:
+  LiveOptions options_;
+  Health health_;
+  std::atomic<bool> input_closed_{false};
+  std::atomic<uint64_t> consumed_{0};
+  std::string error_;
+  std::thread thread_;
+};
 
 }  // namespace vigil::testing

@@ -1,0 +1,142 @@
+// Storage faults (issue 4): the disk under RocksDB fills up while `vigil run` works. The engine must
+// stop with a clear message, without committing any offset past the last durable checkpoint, and
+// once there is space again a restart must publish every alert exactly once.
+#include <doctest/doctest.h>
+
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+
+#include <atomic>
+#include <memory>
+
+#include "harness.h"
+#include "kafka.h"
+#include "live_fixtures.h"
+#include "mock_broker.h"
+#include "pipeline.h"
+#include "rules_config.h"
+
+namespace vigil::testing {
+namespace {
+
+// A file system whose disk can be declared full: every write to any file then fails with
+// "No space left on device", as RocksDB would see it from the operating system.
+class FillableFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  FillableFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  static const char* kClassName() { return "FillableFileSystem"; }
+  const char* Name() const override { return kClassName(); }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* debug) override {
+    rocksdb::IOStatus status = target()->NewWritableFile(name, options, file, debug);
+    if (status.ok()) *file = std::make_unique<File>(std::move(*file), full_);
+    return status;
+  }
+  void SetFull(bool full) { full_ = full; }
+
+ private:
+  class File : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile> file, const std::atomic<bool>& full)
+        : FSWritableFileOwnerWrapper(std::move(file)), full_(full) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* debug) override {
+      if (full_) return rocksdb::IOStatus::NoSpace("disk full (injected)");
+      return target()->Append(data, options, debug);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             const rocksdb::DataVerificationInfo& info,
+                             rocksdb::IODebugContext* debug) override {
+      if (full_) return rocksdb::IOStatus::NoSpace("disk full (injected)");
+      return target()->Append(data, options, info, debug);
+    }
+
+   private:
+    const std::atomic<bool>& full_;
+  };
+  std::atomic<bool> full_{false};
+};
+
+// The offsets the group has committed for every input partition, and the ones in the state
+// store's progress records (what the engine resumes from).
+struct Offsets {
+  std::map<std::pair<int, int32_t>, int64_t> committed, durable;
+};
+
+Offsets ReadOffsets(const std::string& brokers, const std::string& state_dir,
+                    const v1::RulesConfig& config, int partitions) {
+  const Topics topics;
+  Offsets offsets;
+  Result<KafkaHandle> consumer = MakeConsumer(brokers, {{"group.id", "vigil"}});
+  REQUIRE(consumer.ok());
+  PartitionList list(rd_kafka_topic_partition_list_new(3 * partitions));
+  for (int s = 0; s < kStreamCount; ++s) {
+    for (int32_t p = 0; p < partitions; ++p) {
+      rd_kafka_topic_partition_list_add(list.get(), topics.For(static_cast<Stream>(s)).c_str(), p);
+    }
+  }
+  REQUIRE(rd_kafka_committed(consumer->get(), list.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  Pipeline pipeline = MakePipeline(config, OpenRocksBackend(state_dir, RocksOptions{}));
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& tp = list->elems[i];
+    int stream = tp.topic == topics.roster ? 0 : tp.topic == topics.access ? 1 : 2;
+    offsets.committed[{stream, tp.partition}] = tp.offset;  // negative: nothing committed
+    std::optional<int64_t> saved =
+        pipeline.processor->LoadProgress({stream, tp.partition}, static_cast<uint32_t>(tp.partition));
+    offsets.durable[{stream, tp.partition}] = saved ? *saved : -1;
+  }
+  return offsets;
+}
+
+}  // namespace
+
+TEST_CASE("storage faults: a full disk stops the engine before any offset passes it; nothing lost after") {
+  TempDir dir("vigil-storage-faults-");
+  Result<v1::RulesConfig> config = ParseRulesConfig(kBusyRules);
+  REQUIRE(config.ok());
+  MockBroker broker;
+  REQUIRE(broker.CreateVigilTopics(Topics{}, 3).ok());
+  ForceSlice input = ProduceForce(broker.bootstrap(), dir.path(), 3000, 14);
+  const std::string state_dir = dir.path() + "/state";
+
+  auto disk = std::make_shared<FillableFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  {
+    LiveOptions options = RunOptions(broker.bootstrap(), state_dir);
+    options.storage.env = env.get();
+    options.progress = false;
+    LiveRun run(options, *config);
+    WaitUntil([&] { return run.consumed() > input.records / 3; }, "a third of the input");
+    disk->SetFull(true);
+    WaitUntil([&] { return run.health() == HealthState::kFailed; }, "the engine to stop");
+    std::string error = run.Finish();
+    CHECK(error.find("state store write failed") != std::string::npos);
+    CHECK(error.find("No space") != std::string::npos);
+    CHECK(run.consumed() < input.records);  // stopped, not carried on without its state
+  }
+  disk->SetFull(false);
+
+  // No committed offset is past what the state store holds: the group never claims more.
+  Offsets offsets = ReadOffsets(broker.bootstrap(), state_dir, *config, 3);
+  int partitions_with_progress = 0;
+  for (const auto& [partition, durable] : offsets.durable) {
+    INFO("stream " << partition.first << " partition " << partition.second);
+    CHECK(offsets.committed[partition] <= durable);
+    partitions_with_progress += durable > 0;
+  }
+  CHECK(partitions_with_progress > 0);
+
+  // Space is back: a restart on the same state publishes every alert exactly once.
+  LiveOptions options = RunOptions(broker.bootstrap(), state_dir);
+  options.until_caught_up = true;
+  options.progress = false;
+  Result<LiveReport> report = RunLive(options, *config);
+  REQUIRE_MESSAGE(report.ok(), (report.ok() ? "" : report.status().message()));
+  CheckExactlyOnce(PublishedAlertIds(broker.bootstrap()), ReplayFile(input.events_path, *config));
+  CHECK(DeadLetterSources(broker.bootstrap()) ==
+        std::vector<std::string>(input.garbage_sources.begin(), input.garbage_sources.end()));
+}
+
+}  // namespace vigil::testing
