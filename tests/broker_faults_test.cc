@@ -22,31 +22,17 @@ constexpr int16_t kProduceApi = 0;
 constexpr int16_t kFetchApi = 1;
 constexpr int16_t kOffsetCommitApi = 8;
 
-// All the input is on the topics before the run starts: a partition that runs dry is idle, and
-// lets the engine's watermark pass it (CONTRACT.md), so input arriving later on it could be
-// judged late where replay would not; that is not what these tests are about.
-constexpr int kOfficers = 3000, kDays = 14;
-
-struct Setup {
-  TempDir dir{"vigil-broker-faults-"};
-  v1::RulesConfig config;
-  Setup() {
-    Result<v1::RulesConfig> loaded = ParseRulesConfig(kBusyRules);
-    REQUIRE(loaded.ok());
-    config = *loaded;
-  }
-};
-
 }  // namespace
 
 TEST_CASE("broker faults: all brokers down for seconds: reported, waited out, nothing lost") {
-  Setup setup;
-  MockBroker broker(1);
-  REQUIRE(broker.CreateVigilTopics(Topics{}, 3).ok());
-  ForceSlice input = ProduceForce(broker.bootstrap(), setup.dir.path(), kOfficers, kDays);
+  // All the input is on the topics before the run starts: a partition that runs dry is idle, and
+  // lets the engine's watermark pass it (CONTRACT.md), so input arriving later on it could be
+  // judged late where replay would not; that is not what these tests are about.
+  ForceOnKafka setup("vigil-broker-faults-");
+  MockBroker& broker = setup.broker;
   CerrCapture log;
   INFO("engine log:\n" << log.text());
-  LiveRun run(RunOptions(broker.bootstrap(), setup.dir.path() + "/state"), setup.config);
+  LiveRun run(RunOptions(setup.brokers(), setup.state_dir()), setup.config);
   WaitUntil([&] { return run.consumed() > 0; }, "consumption to start");
 
   REQUIRE(rd_kafka_mock_broker_set_down(broker.cluster(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -58,23 +44,18 @@ TEST_CASE("broker faults: all brokers down for seconds: reported, waited out, no
 
   REQUIRE(run.Finish() == "");
   CHECK(run.health() == HealthState::kStopped);
-  CHECK(run.consumed() == input.records);
-  CheckExactlyOnce(PublishedAlertIds(broker.bootstrap()), ReplayFile(input.events_path, setup.config));
-  CHECK(DeadLetterSources(broker.bootstrap()) ==
-        std::vector<std::string>(input.garbage_sources.begin(), input.garbage_sources.end()));
+  CHECK(run.consumed() == setup.input.records);
+  CheckPublishedExactlyOnce(setup);
   std::string text = log.text();
   CHECK(text.find("run: health: kafka_unreachable") != std::string::npos);
   CHECK(text.find("run: Kafka is reachable again after") != std::string::npos);
 }
 
 TEST_CASE("broker faults: request errors and moving partition leaders lose and duplicate nothing") {
-  Setup setup;
-  MockBroker broker(3);
-  rd_kafka_mock_cluster_t* cluster = broker.cluster();
+  ForceOnKafka setup("vigil-broker-faults-", 3);
+  rd_kafka_mock_cluster_t* cluster = setup.broker.cluster();
   const Topics topics;
-  REQUIRE(broker.CreateVigilTopics(topics, 3).ok());
-  ForceSlice input = ProduceForce(broker.bootstrap(), setup.dir.path(), kOfficers, kDays);
-  LiveRun run(RunOptions(broker.bootstrap(), setup.dir.path() + "/state"), setup.config);
+  LiveRun run(RunOptions(setup.brokers(), setup.state_dir()), setup.config);
   WaitUntil([&] { return run.consumed() > 0; }, "consumption to start");
 
   // Retriable errors on the requests the engine makes: fetching, producing alerts, committing.
@@ -90,7 +71,7 @@ TEST_CASE("broker faults: request errors and moving partition leaders lose and d
                                     RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
   // Every partition's leader moves twice while the engine works.
   for (int32_t leader : {2, 3}) {
-    WaitUntil([&] { return run.consumed() >= input.records * (leader - 1) / 3; }, "progress");
+    WaitUntil([&] { return run.consumed() >= setup.input.records * (leader - 1) / 3; }, "progress");
     for (const std::string* topic : {&topics.roster, &topics.access, &topics.complaints,
                                      &topics.alerts, &topics.dlq}) {
       for (int32_t partition = 0; partition < 3; ++partition) {
@@ -100,10 +81,8 @@ TEST_CASE("broker faults: request errors and moving partition leaders lose and d
     }
   }
   REQUIRE(run.Finish() == "");
-  CHECK(run.consumed() == input.records);
-  CheckExactlyOnce(PublishedAlertIds(broker.bootstrap()), ReplayFile(input.events_path, setup.config));
-  CHECK(DeadLetterSources(broker.bootstrap()) ==
-        std::vector<std::string>(input.garbage_sources.begin(), input.garbage_sources.end()));
+  CHECK(run.consumed() == setup.input.records);
+  CheckPublishedExactlyOnce(setup);
 }
 
 }  // namespace vigil::testing

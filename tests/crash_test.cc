@@ -50,20 +50,12 @@ int AlreadyPublished(const std::string& log) {
 }  // namespace
 
 TEST_CASE("crash: 24 SIGKILLs at checkpoint steps and random moments lose and duplicate nothing") {
-  TempDir dir("vigil-crash-test-");
-  const std::string rules = dir.path() + "/rules.json";
-  std::ofstream(rules) << kBusyRules;
-  Result<v1::RulesConfig> config = LoadRulesConfig(rules);
-  REQUIRE(config.ok());
+  ForceOnKafka setup("vigil-crash-test-");
+  REQUIRE(setup.input.garbage_sources.size() > 10);
+  const std::string& rules = setup.rules_path;
+  const std::string state_dir = setup.state_dir();
+  const std::string brokers = setup.brokers();
 
-  MockBroker broker;
-  REQUIRE(broker.CreateVigilTopics(Topics{}, 3).ok());
-  ForceSlice input = ProduceForce(broker.bootstrap(), dir.path(), 3000, 14);
-  std::vector<v1::Alert> expected = ReplayFile(input.events_path, *config);
-  REQUIRE(expected.size() > 1000);
-  REQUIRE(input.garbage_sources.size() > 10);
-
-  const std::string state_dir = dir.path() + "/state";
   const unsigned seed = std::random_device{}();
   INFO("seed " << seed);
   std::mt19937 random(seed);
@@ -75,8 +67,8 @@ TEST_CASE("crash: 24 SIGKILLs at checkpoint steps and random moments lose and du
       const char* point = kCrashPoints[(cycle / 2) % std::size(kCrashPoints)];
       env["VIGIL_CRASH_AT"] = std::string(point) + ":" + std::to_string(1 + random() % 4);
     }
-    const std::string log = dir.path() + "/run-" + std::to_string(cycle) + ".log";
-    VigilProcess run(RunArgs(broker.bootstrap(), state_dir, rules, false), log, env);
+    const std::string log = setup.dir.path() + "/run-" + std::to_string(cycle) + ".log";
+    VigilProcess run(RunArgs(brokers, state_dir, rules, false), log, env);
     // A crash point ends the process by itself (some before the group assigns the partitions);
     // otherwise, or if the point is not reached (e.g. no checkpoint had anything to publish),
     // kill it at a random moment once it is consuming.
@@ -97,7 +89,7 @@ TEST_CASE("crash: 24 SIGKILLs at checkpoint steps and random moments lose and du
   }
   CHECK(kills >= 20);
 
-  VigilProcess last(RunArgs(broker.bootstrap(), state_dir, rules, true), dir.path() + "/last.log");
+  VigilProcess last(RunArgs(brokers, state_dir, rules, true), setup.dir.path() + "/last.log");
   int status = last.Wait();
   INFO("last run log:\n" << last.Log());
   REQUIRE(DescribeStatus(status) == "exit 0");
@@ -109,9 +101,7 @@ TEST_CASE("crash: 24 SIGKILLs at checkpoint steps and random moments lose and du
                 << " restarts found alerts of their outbox already published; last run: "
                 << last.Log().substr(last.Log().rfind("run: ")));
 
-  CheckExactlyOnce(PublishedAlertIds(broker.bootstrap()), expected);
-  CHECK(DeadLetterSources(broker.bootstrap()) ==
-        std::vector<std::string>(input.garbage_sources.begin(), input.garbage_sources.end()));
+  CheckPublishedExactlyOnce(setup);
 }
 
 }  // namespace vigil::testing

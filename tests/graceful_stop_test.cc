@@ -57,21 +57,14 @@ uint64_t RecordsIn(const std::string& log) {
 }  // namespace
 
 TEST_CASE("graceful stop: SIGTERM checkpoints, publishes, leaves the group; a restart resumes there") {
-  TempDir dir("vigil-graceful-stop-");
-  const std::string rules = dir.path() + "/rules.json";
-  std::ofstream(rules) << kBusyRules;
-  Result<v1::RulesConfig> config = LoadRulesConfig(rules);
-  REQUIRE(config.ok());
-  MockBroker broker;
-  REQUIRE(broker.CreateVigilTopics(Topics{}, 3).ok());
-  ForceSlice input = ProduceForce(broker.bootstrap(), dir.path(), 3000, 14);
-  const std::string state_dir = dir.path() + "/state";
-  const std::vector<std::string> run = {"run", "--brokers", broker.bootstrap(), "--state-dir",
-                                        state_dir, "--rules", rules};
+  ForceOnKafka setup("vigil-graceful-stop-");
+  const std::string brokers = setup.brokers();
+  const std::vector<std::string> run = {"run", "--brokers", brokers, "--state-dir",
+                                        setup.state_dir(), "--rules", setup.rules_path};
 
   // The default checkpoint interval (1 s): the stop must not wait for it, nor lose the batch.
-  VigilProcess first(run, dir.path() + "/first.log");
-  Result<KafkaHandle> client = MakeProducer(broker.bootstrap());
+  VigilProcess first(run, setup.dir.path() + "/first.log");
+  Result<KafkaHandle> client = MakeProducer(brokers);
   REQUIRE(client.ok());
   INFO("first run:\n" << first.Log());
   WaitUntil([&] { return AlertsOnTopic(client->get(), 3) > 0; }, "a first checkpoint's alerts");
@@ -83,19 +76,19 @@ TEST_CASE("graceful stop: SIGTERM checkpoints, publishes, leaves the group; a re
   // which the engine prints only when the LeaveGroup succeeded.)
   uint64_t first_records = RecordsIn(first.Log());
   CHECK(first_records > 0);
-  CHECK(first_records < input.records);  // stopped part way, or the test shows nothing
+  CHECK(first_records < setup.input.records);  // stopped part way, or the test shows nothing
   // Its last checkpoint's offsets were committed to the group before it left.
-  CHECK(CommittedRecords(broker.bootstrap(), 3) == static_cast<int64_t>(first_records));
+  CHECK(CommittedRecords(brokers, 3) == static_cast<int64_t>(first_records));
 
   std::vector<std::string> rest = run;
   rest.push_back("--until-caught-up");
-  VigilProcess second(rest, dir.path() + "/second.log");
+  VigilProcess second(rest, setup.dir.path() + "/second.log");
   status = second.Wait();
   INFO("second run:\n" << second.Log());
   REQUIRE(DescribeStatus(status) == "exit 0");
   // Resumed where the first stopped: every record read once in all.
-  CHECK(first_records + RecordsIn(second.Log()) == input.records);
-  CheckExactlyOnce(PublishedAlertIds(broker.bootstrap()), ReplayFile(input.events_path, *config));
+  CHECK(first_records + RecordsIn(second.Log()) == setup.input.records);
+  CheckPublishedExactlyOnce(setup);
 }
 
 }  // namespace vigil::testing

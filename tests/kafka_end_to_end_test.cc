@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "kafka_io.h"
 #include "live_engine.h"
+#include "live_fixtures.h"
 #include "mock_broker.h"
 #include "rules_config.h"
 
@@ -18,16 +19,6 @@ namespace vigil::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::vector<v1::Alert> ReplayFile(const std::string& events, const v1::RulesConfig& config) {
-  TempDir state("vigil-test-replay-");
-  Pipeline pipeline = MakePipeline(config, OpenRocksBackend(state.path(), RocksOptions{}));
-  std::vector<v1::Alert> alerts;
-  std::ifstream in(events);
-  ReplayStream(in, events, pipeline, [&](const v1::Alert& a) { alerts.push_back(a); },
-               [](const DeadLetter&) {}, false);
-  return alerts;
-}
 
 // Options for a `vigil run --until-caught-up` on `brokers` with state in `state_dir`.
 LiveOptions BoundedRun(const std::string& brokers, const std::string& state_dir) {

@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "kafka_io.h"
+#include "rules_config.h"
 #include "synthetic_force.h"
 
 namespace vigil::testing {
@@ -98,6 +99,22 @@ void CheckExactlyOnce(const std::vector<std::string>& published,
   CHECK_MESSAGE(missing.empty(), missing.size() << " alerts missing");
   CHECK_MESSAGE(extra.empty(), extra.size() << " alerts extra or published twice");
   CHECK(published.size() == expected_ids.size());
+}
+
+ForceOnKafka::ForceOnKafka(const std::string& name, int brokers)
+    : dir(name), rules_path(dir.path() + "/rules.json"), broker(brokers) {
+  std::ofstream(rules_path) << kBusyRules;
+  Result<v1::RulesConfig> loaded = ParseRulesConfig(kBusyRules);
+  REQUIRE(loaded.ok());
+  config = *loaded;
+  REQUIRE(broker.CreateVigilTopics(Topics{}, 3).ok());
+  input = ProduceForce(broker.bootstrap(), dir.path(), 3000, 14);
+}
+
+void CheckPublishedExactlyOnce(const ForceOnKafka& setup) {
+  CheckExactlyOnce(PublishedAlertIds(setup.brokers()), ReplayFile(setup.input.events_path, setup.config));
+  CHECK(DeadLetterSources(setup.brokers()) ==
+        std::vector<std::string>(setup.input.garbage_sources.begin(), setup.input.garbage_sources.end()));
 }
 
 void WaitUntil(const std::function<bool()>& condition, const std::string& what) {

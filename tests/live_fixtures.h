@@ -16,6 +16,8 @@
 #include "event.h"
 #include "health.h"
 #include "live_engine.h"
+#include "mock_broker.h"
+#include "pipeline.h"
 #include "rules.pb.h"
 
 namespace vigil::testing {
@@ -48,6 +50,24 @@ std::vector<std::string> DeadLetterSources(const std::string& brokers);
 // how many are missing or extra.
 void CheckExactlyOnce(const std::vector<std::string>& published,
                       const std::vector<v1::Alert>& expected);
+
+// The start of every fault test: a mock cluster (`brokers` brokers, 3 partitions a topic) holding
+// a synthetic force of 3,000 officers over 14 days (about 75,000 records, garbage included), the
+// busy rules, and a temporary directory for files and state.
+struct ForceOnKafka {
+  explicit ForceOnKafka(const std::string& name, int brokers = 1);
+  TempDir dir;
+  std::string rules_path;  // kBusyRules as a file, for `vigil run --rules`
+  v1::RulesConfig config;
+  MockBroker broker;
+  ForceSlice input;
+  std::string brokers() const { return broker.bootstrap(); }
+  std::string state_dir() const { return dir.path() + "/state"; }
+};
+
+// The end of every fault test: the alert topic holds exactly replay's alerts, each once, and the
+// dead-letter topic each unusable record once.
+void CheckPublishedExactlyOnce(const ForceOnKafka& setup);
 
 // Waits for a condition another thread makes true; the limit only guards against a hang.
 void WaitUntil(const std::function<bool()>& condition, const std::string& what);

@@ -93,21 +93,17 @@ Offsets ReadOffsets(const std::string& brokers, const std::string& state_dir,
 }  // namespace
 
 TEST_CASE("storage faults: a full disk stops the engine before any offset passes it; nothing lost after") {
-  TempDir dir("vigil-storage-faults-");
-  Result<v1::RulesConfig> config = ParseRulesConfig(kBusyRules);
-  REQUIRE(config.ok());
-  MockBroker broker;
-  REQUIRE(broker.CreateVigilTopics(Topics{}, 3).ok());
-  ForceSlice input = ProduceForce(broker.bootstrap(), dir.path(), 3000, 14);
-  const std::string state_dir = dir.path() + "/state";
+  ForceOnKafka setup("vigil-storage-faults-");
+  const ForceSlice& input = setup.input;
+  const std::string state_dir = setup.state_dir();
 
   auto disk = std::make_shared<FillableFileSystem>();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
   {
-    LiveOptions options = RunOptions(broker.bootstrap(), state_dir);
+    LiveOptions options = RunOptions(setup.brokers(), state_dir);
     options.storage.env = env.get();
     options.progress = false;
-    LiveRun run(options, *config);
+    LiveRun run(options, setup.config);
     WaitUntil([&] { return run.consumed() > input.records / 3; }, "a third of the input");
     disk->SetFull(true);
     WaitUntil([&] { return run.health() == HealthState::kFailed; }, "the engine to stop");
@@ -119,7 +115,7 @@ TEST_CASE("storage faults: a full disk stops the engine before any offset passes
   disk->SetFull(false);
 
   // No committed offset is past what the state store holds: the group never claims more.
-  Offsets offsets = ReadOffsets(broker.bootstrap(), state_dir, *config, 3);
+  Offsets offsets = ReadOffsets(setup.brokers(), state_dir, setup.config, 3);
   int partitions_with_progress = 0;
   for (const auto& [partition, durable] : offsets.durable) {
     INFO("stream " << partition.first << " partition " << partition.second);
@@ -129,14 +125,12 @@ TEST_CASE("storage faults: a full disk stops the engine before any offset passes
   CHECK(partitions_with_progress > 0);
 
   // Space is back: a restart on the same state publishes every alert exactly once.
-  LiveOptions options = RunOptions(broker.bootstrap(), state_dir);
+  LiveOptions options = RunOptions(setup.brokers(), state_dir);
   options.until_caught_up = true;
   options.progress = false;
-  Result<LiveReport> report = RunLive(options, *config);
+  Result<LiveReport> report = RunLive(options, setup.config);
   REQUIRE_MESSAGE(report.ok(), (report.ok() ? "" : report.status().message()));
-  CheckExactlyOnce(PublishedAlertIds(broker.bootstrap()), ReplayFile(input.events_path, *config));
-  CHECK(DeadLetterSources(broker.bootstrap()) ==
-        std::vector<std::string>(input.garbage_sources.begin(), input.garbage_sources.end()));
+  CheckPublishedExactlyOnce(setup);
 }
 
 }  // namespace vigil::testing
