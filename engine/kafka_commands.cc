@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "health_server.h"
 #include "kafka_io.h"
 #include "live_engine.h"
 #include "mock_broker.h"
@@ -24,6 +25,7 @@ int RunCommand(int argc, char** argv) {
       {"checkpoint-interval-ms", "MS", "how often state, offsets and alerts are made durable and published", "1000"},
       {"memory-budget-mb", "MB", "RocksDB block cache and write buffers together", "256"},
       {"session-timeout-ms", "MS", "how long the group waits for a silent (crashed) member before moving its partitions (at least 2000)", "10000"},
+      {"health-listen", "ADDRESS:PORT", "serve GET /health (JSON; 200 running, 503 Kafka unreachable, stopping or failed) there, e.g. 0.0.0.0:8080", ""},
       {"quiet", "", "no progress lines", ""},
   };
   const std::string usage = Usage(
@@ -66,6 +68,18 @@ int RunCommand(int argc, char** argv) {
   options.checkpoint_interval_ms = static_cast<int>(*interval);
   options.progress = !args.Has("quiet");
   options.stop = &StopRequested();
+  Health health;
+  options.health = &health;
+  std::unique_ptr<HealthServer> health_server;
+  if (args.Has("health-listen")) {
+    Result<std::unique_ptr<HealthServer>> server = HealthServer::Start(args.Get("health-listen"), health);
+    if (!server.ok()) {
+      std::cerr << "vigil run: --health-listen: " << server.status().message() << "\n";
+      return 2;
+    }
+    health_server = std::move(server.value());
+    if (options.progress) std::cerr << "run: health at " << health_server->url() << "\n";
+  }
   Result<LiveReport> report = RunLive(options, *config);
   if (!report.ok()) {
     std::cerr << "vigil run: " << report.status().message() << "\n";

@@ -63,11 +63,20 @@ TEST_CASE("graceful stop: SIGTERM checkpoints, publishes, leaves the group; a re
                                         setup.state_dir(), "--rules", setup.rules_path};
 
   // The default checkpoint interval (1 s): the stop must not wait for it, nor lose the batch.
-  VigilProcess first(run, setup.dir.path() + "/first.log");
+  std::vector<std::string> first_args = run;
+  for (const char* arg : {"--health-listen", "127.0.0.1:0"}) first_args.push_back(arg);
+  VigilProcess first(first_args, setup.dir.path() + "/first.log");
   Result<KafkaHandle> client = MakeProducer(brokers);
   REQUIRE(client.ok());
   INFO("first run:\n" << first.Log());
   WaitUntil([&] { return AlertsOnTopic(client->get(), 3) > 0; }, "a first checkpoint's alerts");
+  // Its health, as an orchestrator's probe sees it.
+  std::smatch url;
+  const std::string log = first.Log();
+  REQUIRE(std::regex_search(log, url, std::regex("run: health at (http://[0-9.:]+/health)")));
+  HttpReply health = HttpGet(url[1]);
+  CHECK(health.status == 200);
+  CHECK(health.body.find("\"state\":\"running\"") != std::string::npos);
   first.Signal(SIGTERM);
   int status = first.Wait();
   REQUIRE(DescribeStatus(status) == "exit 0");

@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -115,6 +119,27 @@ void CheckPublishedExactlyOnce(const ForceOnKafka& setup) {
   CheckExactlyOnce(PublishedAlertIds(setup.brokers()), ReplayFile(setup.input.events_path, setup.config));
   CHECK(DeadLetterSources(setup.brokers()) ==
         std::vector<std::string>(setup.input.garbage_sources.begin(), setup.input.garbage_sources.end()));
+}
+
+HttpReply HttpGet(const std::string& url) {
+  namespace http = boost::beast::http;
+  using tcp = boost::asio::ip::tcp;
+  const std::string prefix = "http://";
+  REQUIRE(url.rfind(prefix, 0) == 0);
+  size_t slash = url.find('/', prefix.size());
+  std::string host_port = url.substr(prefix.size(), slash - prefix.size());
+  size_t colon = host_port.rfind(':');
+  boost::asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(boost::asio::ip::make_address(host_port.substr(0, colon)),
+                               static_cast<unsigned short>(std::stoi(host_port.substr(colon + 1)))));
+  http::request<http::empty_body> request(http::verb::get, url.substr(slash), 11);
+  request.set(http::field::host, host_port);
+  http::write(socket, request);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response);
+  return {static_cast<int>(response.result_int()), response.body()};
 }
 
 void WaitUntil(const std::function<bool()>& condition, const std::string& what) {

@@ -69,6 +69,13 @@ struct ForceOnKafka {
 // dead-letter topic each unusable record once.
 void CheckPublishedExactlyOnce(const ForceOnKafka& setup);
 
+// GET of an http://HOST:PORT/PATH URL: the status code and the body.
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+HttpReply HttpGet(const std::string& url);
+
 // Waits for a condition another thread makes true; the limit only guards against a hang.
 void WaitUntil(const std::function<bool()>& condition, const std::string& what);
 
