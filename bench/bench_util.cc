@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -71,6 +72,23 @@ void AppendResult(const std::string& path, const std::string& section, const std
     return;
   }
   for (const auto& line : lines) out << line << "\n";
+}
+
+Args ParseCommandLineOrExit(const char* name, const std::string& usage,
+                            const std::vector<OptionSpec>& specs, int argc, char** argv) {
+  Result<Args> args = Args::Parse(specs, argc, argv, 1);
+  if (args.ok() && !args->help()) return *args;
+  if (!args.ok()) std::fprintf(stderr, "%s: %s\n\n", name, args.status().message().c_str());
+  std::fprintf(stderr, "%s", usage.c_str());
+  std::exit(args.ok() ? 0 : 2);
+}
+
+void ExitOnBadOption(const char* name, std::initializer_list<const Result<long long>*> values) {
+  for (const Result<long long>* value : values) {
+    if (value->ok()) continue;
+    std::fprintf(stderr, "%s: %s\n", name, value->status().message().c_str());
+    std::exit(2);
+  }
 }
 
 std::string CommandLine(const char* name, int argc, char** argv) {

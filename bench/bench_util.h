@@ -8,6 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include <initializer_list>
+
+#include "cli.h"
 #include "event.h"
 #include "synthetic_force.h"
 
@@ -18,6 +21,13 @@ namespace vigil::bench {
 // is added at its end with the table's header.
 void AppendResult(const std::string& path, const std::string& section, const std::string& command,
                   const std::string& figures);
+
+// Parses a benchmark's command line. --help prints the usage and exits 0; a bad option prints
+// what is wrong and the usage, and exits 2.
+Args ParseCommandLineOrExit(const char* name, const std::string& usage,
+                            const std::vector<OptionSpec>& specs, int argc, char** argv);
+// Exits 2 naming the first of `values` (numbers read with Args::GetInt) that is an error.
+void ExitOnBadOption(const char* name, std::initializer_list<const Result<long long>*> values);
 
 // "build/bench/<name> <arguments>" as the benchmark was run.
 std::string CommandLine(const char* name, int argc, char** argv);

@@ -103,24 +103,14 @@ int main(int argc, char** argv) {
       "Core engine throughput and memory: all nine rules, RocksDB state, a synced checkpoint every\n"
       "interval, one thread, events fed from memory (generated before timing).",
       specs);
-  Result<Args> args = Args::Parse(specs, argc, argv, 1);
-  if (!args.ok() || args->help()) {
-    if (!args.ok()) std::fprintf(stderr, "%s\n", args.status().message().c_str());
-    std::fprintf(stderr, "%s", usage.c_str());
-    return args.ok() ? 0 : 2;
-  }
-  Result<long long> officers = args->GetInt("officers", 1, 10000000);
-  Result<long long> days = args->GetInt("days", 1, 400);
-  Result<long long> seed = args->GetInt("seed", 0, 1LL << 40);
-  Result<long long> partitions = args->GetInt("partitions", 1, 1024);
-  Result<long long> checkpoint_ms = args->GetInt("checkpoint-ms", 1, 3600000);
-  Result<long long> budget_mb = args->GetInt("memory-budget-mb", 8, 1 << 20);
-  for (const auto* r : {&officers, &days, &seed, &partitions, &checkpoint_ms, &budget_mb}) {
-    if (!r->ok()) {
-      std::fprintf(stderr, "core_throughput: %s\n", r->status().message().c_str());
-      return 2;
-    }
-  }
+  const Args args = bench::ParseCommandLineOrExit("core_throughput", usage, specs, argc, argv);
+  Result<long long> officers = args.GetInt("officers", 1, 10000000);
+  Result<long long> days = args.GetInt("days", 1, 400);
+  Result<long long> seed = args.GetInt("seed", 0, 1LL << 40);
+  Result<long long> partitions = args.GetInt("partitions", 1, 1024);
+  Result<long long> checkpoint_ms = args.GetInt("checkpoint-ms", 1, 3600000);
+  Result<long long> budget_mb = args.GetInt("memory-budget-mb", 8, 1 << 20);
+  bench::ExitOnBadOption("core_throughput", {&officers, &days, &seed, &partitions, &checkpoint_ms, &budget_mb});
   CoreOptions options;
   options.force.officers = *officers;
   options.force.days = static_cast<int>(*days);
@@ -150,7 +140,7 @@ int main(int argc, char** argv) {
                 events.bytes() / 1048576.0, peak, peak_reset ? "" : " (peak not reset: includes generation)",
                 peak - rss_before, *budget_mb);
   std::printf("officers=%lld days=%lld %s\n", *officers, *days, figures);
-  bench::AppendResult(args->Get("results"), "Core throughput and memory",
+  bench::AppendResult(args.Get("results"), "Core throughput and memory",
                       bench::CommandLine("core_throughput", argc, argv), figures);
   return 0;
 }

@@ -173,22 +173,12 @@ int main(int argc, char** argv) {
       "End-to-end throughput through Kafka (in-process mock cluster): the live engine with\n"
       "--until-caught-up against a plain consumer reading the same records, and their ratio.",
       specs);
-  Result<Args> args = Args::Parse(specs, argc, argv, 1);
-  if (!args.ok() || args->help()) {
-    if (!args.ok()) std::fprintf(stderr, "%s\n", args.status().message().c_str());
-    std::fprintf(stderr, "%s", usage.c_str());
-    return args.ok() ? 0 : 2;
-  }
-  Result<long long> officers = args->GetInt("officers", 1, 10000000);
-  Result<long long> days = args->GetInt("days", 1, 400);
-  Result<long long> seed = args->GetInt("seed", 0, 1LL << 40);
-  Result<long long> partitions = args->GetInt("partitions", 1, 1024);
-  for (const auto* r : {&officers, &days, &seed, &partitions}) {
-    if (!r->ok()) {
-      std::fprintf(stderr, "e2e_throughput: %s\n", r->status().message().c_str());
-      return 2;
-    }
-  }
+  const Args args = bench::ParseCommandLineOrExit("e2e_throughput", usage, specs, argc, argv);
+  Result<long long> officers = args.GetInt("officers", 1, 10000000);
+  Result<long long> days = args.GetInt("days", 1, 400);
+  Result<long long> seed = args.GetInt("seed", 0, 1LL << 40);
+  Result<long long> partitions = args.GetInt("partitions", 1, 1024);
+  bench::ExitOnBadOption("e2e_throughput", {&officers, &days, &seed, &partitions});
   SyntheticForceOptions force;
   force.officers = *officers;
   force.days = static_cast<int>(*days);
@@ -241,7 +231,7 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(report.published_alerts),
                 100.0 * engine_rate / plain_rate);
   std::printf("officers=%lld days=%lld %s\n", *officers, *days, figures);
-  bench::AppendResult(args->Get("results"), "End-to-end throughput",
+  bench::AppendResult(args.Get("results"), "End-to-end throughput",
                       bench::CommandLine("e2e_throughput", argc, argv), figures);
   return 0;
 }

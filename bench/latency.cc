@@ -258,25 +258,15 @@ int main(int argc, char** argv) {
       "Alert latency at a steady input rate through Kafka (in-process mock cluster) and the live\n"
       "engine: p50/p99/max from producing the event that let a rule decide to reading the alert.",
       specs);
-  Result<Args> args = Args::Parse(specs, argc, argv, 1);
-  if (!args.ok() || args->help()) {
-    if (!args.ok()) std::fprintf(stderr, "%s\n", args.status().message().c_str());
-    std::fprintf(stderr, "%s", usage.c_str());
-    return args.ok() ? 0 : 2;
-  }
-  Result<long long> officers = args->GetInt("officers", 1, 10000000);
-  Result<long long> forces = args->GetInt("forces", 1, 1000);
-  Result<long long> days = args->GetInt("days", 1, 400);
-  Result<long long> seed = args->GetInt("seed", 0, 1LL << 40);
-  Result<long long> rate = args->GetInt("rate", 1, 10000000);
-  Result<long long> interval = args->GetInt("checkpoint-interval-ms", 10, 60000);
-  Result<long long> partitions = args->GetInt("partitions", 1, 1024);
-  for (const auto* r : {&officers, &forces, &days, &seed, &rate, &interval, &partitions}) {
-    if (!r->ok()) {
-      std::fprintf(stderr, "latency: %s\n", r->status().message().c_str());
-      return 2;
-    }
-  }
+  const Args args = bench::ParseCommandLineOrExit("latency", usage, specs, argc, argv);
+  Result<long long> officers = args.GetInt("officers", 1, 10000000);
+  Result<long long> forces = args.GetInt("forces", 1, 1000);
+  Result<long long> days = args.GetInt("days", 1, 400);
+  Result<long long> seed = args.GetInt("seed", 0, 1LL << 40);
+  Result<long long> rate = args.GetInt("rate", 1, 10000000);
+  Result<long long> interval = args.GetInt("checkpoint-interval-ms", 10, 60000);
+  Result<long long> partitions = args.GetInt("partitions", 1, 1024);
+  bench::ExitOnBadOption("latency", {&officers, &forces, &days, &seed, &rate, &interval, &partitions});
   SyntheticForceOptions force;
   force.officers = std::max(1LL, *officers / *forces);
   force.days = static_cast<int>(*days);
@@ -354,7 +344,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  const bool verbose = args->Has("verbose");
+  const bool verbose = args.Has("verbose");
   Latencies latencies = Measure(alerts, log, TimeSettings::From(config), verbose);
   if (verbose) {
     for (size_t i = 0; i < pacing->backlog.size(); i += 10) {
@@ -376,7 +366,7 @@ int main(int argc, char** argv) {
                 bench::Percentile(enabling, 100), bench::Percentile(evidence, 50),
                 bench::Percentile(evidence, 99), bench::Percentile(evidence, 100));
   std::printf("%s\n", figures);
-  bench::AppendResult(args->Get("results"), "Latency", bench::CommandLine("latency", argc, argv),
+  bench::AppendResult(args.Get("results"), "Latency", bench::CommandLine("latency", argc, argv),
                       figures);
   return 0;
 }
