@@ -1,4 +1,7 @@
 // The `vigil` command: replay, run, produce, consume, dev-broker, demo, rules.
+#include <google/protobuf/stubs/logging.h>
+
+#include <atomic>
 #include <iostream>
 #include <map>
 #include <string>
@@ -26,6 +29,17 @@ const char kOverview[] =
     "\n"
     "Exit status: 0 success, 1 failure while running, 2 bad usage or configuration.\n";
 
+// Protobuf logs an error for every record whose string field is not UTF-8; each such record is
+// already reported (and dead-lettered) by Vigil, so a flood of bad input must not flood the log.
+void ThrottledProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
+                          const std::string& message) {
+  static std::atomic<uint64_t> count{0};
+  uint64_t n = ++count;
+  if (level < google::protobuf::LOGLEVEL_FATAL && n > 20 && n % 1000 != 0) return;
+  std::cerr << "protobuf (" << file << ":" << line << "): " << message
+            << (n == 20 ? " (further protobuf messages: every 1000th)" : "") << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,6 +54,7 @@ int main(int argc, char** argv) {
       {"dev-broker", vigil::DevBrokerCommand}, {"demo", vigil::DemoCommand},
       {"rules", vigil::RulesCommand},       {"generate", vigil::GenerateCommand},
   };
+  google::protobuf::SetLogHandler(&ThrottledProtobufLog);
   auto it = commands.find(argv[1]);
   if (it == commands.end()) {
     std::cerr << "vigil: unknown command '" << argv[1] << "'\n\n" << kOverview;
