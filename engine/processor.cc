@@ -90,8 +90,8 @@ Processor::ScopeIndex& Processor::IndexFor(uint32_t scope) {
   if (inserted) {  // first touch since start: load what an earlier run left held or scheduled
     it->second.pending_space = std::make_unique<KeySpace>(store_, ScopePrefix(scope, kPending));
     it->second.timers_space = std::make_unique<KeySpace>(store_, ScopePrefix(scope, kTimers));
-    it->second.pending_space->ScanPrefix("", [&](std::string_view key, std::string_view value) {
-      it->second.pending.emplace(key, value);
+    it->second.pending_space->ScanPrefix("", [&](std::string_view key, std::string_view) {
+      it->second.pending.emplace(key);
       return true;
     });
     it->second.timers_space->ScanPrefix("", [&](std::string_view key, std::string_view) {
@@ -159,14 +159,12 @@ void Processor::Ingest(const v1::Envelope& event, const state::EventRef& ref,
   watermarks_.Observe(source, t);
   if (t < watermarks_.Current()) ++metrics_.late_accepted;
 
-  state::StoredEvent stored;
+  std::string key = PendingKey(t, EventId(event), stream);
+  ScopeIndex& index = IndexFor(scope);
+  auto& stored = index.pending_space->Overwrite<state::StoredEvent>(key, /*is_new=*/true);
   *stored.mutable_envelope() = event;
   *stored.mutable_ref() = ref;
-  std::string key = PendingKey(t, EventId(event), stream);
-  std::string value = stored.SerializeAsString();
-  ScopeIndex& index = IndexFor(scope);
-  index.pending_space->PutNew(key, value);
-  index.pending.emplace(std::move(key), std::move(value));
+  index.pending.insert(std::move(key));
 }
 
 void Processor::RejectInvalid(DeadLetter letter) {
@@ -205,11 +203,11 @@ void Processor::Finish() {
 void Processor::Drain(uint32_t scope, Millis watermark) {
   ScopeIndex& index = IndexFor(scope);
   while (true) {
-    bool event_due = !index.pending.empty() && TimeOfKey(index.pending.begin()->first) < watermark;
+    bool event_due = !index.pending.empty() && TimeOfKey(*index.pending.begin()) < watermark;
     bool timer_due = !index.timers.empty() && TimeOfKey(*index.timers.begin()) < watermark;
     if (!event_due && !timer_due) return;
     // At equal times events go first: a timer at t sees every event at t.
-    if (event_due && (!timer_due || TimeOfKey(index.pending.begin()->first) <=
+    if (event_due && (!timer_due || TimeOfKey(*index.pending.begin()) <=
                                         TimeOfKey(*index.timers.begin()))) {
       DeliverEvent(scope, index);
     } else {
@@ -220,9 +218,9 @@ void Processor::Drain(uint32_t scope, Millis watermark) {
 
 void Processor::DeliverEvent(uint32_t scope, ScopeIndex& index) {
   auto node = index.pending.extract(index.pending.begin());
-  index.pending_space->Delete(node.key());
-  state::StoredEvent stored;
-  if (!stored.ParseFromString(node.mapped())) throw FatalError("held event cannot be parsed");
+  std::optional<state::StoredEvent> held = index.pending_space->Take<state::StoredEvent>(node.value());
+  if (!held) throw FatalError("held event missing from the state store");
+  const state::StoredEvent& stored = *held;
 
   if (stored.envelope().has_roster()) {
     const auto& version = stored.envelope().roster();

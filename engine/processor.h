@@ -88,9 +88,9 @@ class Processor {
  private:
   class Context;
   struct ScopeIndex {
-    // Held events by key relative to the "pending" namespace, with their serialized StoredEvent
-    // (also in the store, for restarts).
-    std::map<std::string, std::string> pending;
+    // Keys of the held events, relative to the "pending" namespace (the StoredEvents themselves
+    // are in the store, decoded).
+    std::set<std::string> pending;
     std::set<std::string> timers;   // keys relative to the "timers" namespace
     RosterCache roster_cache;
     std::unordered_set<std::string> seen;  // stream byte + event_id, within allowed lateness

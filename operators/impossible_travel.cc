@@ -85,28 +85,30 @@ class ImpossibleTravel final : public Operator {
     // The predecessor: the greatest stored point before this one. Usually the latest point (kept
     // under its own key too); only a late event needs a scan.
     const std::string latest_key = std::string(1, kLatest) + officer;
-    std::optional<std::string> previous = ctx.state().Get(latest_key);
-    state::StoredEvent latest;
-    if (previous && !latest.ParseFromString(*previous)) {
-      throw FatalError("impossible_travel: bad state record");
-    }
-    if (previous && own_key < PointKey(officer, latest.ref().time_ms(), latest.ref().event_id())) {
-      previous.reset();
+    const state::StoredEvent* latest = ctx.state().Find<state::StoredEvent>(latest_key);
+    state::StoredEvent before;
+    bool has_before = false;
+    if (latest && own_key < PointKey(officer, latest->ref().time_ms(), latest->ref().event_id())) {
+      std::optional<std::string> previous;
       ctx.state().ScanPrefix(Prefix(kPoint, officer), [&](std::string_view key, std::string_view value) {
         if (key >= own_key) return false;
         previous = std::string(value);
         return true;
       });
+      if (previous && !before.ParseFromString(*previous)) {
+        throw FatalError("impossible_travel: bad state record");
+      }
+      has_before = previous.has_value();
     } else {
-      ctx.state().Save(latest_key, event);
+      auto& new_latest = ctx.state().Mutable<state::StoredEvent>(latest_key);
+      if (latest) new_latest.Swap(&before);  // the latest point so far is the predecessor
+      has_before = latest != nullptr;
+      new_latest = event;
     }
-    ctx.state().Save(own_key, event);
+    ctx.state().Overwrite<state::StoredEvent>(own_key) = event;
     ctx.ScheduleCleanup(DayStart(t + ctx.time().access_lateness + reach_) + kDay,
                         std::string(1, kCleanup) + officer);
-    if (!previous) return;
-    state::StoredEvent before;
-    if (!before.ParseFromString(*previous)) throw FatalError("impossible_travel: bad state record");
-    Decide(before, event, ctx);
+    if (has_before) Decide(before, event, ctx);
   }
 
   void OnTimer(Millis at, std::string_view key, std::string_view, OperatorContext& ctx) const override {
