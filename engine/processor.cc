@@ -81,21 +81,44 @@ Processor::Processor(StateStore& store, const v1::RulesConfig& config,
   for (size_t i = 0; i < operators_.size(); ++i) {
     by_rule_id_[operators_[i]->info().rule_id] = {operators_[i].get(), i};
   }
+  store_.SetBeforeCheckpoint([this](CheckpointWrites& writes) { WriteHeld(writes); });
 }
 
-Processor::~Processor() = default;
+Processor::~Processor() { store_.SetBeforeCheckpoint(nullptr); }
+
+void Processor::WriteHeld(CheckpointWrites& writes) {
+  std::string bytes;
+  for (auto& [scope, index] : scopes_) {
+    for (auto& [key, held] : index.pending) {
+      if (held.stored) continue;
+      held.event.SerializeToString(&bytes);
+      writes.Put(index.pending_space->prefix(), key, bytes);
+      held.stored = true;
+    }
+    for (auto& [key, timer] : index.timers) {
+      if (!timer.unsaved) continue;
+      writes.Put(index.timers_space->prefix(), key, timer.payload);
+      timer.stored = true;
+      timer.unsaved = false;
+    }
+  }
+}
 
 Processor::ScopeIndex& Processor::IndexFor(uint32_t scope) {
   auto [it, inserted] = scopes_.try_emplace(scope);
   if (inserted) {  // first touch since start: load what an earlier run left held or scheduled
     it->second.pending_space = std::make_unique<KeySpace>(store_, ScopePrefix(scope, kPending));
     it->second.timers_space = std::make_unique<KeySpace>(store_, ScopePrefix(scope, kTimers));
-    it->second.pending_space->ScanPrefix("", [&](std::string_view key, std::string_view) {
-      it->second.pending.emplace(key);
+    it->second.pending_space->ScanPrefix("", [&](std::string_view key, std::string_view value) {
+      auto& held = it->second.pending[std::string(key)];
+      if (!held.event.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        throw FatalError("held event cannot be parsed");
+      }
+      held.stored = true;
       return true;
     });
-    it->second.timers_space->ScanPrefix("", [&](std::string_view key, std::string_view) {
-      it->second.timers.emplace(key);
+    it->second.timers_space->ScanPrefix("", [&](std::string_view key, std::string_view payload) {
+      it->second.timers.emplace(key, ScopeIndex::Timer{std::string(payload), true, false});
       return true;
     });
     KeySpace seen(store_, ScopePrefix(scope, kSeenByTime));
@@ -161,10 +184,10 @@ void Processor::Ingest(const v1::Envelope& event, const state::EventRef& ref,
 
   std::string key = PendingKey(t, EventId(event), stream);
   ScopeIndex& index = IndexFor(scope);
-  auto& stored = index.pending_space->Overwrite<state::StoredEvent>(key, /*is_new=*/true);
-  *stored.mutable_envelope() = event;
-  *stored.mutable_ref() = ref;
-  index.pending.insert(std::move(key));
+  auto [held, inserted] = index.pending.try_emplace(std::move(key));
+  if (!inserted) return;  // cannot happen: duplicates were dropped above
+  *held->second.event.mutable_envelope() = event;
+  *held->second.event.mutable_ref() = ref;
 }
 
 void Processor::RejectInvalid(DeadLetter letter) {
@@ -181,34 +204,31 @@ void Processor::Finish() {
   watermarks_.Finish();
   // Forgetting state is pointless at the end of a bounded run: set cleanup timers aside (they stay
   // in the store, so a later run on this state still forgets on time).
-  std::map<uint32_t, std::vector<std::string>> set_aside;
+  std::map<uint32_t, std::vector<decltype(ScopeIndex::timers)::node_type>> set_aside;
   for (auto& [scope, index] : scopes_) {
     for (auto it = index.timers.begin(); it != index.timers.end();) {
-      if (IsCleanupTimer(*it)) {
-        set_aside[scope].push_back(*it);
-        it = index.timers.erase(it);
-      } else {
-        ++it;
-      }
+      auto next = std::next(it);
+      if (IsCleanupTimer(it->first)) set_aside[scope].push_back(index.timers.extract(it));
+      it = next;
     }
   }
   finishing_ = true;
   Advance();
   finishing_ = false;
-  for (auto& [scope, keys] : set_aside) {
-    for (auto& key : keys) scopes_[scope].timers.insert(std::move(key));
+  for (auto& [scope, nodes] : set_aside) {
+    for (auto& node : nodes) scopes_[scope].timers.insert(std::move(node));
   }
 }
 
 void Processor::Drain(uint32_t scope, Millis watermark) {
   ScopeIndex& index = IndexFor(scope);
   while (true) {
-    bool event_due = !index.pending.empty() && TimeOfKey(*index.pending.begin()) < watermark;
-    bool timer_due = !index.timers.empty() && TimeOfKey(*index.timers.begin()) < watermark;
+    bool event_due = !index.pending.empty() && TimeOfKey(index.pending.begin()->first) < watermark;
+    bool timer_due = !index.timers.empty() && TimeOfKey(index.timers.begin()->first) < watermark;
     if (!event_due && !timer_due) return;
     // At equal times events go first: a timer at t sees every event at t.
-    if (event_due && (!timer_due || TimeOfKey(*index.pending.begin()) <=
-                                        TimeOfKey(*index.timers.begin()))) {
+    if (event_due && (!timer_due || TimeOfKey(index.pending.begin()->first) <=
+                                        TimeOfKey(index.timers.begin()->first))) {
       DeliverEvent(scope, index);
     } else {
       FireTimer(scope, index);
@@ -218,9 +238,8 @@ void Processor::Drain(uint32_t scope, Millis watermark) {
 
 void Processor::DeliverEvent(uint32_t scope, ScopeIndex& index) {
   auto node = index.pending.extract(index.pending.begin());
-  std::optional<state::StoredEvent> held = index.pending_space->Take<state::StoredEvent>(node.value());
-  if (!held) throw FatalError("held event missing from the state store");
-  const state::StoredEvent& stored = *held;
+  if (node.mapped().stored) index.pending_space->Delete(node.key());
+  const state::StoredEvent& stored = node.mapped().event;
 
   if (stored.envelope().has_roster()) {
     const auto& version = stored.envelope().roster();
@@ -235,9 +254,10 @@ void Processor::DeliverEvent(uint32_t scope, ScopeIndex& index) {
 }
 
 void Processor::FireTimer(uint32_t scope, ScopeIndex& index) {
-  std::string key = std::move(index.timers.extract(index.timers.begin()).value());
-  std::string payload = index.timers_space->Get(key).value_or("");
-  index.timers_space->Delete(key);
+  auto node = index.timers.extract(index.timers.begin());
+  const std::string& key = node.key();
+  const std::string& payload = node.mapped().payload;
+  if (node.mapped().stored) index.timers_space->Delete(key);
 
   const Millis at = TimeOfKey(key);
   std::string_view rest = std::string_view(key).substr(8);
@@ -272,12 +292,10 @@ void Processor::SetTimer(uint32_t scope, const std::string& owner, Millis at,
     timers.Put(timer_key, payload);  // scheduled for a later run, not fired now
     return;
   }
-  auto [position, inserted] = index.timers.insert(timer_key);
-  if (inserted) {
-    timers.PutNew(timer_key, payload);  // the index holds every live timer, flushed or not
-  } else {
-    timers.Put(timer_key, payload);
-  }
+  auto [timer, inserted] = index.timers.try_emplace(std::move(timer_key));
+  if (!inserted && cleanup) return;  // already set, and a cleanup timer has no payload
+  timer->second.payload.assign(payload);
+  timer->second.unsaved = true;
 }
 
 void Processor::Emit(v1::Alert alert) {

@@ -88,10 +88,19 @@ class Processor {
  private:
   class Context;
   struct ScopeIndex {
-    // Keys of the held events, relative to the "pending" namespace (the StoredEvents themselves
-    // are in the store, decoded).
-    std::set<std::string> pending;
-    std::set<std::string> timers;   // keys relative to the "timers" namespace
+    // Held events and timers live here; the store gets those still live at a checkpoint
+    // (WriteHeld), so that most never reach it. `stored`: the store has the key.
+    struct HeldEvent {
+      state::StoredEvent event;
+      bool stored = false;
+    };
+    struct Timer {
+      std::string payload;
+      bool stored = false;
+      bool unsaved = true;  // set or changed since the last checkpoint
+    };
+    std::map<std::string, HeldEvent> pending;  // keys relative to the "pending" namespace
+    std::map<std::string, Timer> timers;       // keys relative to the "timers" namespace
     RosterCache roster_cache;
     std::unordered_set<std::string> seen;  // stream byte + event_id, within allowed lateness
     // Ids seen per (stream byte + minute of event time), as persisted; `unsaved` lists the buckets
@@ -109,6 +118,8 @@ class Processor {
   EffectiveRoster RosterOf(uint32_t scope);
 
   ScopeIndex& IndexFor(uint32_t scope);
+  // Writes the held events and timers not yet in the store (StateStore's before-checkpoint hook).
+  void WriteHeld(CheckpointWrites& writes);
   void Drain(uint32_t scope, Millis watermark);
   void DeliverEvent(uint32_t scope, ScopeIndex& index);
   void FireTimer(uint32_t scope, ScopeIndex& index);

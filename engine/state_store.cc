@@ -1,5 +1,6 @@
 #include "state_store.h"
 
+#include <algorithm>
 #include <iterator>
 
 #include "status.h"
@@ -155,8 +156,21 @@ void StateStore::Scan(std::string_view begin, std::string_view end,
 }
 
 // One batch: the raw writes, then the dirty objects (a slot is the truth over a raw write of its
-// key made before it was read, and in a batch the later write of a key wins).
+// key made before it was read, and in a batch the later write of a key wins), then the hook's.
+void CheckpointWrites::Put(std::string_view prefix, std::string_view key, std::string_view value) {
+  if (size_ == keys_.size()) {
+    keys_.emplace_back();
+    values_.emplace_back();
+  }
+  keys_[size_].assign(prefix);
+  keys_[size_].append(key);
+  values_[size_].assign(value);
+  ++size_;
+}
+
 void StateStore::Checkpoint(bool sync) {
+  hook_writes_.clear();
+  if (before_checkpoint_) before_checkpoint_(hook_writes_);
   writes_.clear();  // kept between checkpoints: no large allocation each time
   for (const auto& [key, pending] : dirty_) {
     writes_.emplace_back(key, pending.value ? std::optional<std::string_view>(*pending.value)
@@ -174,6 +188,13 @@ void StateStore::Checkpoint(bool sync) {
     slot->maybe_stored = slot->object != nullptr;
     slot->dirty = false;
   }
+  for (size_t i = 0; i < hook_writes_.size(); ++i) {
+    writes_.emplace_back(hook_writes_.key(i), hook_writes_.value(i));
+  }
+  // RocksDB inserts a batch in key order much faster (each insert starts where the last one
+  // ended); stable, so that of two writes of a key the later still wins.
+  std::stable_sort(writes_.begin(), writes_.end(),
+                   [](const KvWrite& a, const KvWrite& b) { return a.first < b.first; });
   if (!writes_.empty()) backend_->Write(writes_, sync);
   keys_written_ += writes_.size();
   writes_.clear();

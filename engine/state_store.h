@@ -55,6 +55,21 @@ class TypedStateObject final : public StateObject {
   T value;
 };
 
+// Writes added to a checkpoint's batch by StateStore's before-checkpoint hook: values kept in
+// memory by their owner until then, which no read needs from the store before the batch is written.
+class CheckpointWrites {
+ public:
+  void Put(std::string_view prefix, std::string_view key, std::string_view value);
+  size_t size() const { return size_; }
+  std::string_view key(size_t i) const { return keys_[i]; }
+  std::string_view value(size_t i) const { return values_[i]; }
+  void clear() { size_ = 0; }
+
+ private:
+  std::vector<std::string> keys_, values_;  // reused: their capacity stays between checkpoints
+  size_t size_ = 0;
+};
+
 class StateStore {
  public:
   // Reads of flushed keys go to the backend (RocksDB's block cache and memtables); values read
@@ -120,6 +135,11 @@ class StateStore {
 
   // Makes every write so far durable in one atomic batch.
   void Checkpoint(bool sync);
+  // Called at the start of every Checkpoint() to add what its owner keeps in memory only; these
+  // writes come last in the batch, so they win over earlier writes of the same keys.
+  void SetBeforeCheckpoint(std::function<void(CheckpointWrites&)> hook) {
+    before_checkpoint_ = std::move(hook);
+  }
 
   size_t objects() const { return objects_.size(); }
   size_t pending_writes() const { return dirty_.size() + dirty_objects_.size(); }
@@ -188,6 +208,8 @@ class StateStore {
   // The dirty slots by key (views of objects_' keys), ordered for range flushes.
   std::map<std::string_view, Slot*> dirty_objects_;
   std::vector<std::string> encoded_;  // the dirty objects' bytes during a checkpoint
+  std::function<void(CheckpointWrites&)> before_checkpoint_;
+  CheckpointWrites hook_writes_;
 };
 
 // Big-endian encodings that sort like the numbers they encode.
@@ -202,6 +224,7 @@ std::string PrefixEnd(std::string_view prefix);
 class KeySpace {
  public:
   KeySpace(StateStore& store, std::string prefix) : store_(&store), prefix_(std::move(prefix)) {}
+  const std::string& prefix() const { return prefix_; }
 
   std::optional<std::string> Get(std::string_view key) { return store_->Get(Scratch(key)); }
   void Put(std::string_view key, std::string_view value) { store_->Put(Scratch(key), value); }
