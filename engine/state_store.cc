@@ -158,13 +158,24 @@ void StateStore::Scan(std::string_view begin, std::string_view end,
 // One batch: the raw writes, then the dirty objects (a slot is the truth over a raw write of its
 // key made before it was read, and in a batch the later write of a key wins), then the hook's.
 void CheckpointWrites::Put(std::string_view prefix, std::string_view key, std::string_view value) {
+  Add(prefix, key, value, false);
+}
+
+void CheckpointWrites::Delete(std::string_view prefix, std::string_view key) {
+  Add(prefix, key, {}, true);
+}
+
+void CheckpointWrites::Add(std::string_view prefix, std::string_view key, std::string_view value,
+                           bool is_delete) {
   if (size_ == keys_.size()) {
     keys_.emplace_back();
     values_.emplace_back();
+    deletes_.push_back(false);
   }
   keys_[size_].assign(prefix);
   keys_[size_].append(key);
   values_[size_].assign(value);
+  deletes_[size_] = is_delete;
   ++size_;
 }
 

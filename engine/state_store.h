@@ -60,13 +60,18 @@ class TypedStateObject final : public StateObject {
 class CheckpointWrites {
  public:
   void Put(std::string_view prefix, std::string_view key, std::string_view value);
+  void Delete(std::string_view prefix, std::string_view key);
   size_t size() const { return size_; }
   std::string_view key(size_t i) const { return keys_[i]; }
-  std::string_view value(size_t i) const { return values_[i]; }
+  std::optional<std::string_view> value(size_t i) const {
+    return deletes_[i] ? std::nullopt : std::optional<std::string_view>(values_[i]);
+  }
   void clear() { size_ = 0; }
 
  private:
+  void Add(std::string_view prefix, std::string_view key, std::string_view value, bool is_delete);
   std::vector<std::string> keys_, values_;  // reused: their capacity stays between checkpoints
+  std::vector<bool> deletes_;
   size_t size_ = 0;
 };
 
