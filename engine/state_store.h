@@ -4,6 +4,10 @@
 // which applies them to the backend in one atomic batch. So a checkpoint is all-or-nothing: state,
 // alert outbox and source offsets written together are durable together (engine/CHECKPOINTS.md).
 //
+// Values read through Find/Mutable/Overwrite stay decoded in memory between events and are encoded
+// only when a checkpoint writes them; a before-checkpoint hook lets the Processor add what it keeps
+// in memory only (held events, timers) to the same batch.
+//
 // KeySpace is the view an operator gets: a key prefix (input partition + namespace) that it
 // cannot see outside of. Single-threaded: one StateStore belongs to one processing thread.
 #pragma once
