@@ -58,21 +58,16 @@ std::optional<std::vector<state::EventRef>> CountWindow::AddAt(OperatorContext& 
                                                                std::string_view key,
                                                                const state::EventRef& event,
                                                                Millis lateness) const {
-  state::CountWindowState state;
-  ctx.state().Load(key, &state);
+  auto& state = ctx.state().Mutable<state::CountWindowState>(key);
   auto counted = Add(state, event);
-  ctx.state().Save(key, state);
   ctx.ScheduleCleanup(ExpiryTime(state, lateness), key);
   return counted;
 }
 
 void CountWindow::ExpireAt(OperatorContext& ctx, std::string_view key, Millis lateness) const {
-  state::CountWindowState state;
-  if (!ctx.state().Load(key, &state)) return;
-  if (Expire(state, ctx.watermark() - lateness)) {
+  if (!ctx.state().Find<state::CountWindowState>(key)) return;
+  if (Expire(ctx.state().Mutable<state::CountWindowState>(key), ctx.watermark() - lateness)) {
     ctx.state().Delete(key);
-  } else {
-    ctx.state().Save(key, state);
   }
 }
 

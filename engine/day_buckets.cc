@@ -8,36 +8,40 @@ constexpr size_t kRecordSize = 8 + 8 + 1;
 }  // namespace
 
 DayBuckets DayBuckets::Load(KeySpace& space, std::string_view key) {
-  DayBuckets result;
-  auto raw = space.Get(key);
-  if (!raw) return result;
-  if (raw->size() % kRecordSize != 0) {
-    throw FatalError("day buckets record has a bad length (" + std::to_string(raw->size()) + ")");
-  }
-  std::string_view bytes(*raw);
-  for (size_t at = 0; at < bytes.size(); at += kRecordSize) {
-    Bucket b;
-    b.day = ReadI64(bytes.substr(at, 8));
-    b.value = ReadI64(bytes.substr(at + 8, 8));
-    b.closed = bytes[at + 16] != 0;
-    result.buckets_.push_back(b);
-  }
-  return result;
+  const DayBuckets* stored = space.Find<DayBuckets>(key);
+  return stored ? *stored : DayBuckets();
 }
 
 void DayBuckets::Save(KeySpace& space, std::string_view key) const {
   if (buckets_.empty()) {
     space.Delete(key);
-    return;
+  } else {
+    space.Overwrite<DayBuckets>(key) = *this;
   }
-  std::string bytes;
-  bytes.reserve(buckets_.size() * kRecordSize);
+}
+
+bool DayBuckets::Decode(std::string_view bytes, DayBuckets* out) {
+  out->buckets_.clear();
+  if (bytes.size() % kRecordSize != 0) return false;
+  out->buckets_.reserve(bytes.size() / kRecordSize);
+  for (size_t at = 0; at < bytes.size(); at += kRecordSize) {
+    Bucket b;
+    b.day = ReadI64(bytes.substr(at, 8));
+    b.value = ReadI64(bytes.substr(at + 8, 8));
+    b.closed = bytes[at + 16] != 0;
+    out->buckets_.push_back(b);
+  }
+  return true;
+}
+
+void DayBuckets::Encode(std::string& out) const {
+  out.clear();
+  out.reserve(buckets_.size() * kRecordSize);
   for (const auto& b : buckets_) {
-    AppendI64(bytes, b.day);
-    AppendI64(bytes, b.value);
-    bytes.push_back(b.closed ? 1 : 0);
+    AppendI64(out, b.day);
+    AppendI64(out, b.value);
+    out.push_back(b.closed ? 1 : 0);
   }
-  space.Put(key, bytes);
 }
 
 const DayBuckets::Bucket* DayBuckets::Find(Millis day) const {

@@ -37,6 +37,9 @@ class DayBuckets {
   static DayBuckets Load(KeySpace& space, std::string_view key);
   // Writes the buckets back under `key`, or deletes the key when there are none.
   void Save(KeySpace& space, std::string_view key) const;
+  // The stored form (StateCodec): KeySpace::Find/Mutable<DayBuckets> keep them decoded.
+  void Encode(std::string& out) const;
+  static bool Decode(std::string_view bytes, DayBuckets* out);
 
   bool empty() const { return buckets_.empty(); }
   const std::vector<Bucket>& buckets() const { return buckets_; }

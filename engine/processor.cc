@@ -12,8 +12,17 @@ constexpr char kRoster[] = "roster";
 constexpr char kProgress[] = "progress";
 constexpr char kRosterOwner[] = "$roster";  // timer owner for roster retention
 
+// Seen event ids are persisted per stream and hour of event time: one record per hour (not per
+// event or minute) keeps the keys written per checkpoint few. An id is kept until its bucket's
+// end is behind the horizon (up to an hour longer than needed), which changes no decision: an
+// event older than the horizon is too late whether or not its id is remembered.
+constexpr Millis kSeenBucket = kHour;
+
 constexpr char kDecisionTimer = 'd';
 constexpr char kCleanupTimer = 'c';
+// Cleanup timers are many (one per key an operator may forget) and are stored as one record per
+// (time, owner): [at:8][owner]'\0''g' -> for each timer, [length:4][key].
+constexpr char kCleanupGroup = 'g';
 
 Millis TimeOfKey(const std::string& relative_key) { return ReadI64(relative_key); }
 
@@ -21,6 +30,11 @@ Millis TimeOfKey(const std::string& relative_key) { return ReadI64(relative_key)
 bool IsCleanupTimer(const std::string& timer_key) {
   size_t split = timer_key.find('\0', 8);
   return split + 1 < timer_key.size() && timer_key[split + 1] == kCleanupTimer;
+}
+
+// The group of a timer key: [at:8][owner]'\0'.
+std::string_view TimerGroup(std::string_view timer_key) {
+  return timer_key.substr(0, timer_key.find('\0', 8) + 1);
 }
 
 std::string PendingKey(Millis time, const std::string& event_id, Stream stream) {
@@ -81,9 +95,69 @@ Processor::Processor(StateStore& store, const v1::RulesConfig& config,
   for (size_t i = 0; i < operators_.size(); ++i) {
     by_rule_id_[operators_[i]->info().rule_id] = {operators_[i].get(), i};
   }
+  store_.SetBeforeCheckpoint([this](CheckpointWrites& writes) { WriteHeld(writes); });
 }
 
-Processor::~Processor() = default;
+Processor::~Processor() { store_.SetBeforeCheckpoint(nullptr); }
+
+void Processor::LoadTimers(ScopeIndex& index, std::string_view key, std::string_view value) {
+  std::string_view group = TimerGroup(key);
+  if (key.size() != group.size() + 1 || key.back() != kCleanupGroup) {
+    index.timers.emplace(key, ScopeIndex::Timer{std::string(value), true, false});
+    return;
+  }
+  index.stored_groups.emplace(group);
+  std::string timer_key(group);
+  timer_key.push_back(kCleanupTimer);
+  for (size_t at = 0; at + 4 <= value.size();) {
+    const uint32_t length = ReadU32(value.substr(at));
+    if (at + 4 + length > value.size()) throw FatalError("cleanup timer record cannot be parsed");
+    timer_key.resize(group.size() + 1);
+    timer_key.append(value.substr(at + 4, length));
+    index.timers.emplace(timer_key, ScopeIndex::Timer{"", false, false});
+    at += 4 + length;
+  }
+}
+
+void Processor::WriteHeld(CheckpointWrites& writes) {
+  std::string bytes;
+  for (auto& [scope, index] : scopes_) {
+    for (auto& [key, held] : index.pending) {
+      if (held.stored) continue;
+      held.event.SerializeToString(&bytes);
+      writes.Put(index.pending_space->prefix(), key, bytes);
+      held.stored = true;
+    }
+    for (const std::string& key : index.unsaved_timers) {
+      auto timer = index.timers.find(key);
+      if (timer == index.timers.end() || !timer->second.unsaved) continue;  // fired, or written
+      writes.Put(index.timers_space->prefix(), key, timer->second.payload);
+      timer->second.stored = true;
+      timer->second.unsaved = false;
+    }
+    index.unsaved_timers.clear();
+    for (const std::string& group : index.unsaved_groups) {
+      std::string first = group;
+      first.push_back(kCleanupTimer);
+      bytes.clear();
+      for (auto it = index.timers.lower_bound(first);
+           it != index.timers.end() && std::string_view(it->first).substr(0, first.size()) == first;
+           ++it) {
+        AppendU32(bytes, static_cast<uint32_t>(it->first.size() - first.size()));
+        bytes.append(it->first, first.size());
+      }
+      std::string group_key = group;
+      group_key.push_back(kCleanupGroup);
+      if (!bytes.empty()) {
+        writes.Put(index.timers_space->prefix(), group_key, bytes);
+        index.stored_groups.insert(group);
+      } else if (index.stored_groups.erase(group)) {
+        writes.Delete(index.timers_space->prefix(), group_key);
+      }
+    }
+    index.unsaved_groups.clear();
+  }
+}
 
 Processor::ScopeIndex& Processor::IndexFor(uint32_t scope) {
   auto [it, inserted] = scopes_.try_emplace(scope);
@@ -91,11 +165,15 @@ Processor::ScopeIndex& Processor::IndexFor(uint32_t scope) {
     it->second.pending_space = std::make_unique<KeySpace>(store_, ScopePrefix(scope, kPending));
     it->second.timers_space = std::make_unique<KeySpace>(store_, ScopePrefix(scope, kTimers));
     it->second.pending_space->ScanPrefix("", [&](std::string_view key, std::string_view value) {
-      it->second.pending.emplace(key, value);
+      auto& held = it->second.pending[std::string(key)];
+      if (!held.event.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        throw FatalError("held event cannot be parsed");
+      }
+      held.stored = true;
       return true;
     });
-    it->second.timers_space->ScanPrefix("", [&](std::string_view key, std::string_view) {
-      it->second.timers.emplace(key);
+    it->second.timers_space->ScanPrefix("", [&](std::string_view key, std::string_view payload) {
+      LoadTimers(it->second, key, payload);
       return true;
     });
     KeySpace seen(store_, ScopePrefix(scope, kSeenByTime));
@@ -123,7 +201,7 @@ EffectiveRoster Processor::RosterOf(uint32_t scope) {
 }
 
 // Ids seen within allowed lateness are kept in memory (ScopeIndex::seen) and persisted at each
-// checkpoint as one record per stream and minute of event time: [stream][minute] -> ids, which
+// checkpoint as one record per stream and hour of event time: [stream][hour] -> ids, which
 // is also the order in which they expire.
 bool Processor::SeenBefore(uint32_t scope, const v1::Envelope& event) {
   const char stream = static_cast<char>(StreamOf(event));
@@ -132,7 +210,7 @@ bool Processor::SeenBefore(uint32_t scope, const v1::Envelope& event) {
   ScopeIndex& index = IndexFor(scope);
   if (!index.seen.insert(id).second) return true;
   std::string bucket(1, stream);
-  AppendI64(bucket, FloorTo(EventTime(event), kMinute));
+  AppendI64(bucket, FloorTo(EventTime(event), kSeenBucket));
   std::string& ids = index.seen_buckets[bucket];
   ids += EventId(event);
   ids.push_back('\0');
@@ -159,14 +237,12 @@ void Processor::Ingest(const v1::Envelope& event, const state::EventRef& ref,
   watermarks_.Observe(source, t);
   if (t < watermarks_.Current()) ++metrics_.late_accepted;
 
-  state::StoredEvent stored;
-  *stored.mutable_envelope() = event;
-  *stored.mutable_ref() = ref;
   std::string key = PendingKey(t, EventId(event), stream);
-  std::string value = stored.SerializeAsString();
   ScopeIndex& index = IndexFor(scope);
-  index.pending_space->PutNew(key, value);
-  index.pending.emplace(std::move(key), std::move(value));
+  auto [held, inserted] = index.pending.try_emplace(std::move(key));
+  if (!inserted) return;  // cannot happen: duplicates were dropped above
+  *held->second.event.mutable_envelope() = event;
+  *held->second.event.mutable_ref() = ref;
 }
 
 void Processor::RejectInvalid(DeadLetter letter) {
@@ -183,34 +259,36 @@ void Processor::Finish() {
   watermarks_.Finish();
   // Forgetting state is pointless at the end of a bounded run: set cleanup timers aside (they stay
   // in the store, so a later run on this state still forgets on time).
-  std::map<uint32_t, std::vector<std::string>> set_aside;
+  std::map<uint32_t, std::vector<decltype(ScopeIndex::timers)::node_type>> set_aside;
   for (auto& [scope, index] : scopes_) {
     for (auto it = index.timers.begin(); it != index.timers.end();) {
-      if (IsCleanupTimer(*it)) {
-        set_aside[scope].push_back(*it);
-        it = index.timers.erase(it);
-      } else {
-        ++it;
-      }
+      auto next = std::next(it);
+      if (IsCleanupTimer(it->first)) set_aside[scope].push_back(index.timers.extract(it));
+      it = next;
     }
   }
   finishing_ = true;
   Advance();
   finishing_ = false;
-  for (auto& [scope, keys] : set_aside) {
-    for (auto& key : keys) scopes_[scope].timers.insert(std::move(key));
+  for (auto& [scope, nodes] : set_aside) {
+    for (auto& node : nodes) scopes_[scope].timers.insert(std::move(node));
   }
+  for (auto& [scope, key] : finishing_cleanups_) {  // kept for a later run on this state
+    ScopeIndex& index = scopes_[scope];
+    if (index.timers.try_emplace(key).second) index.unsaved_groups.emplace(TimerGroup(key));
+  }
+  finishing_cleanups_.clear();
 }
 
 void Processor::Drain(uint32_t scope, Millis watermark) {
   ScopeIndex& index = IndexFor(scope);
   while (true) {
     bool event_due = !index.pending.empty() && TimeOfKey(index.pending.begin()->first) < watermark;
-    bool timer_due = !index.timers.empty() && TimeOfKey(*index.timers.begin()) < watermark;
+    bool timer_due = !index.timers.empty() && TimeOfKey(index.timers.begin()->first) < watermark;
     if (!event_due && !timer_due) return;
     // At equal times events go first: a timer at t sees every event at t.
     if (event_due && (!timer_due || TimeOfKey(index.pending.begin()->first) <=
-                                        TimeOfKey(*index.timers.begin()))) {
+                                        TimeOfKey(index.timers.begin()->first))) {
       DeliverEvent(scope, index);
     } else {
       FireTimer(scope, index);
@@ -220,9 +298,8 @@ void Processor::Drain(uint32_t scope, Millis watermark) {
 
 void Processor::DeliverEvent(uint32_t scope, ScopeIndex& index) {
   auto node = index.pending.extract(index.pending.begin());
-  index.pending_space->Delete(node.key());
-  state::StoredEvent stored;
-  if (!stored.ParseFromString(node.mapped())) throw FatalError("held event cannot be parsed");
+  if (node.mapped().stored) index.pending_space->Delete(node.key());
+  const state::StoredEvent& stored = node.mapped().event;
 
   if (stored.envelope().has_roster()) {
     const auto& version = stored.envelope().roster();
@@ -237,9 +314,11 @@ void Processor::DeliverEvent(uint32_t scope, ScopeIndex& index) {
 }
 
 void Processor::FireTimer(uint32_t scope, ScopeIndex& index) {
-  std::string key = std::move(index.timers.extract(index.timers.begin()).value());
-  std::string payload = index.timers_space->Get(key).value_or("");
-  index.timers_space->Delete(key);
+  auto node = index.timers.extract(index.timers.begin());
+  const std::string& key = node.key();
+  const std::string& payload = node.mapped().payload;
+  if (node.mapped().stored) index.timers_space->Delete(key);
+  if (IsCleanupTimer(key)) index.unsaved_groups.emplace(TimerGroup(key));
 
   const Millis at = TimeOfKey(key);
   std::string_view rest = std::string_view(key).substr(8);
@@ -269,17 +348,18 @@ void Processor::SetTimer(uint32_t scope, const std::string& owner, Millis at,
   timer_key.push_back(cleanup ? kCleanupTimer : kDecisionTimer);
   timer_key.append(key);
   ScopeIndex& index = IndexFor(scope);
-  KeySpace& timers = *index.timers_space;
-  if (cleanup && finishing_) {
-    timers.Put(timer_key, payload);  // scheduled for a later run, not fired now
+  if (cleanup && finishing_) {  // scheduled for a later run, not fired now
+    finishing_cleanups_.emplace_back(scope, std::move(timer_key));
     return;
   }
-  auto [position, inserted] = index.timers.insert(timer_key);
-  if (inserted) {
-    timers.PutNew(timer_key, payload);  // the index holds every live timer, flushed or not
-  } else {
-    timers.Put(timer_key, payload);
+  auto [timer, inserted] = index.timers.try_emplace(std::move(timer_key));
+  if (cleanup) {  // no payload; stored with its group
+    if (inserted) index.unsaved_groups.emplace(TimerGroup(timer->first));
+    return;
   }
+  timer->second.payload.assign(payload);
+  if (!timer->second.unsaved || inserted) index.unsaved_timers.push_back(timer->first);
+  timer->second.unsaved = true;
 }
 
 void Processor::Emit(v1::Alert alert) {
@@ -318,8 +398,8 @@ void Processor::PrepareCheckpoint() {
       if (bucket != index.seen_buckets.end()) buckets.Put(key, bucket->second);
     }
     index.unsaved.clear();
-    // A duplicate is recognised as long as it could still be accepted: keep a minute's ids until
-    // the partition they came from would call an event of that minute too late.
+    // A duplicate is recognised as long as it could still be accepted: keep an hour's ids until
+    // the partition they came from would call an event of that hour too late.
     std::array<Millis, kStreamCount> horizon;
     for (int s = 0; s < kStreamCount; ++s) {
       const auto& source = index.sources[s];
@@ -328,7 +408,7 @@ void Processor::PrepareCheckpoint() {
     }
     for (auto it = index.seen_buckets.begin(); it != index.seen_buckets.end();) {
       const int stream = it->first[0];
-      const Millis bucket_end = ReadI64(std::string_view(it->first).substr(1)) + kMinute;
+      const Millis bucket_end = ReadI64(std::string_view(it->first).substr(1)) + kSeenBucket;
       if (bucket_end > horizon[stream]) {
         ++it;
         continue;

@@ -88,13 +88,27 @@ class Processor {
  private:
   class Context;
   struct ScopeIndex {
-    // Held events by key relative to the "pending" namespace, with their serialized StoredEvent
-    // (also in the store, for restarts).
-    std::map<std::string, std::string> pending;
-    std::set<std::string> timers;   // keys relative to the "timers" namespace
+    // Held events and timers live here; the store gets those still live at a checkpoint
+    // (WriteHeld), so that most never reach it. `stored`: the store has the key.
+    struct HeldEvent {
+      state::StoredEvent event;
+      bool stored = false;
+    };
+    struct Timer {
+      std::string payload;
+      bool stored = false;  // under its own key (cleanup timers are stored by group)
+      bool unsaved = true;  // set or changed since the last checkpoint
+    };
+    std::map<std::string, HeldEvent> pending;  // keys relative to the "pending" namespace
+    std::map<std::string, Timer> timers;       // keys relative to the "timers" namespace
+    // Cleanup timers are stored as one record per group, [at][owner]'\0' (see TimerGroup):
+    // the groups changed since the last checkpoint, and those the store has.
+    std::set<std::string> unsaved_groups;
+    std::set<std::string> stored_groups;
+    std::vector<std::string> unsaved_timers;  // decision timers set since the last checkpoint
     RosterCache roster_cache;
     std::unordered_set<std::string> seen;  // stream byte + event_id, within allowed lateness
-    // Ids seen per (stream byte + minute of event time), as persisted; `unsaved` lists the buckets
+    // Ids seen per (stream byte + hour of event time), as persisted; `unsaved` lists the buckets
     // that changed since the last checkpoint.
     std::map<std::string, std::string> seen_buckets;
     std::set<std::string> unsaved;
@@ -109,6 +123,10 @@ class Processor {
   EffectiveRoster RosterOf(uint32_t scope);
 
   ScopeIndex& IndexFor(uint32_t scope);
+  // Writes the held events and timers not yet in the store (StateStore's before-checkpoint hook).
+  void WriteHeld(CheckpointWrites& writes);
+  // Adds the timer(s) of one record of the "timers" namespace to the index.
+  void LoadTimers(ScopeIndex& index, std::string_view key, std::string_view value);
   void Drain(uint32_t scope, Millis watermark);
   void DeliverEvent(uint32_t scope, ScopeIndex& index);
   void FireTimer(uint32_t scope, ScopeIndex& index);
@@ -123,6 +141,7 @@ class Processor {
   std::map<std::string, std::pair<const Operator*, size_t>, std::less<>> by_rule_id_;
   Watermarks watermarks_;
   bool finishing_ = false;  // Finish(): cleanup timers are left alone
+  std::vector<std::pair<uint32_t, std::string>> finishing_cleanups_;  // set during Finish()
   std::map<uint32_t, ScopeIndex> scopes_;
   std::vector<v1::Alert> alerts_;
   std::vector<DeadLetter> dead_letters_;

@@ -1,36 +1,60 @@
 #include "state_store.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "status.h"
 
 namespace vigil {
 
-StateStore::StateStore(std::unique_ptr<KvBackend> backend) : backend_(std::move(backend)) {}
+StateStore::StateStore(std::unique_ptr<KvBackend> backend, size_t max_objects)
+    : backend_(std::move(backend)), max_objects_(max_objects) {}
 
 std::optional<std::string> StateStore::Get(std::string_view key) {
+  if (Slot* slot = FindSlot(key)) {
+    if (!slot->object) return std::nullopt;
+    std::string bytes;
+    slot->object->Encode(bytes);
+    return bytes;
+  }
   auto it = dirty_.find(key);
   if (it != dirty_.end()) return it->second.value;
   return backend_->Get(key);
 }
 
 void StateStore::Put(std::string_view key, std::string_view value) {
-  auto it = dirty_.find(key);
-  if (it != dirty_.end()) {
-    it->second.value = std::string(value);
-  } else {
-    dirty_.emplace(std::string(key), Pending{std::string(value), false});
-  }
+  DropSlot(key);
+  PutBytes(key, value, false);
 }
 
 void StateStore::PutNew(std::string_view key, std::string_view value) {
+  DropSlot(key);
+  PutBytes(key, value, true);
+}
+
+void StateStore::Delete(std::string_view key) {
+  if (Slot* slot = FindSlot(key)) {
+    if (!slot->maybe_stored) {  // never reached the backend: forget it altogether
+      DropSlot(key);
+      return;
+    }
+    slot->object.reset();  // stays decoded, as absent
+    MarkDirty(*slot);
+    return;
+  }
+  DeleteBytes(key);
+}
+
+void StateStore::PutBytes(std::string_view key, std::string_view value, bool only_here) {
   auto it = dirty_.find(key);
   if (it != dirty_.end()) {
     it->second.value = std::string(value);  // keep its flag: it may have been in the backend
   } else {
-    dirty_.emplace(std::string(key), Pending{std::string(value), true});
+    dirty_.emplace(std::string(key), Pending{std::string(value), only_here});
   }
 }
 
-void StateStore::Delete(std::string_view key) {
+void StateStore::DeleteBytes(std::string_view key) {
   auto it = dirty_.find(key);
   if (it == dirty_.end()) {
     dirty_.emplace(std::string(key), Pending{std::nullopt, false});
@@ -41,9 +65,77 @@ void StateStore::Delete(std::string_view key) {
   }
 }
 
+StateStore::Slot* StateStore::FindSlot(std::string_view key) {
+  if (objects_.empty()) return nullptr;
+  lookup_.assign(key.data(), key.size());
+  auto it = objects_.find(lookup_);
+  return it == objects_.end() ? nullptr : &it->second;
+}
+
+void StateStore::DropSlot(std::string_view key) {
+  if (objects_.empty()) return;
+  lookup_.assign(key.data(), key.size());
+  auto it = objects_.find(lookup_);
+  if (it == objects_.end()) return;
+  if (it->second.dirty) dirty_objects_.erase(it->first);
+  objects_.erase(it);
+}
+
+StateStore::Slot& StateStore::NewSlot(std::optional<std::string>& raw) {
+  auto pending = dirty_.find(lookup_);
+  bool maybe_stored = true;
+  if (pending != dirty_.end()) {
+    raw = pending->second.value;
+  } else {
+    raw = backend_->Get(lookup_);
+    maybe_stored = raw.has_value();
+  }
+  Slot& slot = objects_[lookup_];
+  slot.maybe_stored = maybe_stored;
+  slot.used = epoch_;
+  return slot;
+}
+
+void StateStore::MarkDirty(Slot& slot) {
+  if (slot.dirty) return;
+  slot.dirty = true;
+  // The slot is the one just found or added: its key is in lookup_.
+  dirty_objects_.emplace(objects_.find(lookup_)->first, &slot);
+}
+
+void StateStore::FlushObject(std::string_view key, Slot& slot) {
+  if (slot.object) {
+    std::string bytes;
+    slot.object->Encode(bytes);
+    PutBytes(key, bytes, !slot.maybe_stored);
+    slot.maybe_stored = true;
+  } else if (slot.maybe_stored) {
+    DeleteBytes(key);
+    slot.maybe_stored = dirty_.count(key) > 0;
+  }
+  slot.dirty = false;
+}
+
+void StateStore::FlushObjects(std::string_view begin, std::string_view end) {
+  auto it = dirty_objects_.lower_bound(begin);
+  while (it != dirty_objects_.end() && it->first < end) {
+    FlushObject(it->first, *it->second);
+    it = dirty_objects_.erase(it);
+  }
+}
+
+void StateStore::EvictObjects() {
+  if (objects_.size() <= max_objects_) return;
+  for (auto it = objects_.begin(); it != objects_.end();) {
+    it = it->second.used < epoch_ ? objects_.erase(it) : std::next(it);
+  }
+  if (objects_.size() > max_objects_) objects_.clear();  // all in use: start afresh
+}
+
 // Merges the backend's keys with the unflushed writes, the latter taking precedence.
 void StateStore::Scan(std::string_view begin, std::string_view end,
                       const std::function<bool(std::string_view, std::string_view)>& fn) {
+  FlushObjects(begin, end);
   auto backend_it = backend_->NewIterator();
   backend_it->Seek(begin);
   auto dirty_it = dirty_.lower_bound(begin);
@@ -63,17 +155,72 @@ void StateStore::Scan(std::string_view begin, std::string_view end,
   }
 }
 
+// One batch: the raw writes, then the dirty objects (a slot is the truth over a raw write of its
+// key made before it was read, and in a batch the later write of a key wins), then the hook's.
+void CheckpointWrites::Put(std::string_view prefix, std::string_view key, std::string_view value) {
+  Add(prefix, key, value, false);
+}
+
+void CheckpointWrites::Delete(std::string_view prefix, std::string_view key) {
+  Add(prefix, key, {}, true);
+}
+
+void CheckpointWrites::Add(std::string_view prefix, std::string_view key, std::string_view value,
+                           bool is_delete) {
+  if (size_ == keys_.size()) {
+    keys_.emplace_back();
+    values_.emplace_back();
+    deletes_.push_back(false);
+  }
+  keys_[size_].assign(prefix);
+  keys_[size_].append(key);
+  values_[size_].assign(value);
+  deletes_[size_] = is_delete;
+  ++size_;
+}
+
 void StateStore::Checkpoint(bool sync) {
-  if (dirty_.empty()) return;
+  hook_writes_.clear();
+  if (before_checkpoint_) before_checkpoint_(hook_writes_);
   writes_.clear();  // kept between checkpoints: no large allocation each time
   for (const auto& [key, pending] : dirty_) {
     writes_.emplace_back(key, pending.value ? std::optional<std::string_view>(*pending.value)
                                             : std::nullopt);
   }
-  backend_->Write(writes_, sync);
+  if (encoded_.size() < dirty_objects_.size()) encoded_.resize(dirty_objects_.size());
+  size_t encoded = 0;
+  for (const auto& [key, slot] : dirty_objects_) {
+    if (slot->object) {
+      slot->object->Encode(encoded_[encoded]);
+      writes_.emplace_back(key, encoded_[encoded++]);
+    } else if (slot->maybe_stored) {
+      writes_.emplace_back(key, std::nullopt);
+    }
+    slot->maybe_stored = slot->object != nullptr;
+    slot->dirty = false;
+  }
+  for (size_t i = 0; i < hook_writes_.size(); ++i) {
+    writes_.emplace_back(hook_writes_.key(i), hook_writes_.value(i));
+  }
+  // RocksDB inserts a batch in key order much faster (each insert starts where the last one
+  // ended); stable, so that of two writes of a key the later still wins.
+  std::stable_sort(writes_.begin(), writes_.end(),
+                   [](const KvWrite& a, const KvWrite& b) { return a.first < b.first; });
+  if (!writes_.empty()) backend_->Write(writes_, sync);
   keys_written_ += writes_.size();
   writes_.clear();
   dirty_.clear();
+  dirty_objects_.clear();
+  ++epoch_;
+  EvictObjects();
+}
+
+void StateStore::ThrowCorrupt(std::string_view key) const {
+  throw FatalError("state record cannot be parsed (key " + std::string(key) + ")");
+}
+
+void StateStore::ThrowWrongType(std::string_view key) const {
+  throw FatalError("state record read as two different types (key " + std::string(key) + ")");
 }
 
 void AppendU32(std::string& out, uint32_t v) {
@@ -125,10 +272,6 @@ void KeySpace::ScanRange(std::string_view begin, std::string_view end,
   store_->Scan(Full(begin), Full(end), [&](std::string_view key, std::string_view value) {
     return fn(key.substr(prefix_.size()), value);
   });
-}
-
-void KeySpace::ThrowCorrupt(std::string_view key) const {
-  throw FatalError("state record cannot be parsed (key " + Full(key) + ")");
 }
 
 }  // namespace vigil

@@ -4,6 +4,10 @@
 // which applies them to the backend in one atomic batch. So a checkpoint is all-or-nothing: state,
 // alert outbox and source offsets written together are durable together (engine/CHECKPOINTS.md).
 //
+// Values read through Find/Mutable/Overwrite stay decoded in memory between events and are encoded
+// only when a checkpoint writes them; a before-checkpoint hook lets the Processor add what it keeps
+// in memory only (held events, timers) to the same batch.
+//
 // KeySpace is the view an operator gets: a key prefix (input partition + namespace) that it
 // cannot see outside of. Single-threaded: one StateStore belongs to one processing thread.
 #pragma once
@@ -13,19 +17,73 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <type_traits>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <google/protobuf/message_lite.h>
 
 #include "kv_backend.h"
 
 namespace vigil {
 
+// A decoded state value kept by the StateStore between events (see StateStore::Find).
+class StateObject {
+ public:
+  virtual ~StateObject() = default;
+  virtual void Encode(std::string& out) const = 0;
+};
+
+// How a type kept as a decoded object is encoded: protobuf messages by default; other types
+// provide `void Encode(std::string&) const` and `static bool Decode(std::string_view, T*)`.
+template <typename T, typename = void>
+struct StateCodec {
+  static void Encode(const T& value, std::string& out) { value.Encode(out); }
+  static bool Decode(std::string_view bytes, T* out) { return T::Decode(bytes, out); }
+};
+template <typename T>
+struct StateCodec<T, std::enable_if_t<std::is_base_of_v<google::protobuf::MessageLite, T>>> {
+  static void Encode(const T& value, std::string& out) { value.SerializeToString(&out); }
+  static bool Decode(std::string_view bytes, T* out) {
+    return out->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  }
+};
+
+template <typename T>
+class TypedStateObject final : public StateObject {
+ public:
+  void Encode(std::string& out) const override { StateCodec<T>::Encode(value, out); }
+  T value;
+};
+
+// Writes added to a checkpoint's batch by StateStore's before-checkpoint hook: values kept in
+// memory by their owner until then, which no read needs from the store before the batch is written.
+class CheckpointWrites {
+ public:
+  void Put(std::string_view prefix, std::string_view key, std::string_view value);
+  void Delete(std::string_view prefix, std::string_view key);
+  size_t size() const { return size_; }
+  std::string_view key(size_t i) const { return keys_[i]; }
+  std::optional<std::string_view> value(size_t i) const {
+    return deletes_[i] ? std::nullopt : std::optional<std::string_view>(values_[i]);
+  }
+  void clear() { size_ = 0; }
+
+ private:
+  void Add(std::string_view prefix, std::string_view key, std::string_view value, bool is_delete);
+  std::vector<std::string> keys_, values_;  // reused: their capacity stays between checkpoints
+  std::vector<bool> deletes_;
+  size_t size_ = 0;
+};
+
 class StateStore {
  public:
-  // Reads of flushed keys go to the backend (RocksDB's block cache and memtables): a cache of
-  // values in front of it was measured to cost more than it saved.
-  explicit StateStore(std::unique_ptr<KvBackend> backend);
+  // Reads of flushed keys go to the backend (RocksDB's block cache and memtables); values read
+  // through Find/Mutable stay decoded in memory (up to max_objects of them, see Checkpoint).
+  explicit StateStore(std::unique_ptr<KvBackend> backend, size_t max_objects = 1u << 20);
 
   std::optional<std::string> Get(std::string_view key);
   void Put(std::string_view key, std::string_view value);
@@ -38,10 +96,62 @@ class StateStore {
   // fn must not write to the store.
   void Scan(std::string_view begin, std::string_view end,
             const std::function<bool(std::string_view, std::string_view)>& fn);
+
+  // The value of `key` decoded as a T, or nullptr if the key is absent. The object stays in memory
+  // (a read of the same key needs neither the backend nor a decode) and stays valid until the next
+  // write of this key or the next Checkpoint(). The key must be read as one type only.
+  template <typename T>
+  const T* Find(std::string_view key) {
+    Slot& slot = SlotFor<T>(key);
+    return slot.object ? &static_cast<TypedStateObject<T>*>(slot.object.get())->value : nullptr;
+  }
+  // The value of `key` to change in place (a default T if absent): it is encoded only when the
+  // next checkpoint writes it. Valid as long as Find's result.
+  template <typename T>
+  T& Mutable(std::string_view key) {
+    Slot& slot = SlotFor<T>(key);
+    if (!slot.object) slot.object = std::make_unique<TypedStateObject<T>>();
+    MarkDirty(slot);
+    return static_cast<TypedStateObject<T>*>(slot.object.get())->value;
+  }
+
+  // A value to replace whatever `key` holds, without reading it: a default T to fill in.
+  // `is_new`: as PutNew, the key is known not to be in the backend unless written since the last
+  // checkpoint (then a Delete before the next checkpoint leaves no trace).
+  template <typename T>
+  T& Overwrite(std::string_view key, bool is_new = false) {
+    lookup_.assign(key.data(), key.size());
+    auto [it, added] = objects_.try_emplace(lookup_);
+    Slot& slot = it->second;
+    slot.used = epoch_;
+    if (added && is_new && dirty_.find(lookup_) == dirty_.end()) slot.maybe_stored = false;
+    auto object = std::make_unique<TypedStateObject<T>>();
+    T& value = object->value;
+    slot.object = std::move(object);
+    MarkDirty(slot);
+    return value;
+  }
+
+  // Deletes `key` and returns what it held, decoded as a T (nullopt if absent).
+  template <typename T>
+  std::optional<T> Take(std::string_view key) {
+    Slot& slot = SlotFor<T>(key);
+    std::optional<T> value;
+    if (slot.object) value = std::move(static_cast<TypedStateObject<T>*>(slot.object.get())->value);
+    Delete(key);
+    return value;
+  }
+
   // Makes every write so far durable in one atomic batch.
   void Checkpoint(bool sync);
+  // Called at the start of every Checkpoint() to add what its owner keeps in memory only; these
+  // writes come last in the batch, so they win over earlier writes of the same keys.
+  void SetBeforeCheckpoint(std::function<void(CheckpointWrites&)> hook) {
+    before_checkpoint_ = std::move(hook);
+  }
 
-  size_t pending_writes() const { return dirty_.size(); }
+  size_t objects() const { return objects_.size(); }
+  size_t pending_writes() const { return dirty_.size() + dirty_objects_.size(); }
   uint64_t keys_written() const { return keys_written_; }  // to the backend, since opening
 
  private:
@@ -49,11 +159,66 @@ class StateStore {
     std::optional<std::string> value;  // nullopt: delete
     bool only_here = false;            // never written to the backend: a delete can just drop it
   };
+  // A decoded value. While a key has a slot, the slot is its truth (over dirty_ and the backend).
+  struct Slot {
+    std::unique_ptr<StateObject> object;  // nullptr: the key is absent
+    bool dirty = false;                   // changed since the last checkpoint
+    bool maybe_stored = true;             // the backend (or a pending write) may hold the key
+    uint64_t used = 0;                    // checkpoint epoch of the last use
+  };
+
+  template <typename T>
+  Slot& SlotFor(std::string_view key) {
+    lookup_.assign(key.data(), key.size());
+    auto it = objects_.find(lookup_);
+    if (it != objects_.end()) {
+      if (it->second.object && !dynamic_cast<TypedStateObject<T>*>(it->second.object.get())) {
+        ThrowWrongType(key);
+      }
+      it->second.used = epoch_;
+      return it->second;
+    }
+    std::optional<std::string> raw;
+    Slot& slot = NewSlot(raw);
+    if (raw) {
+      auto object = std::make_unique<TypedStateObject<T>>();
+      if (!StateCodec<T>::Decode(*raw, &object->value)) ThrowCorrupt(key);
+      slot.object = std::move(object);
+    }
+    return slot;
+  }
+  // Adds the slot of the key in lookup_, with the key's current bytes in `raw` for the caller to
+  // decode.
+  Slot& NewSlot(std::optional<std::string>& raw);
+  // The slot of `key`, or nullptr.
+  Slot* FindSlot(std::string_view key);
+  // Forgets the slot of `key` (a raw write replaces the decoded value).
+  void DropSlot(std::string_view key);
+  void MarkDirty(Slot& slot);
+  // Writes the dirty objects in [begin, end) to dirty_, so that a Scan sees them.
+  void FlushObjects(std::string_view begin, std::string_view end);
+  void FlushObject(std::string_view key, Slot& slot);
+  // Forgets slots not used since the last checkpoint once there are more than max_objects_.
+  void EvictObjects();
+  [[noreturn]] void ThrowCorrupt(std::string_view key) const;
+  [[noreturn]] void ThrowWrongType(std::string_view key) const;
+  // The write-back buffer of bytes, below the decoded objects.
+  void PutBytes(std::string_view key, std::string_view value, bool only_here);
+  void DeleteBytes(std::string_view key);
 
   std::unique_ptr<KvBackend> backend_;
   std::map<std::string, Pending, std::less<>> dirty_;
   uint64_t keys_written_ = 0;
   std::vector<KvWrite> writes_;
+  size_t max_objects_;
+  uint64_t epoch_ = 0;
+  std::unordered_map<std::string, Slot> objects_;
+  std::string lookup_;  // key buffer for objects_ lookups (no allocation per lookup)
+  // The dirty slots by key (views of objects_' keys), ordered for range flushes.
+  std::map<std::string_view, Slot*> dirty_objects_;
+  std::vector<std::string> encoded_;  // the dirty objects' bytes during a checkpoint
+  std::function<void(CheckpointWrites&)> before_checkpoint_;
+  CheckpointWrites hook_writes_;
 };
 
 // Big-endian encodings that sort like the numbers they encode.
@@ -68,6 +233,7 @@ std::string PrefixEnd(std::string_view prefix);
 class KeySpace {
  public:
   KeySpace(StateStore& store, std::string prefix) : store_(&store), prefix_(std::move(prefix)) {}
+  const std::string& prefix() const { return prefix_; }
 
   std::optional<std::string> Get(std::string_view key) { return store_->Get(Scratch(key)); }
   void Put(std::string_view key, std::string_view value) { store_->Put(Scratch(key), value); }
@@ -80,18 +246,32 @@ class KeySpace {
   void ScanRange(std::string_view begin, std::string_view end,
                  const std::function<bool(std::string_view, std::string_view)>& fn);
 
-  // Protobuf helpers: a missing key reads as an empty message.
+  // Decoded values (StateStore::Find/Mutable): keys relative to this space.
+  template <typename T>
+  const T* Find(std::string_view key) { return store_->Find<T>(Scratch(key)); }
+  template <typename T>
+  T& Mutable(std::string_view key) { return store_->Mutable<T>(Scratch(key)); }
+  template <typename T>
+  T& Overwrite(std::string_view key, bool is_new = false) {
+    return store_->Overwrite<T>(Scratch(key), is_new);
+  }
+  template <typename T>
+  std::optional<T> Take(std::string_view key) { return store_->Take<T>(Scratch(key)); }
+
+  // Copying helpers over Find/Mutable: a missing key reads as an empty message.
   template <typename Message>
   bool Load(std::string_view key, Message* out) {
-    auto raw = Get(key);
-    out->Clear();
-    if (!raw) return false;
-    if (!out->ParseFromString(*raw)) ThrowCorrupt(key);
+    const Message* found = Find<Message>(key);
+    if (!found) {
+      out->Clear();
+      return false;
+    }
+    *out = *found;
     return true;
   }
   template <typename Message>
   void Save(std::string_view key, const Message& value) {
-    Put(key, value.SerializeAsString());
+    Overwrite<Message>(key) = value;
   }
 
  private:
@@ -102,7 +282,6 @@ class KeySpace {
     scratch_.append(key);
     return scratch_;
   }
-  [[noreturn]] void ThrowCorrupt(std::string_view key) const;
   StateStore* store_;
   std::string prefix_;
   std::string scratch_;

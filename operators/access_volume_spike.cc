@@ -36,6 +36,20 @@ std::string EvidenceKey(std::string_view officer, Millis day) {
   return key;
 }
 
+// The record under kFirst: [day:8].
+struct FirstAccess {
+  Millis day = 0;
+  void Encode(std::string& out) const {
+    out.clear();
+    AppendI64(out, day);
+  }
+  static bool Decode(std::string_view bytes, FirstAccess* out) {
+    if (bytes.size() != 8) return false;
+    out->day = ReadI64(bytes);
+    return true;
+  }
+};
+
 class AccessVolumeSpike final : public Operator {
  public:
   explicit AccessVolumeSpike(const v1::RulesConfig& config)
@@ -58,30 +72,21 @@ class AccessVolumeSpike final : public Operator {
     const Millis day = DayStart(t);
 
     const std::string first_key = Key(kFirst, officer);
-    auto first = ctx.state().Get(first_key);
-    if (!first || day < ReadI64(*first)) {
-      std::string value;
-      AppendI64(value, day);
-      ctx.state().Put(first_key, value);
-    }
+    const FirstAccess* first = ctx.state().Find<FirstAccess>(first_key);
+    if (!first || day < first->day) ctx.state().Overwrite<FirstAccess>(first_key).day = day;
 
     if (access.action() != v1::AccessEvent::SEARCH &&
         access.action() != v1::AccessEvent::RECORD_VIEW) {
       return;
     }
-    const std::string counts_key = Key(kCounts, officer);
-    DayBuckets counts = DayBuckets::Load(ctx.state(), counts_key);
+    DayBuckets& counts = ctx.state().Mutable<DayBuckets>(Key(kCounts, officer));
     counts.Add(day, 1);
     if (!counts.closed(day)) {
-      const std::string evidence_key = EvidenceKey(officer, day);
-      state::EventList evidence;
-      ctx.state().Load(evidence_key, &evidence);
+      auto& evidence = ctx.state().Mutable<state::EventList>(EvidenceKey(officer, day));
       InsertSorted(evidence, event.ref());
       if (evidence.events_size() > kMaxEvidence) evidence.mutable_events()->RemoveLast();
-      ctx.state().Save(evidence_key, evidence);
       counts.ScheduleClose(ctx, Key(kClose, officer), day, kDay);
     }
-    counts.Save(ctx.state(), counts_key);
     ctx.ScheduleCleanup(CleanupTime(day, ctx), Key(kCleanup, officer));
   }
 
@@ -114,8 +119,8 @@ class AccessVolumeSpike final : public Operator {
 
   void Decide(const std::string& officer, Millis day, const DayBuckets& counts,
               OperatorContext& ctx) const {
-    auto first = ctx.state().Get(Key(kFirst, officer));
-    if (!first || day - ReadI64(*first) < config_.min_history_days() * kDay) return;
+    const FirstAccess* first = ctx.state().Find<FirstAccess>(Key(kFirst, officer));
+    if (!first || day - first->day < config_.min_history_days() * kDay) return;
     const int64_t count = counts.value(day);
     const int n = config_.baseline_days();
     std::vector<int64_t> history = counts.Range(day - baseline_, n);
@@ -128,8 +133,7 @@ class AccessVolumeSpike final : public Operator {
     const double threshold = std::max<double>(config_.min_count(), mean + config_.sigmas() * sd);
     if (static_cast<double>(count) < threshold) return;
 
-    state::EventList evidence;
-    ctx.state().Load(EvidenceKey(officer, day), &evidence);
+    const state::EventList* evidence = ctx.state().Find<state::EventList>(EvidenceKey(officer, day));
     AlertSpec spec;
     spec.rule_id = info_.rule_id;
     spec.kind = info_.kind;
@@ -143,7 +147,7 @@ class AccessVolumeSpike final : public Operator {
                   mean, sd, n, threshold);
     spec.summary = "Officer " + officer + " made " + std::to_string(count) +
                    " searches and record views on " + FormatDay(day) + figures;
-    spec.evidence.assign(evidence.events().begin(), evidence.events().end());
+    if (evidence) spec.evidence.assign(evidence->events().begin(), evidence->events().end());
     spec.score = static_cast<double>(count);
     ctx.Emit(BuildAlert(spec));
   }

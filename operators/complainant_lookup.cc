@@ -42,18 +42,14 @@ class ComplainantLookup final : public Operator {
   }
 
   void OnTimer(Millis, std::string_view key, std::string_view, OperatorContext& ctx) const override {
-    state::EventList list;
-    if (key.empty() || !ctx.state().Load(key, &list)) return;
+    if (key.empty() || !ctx.state().Find<state::EventList>(key)) return;
+    state::EventList& list = ctx.state().Mutable<state::EventList>(key);
     // Look-ups matter to complaints not yet seen (received up to `before_` after them);
     // complaints to look-ups not yet seen (up to `after_` after receipt).
     Millis horizon = key[0] == kLookups
                          ? ctx.watermark() - ctx.time().complaint_lateness - before_
                          : ctx.watermark() - ctx.time().access_lateness - after_;
-    if (DropBefore(list, horizon)) {
-      ctx.state().Delete(key);
-    } else {
-      ctx.state().Save(key, list);
-    }
+    if (DropBefore(list, horizon)) ctx.state().Delete(key);
   }
 
  private:
@@ -65,17 +61,14 @@ class ComplainantLookup final : public Operator {
     const auto& access = event.envelope().access();
     const Millis t = event.ref().time_ms();
     std::string lookups_key = Key(kLookups, access.officer_id(), access.subject_id());
-    state::EventList lookups;
-    ctx.state().Load(lookups_key, &lookups);
-    InsertSorted(lookups, event.ref());
-    ctx.state().Save(lookups_key, lookups);
+    InsertSorted(ctx.state().Mutable<state::EventList>(lookups_key), event.ref());
     ctx.ScheduleCleanup(t + before_ + ctx.time().complaint_lateness, lookups_key);
 
     std::string complaints_key = Key(kComplaints, access.officer_id(), access.subject_id());
-    state::EventList complaints;
-    if (!ctx.state().Load(complaints_key, &complaints)) return;
+    const state::EventList* complaints = ctx.state().Find<state::EventList>(complaints_key);
+    if (!complaints) return;
     state::EventList unmatched;
-    for (const auto& complaint : complaints.events()) {
+    for (const auto& complaint : complaints->events()) {
       Millis received = complaint.time_ms();
       if (t >= received - before_ && t <= received + after_) {
         Alert(access.officer_id(), access.subject_id(), complaint, event.ref(), ctx);
@@ -83,6 +76,7 @@ class ComplainantLookup final : public Operator {
         *unmatched.add_events() = complaint;
       }
     }
+    if (unmatched.events_size() == complaints->events_size()) return;  // none matched
     if (unmatched.events().empty()) {
       ctx.state().Delete(complaints_key);
     } else {
@@ -93,17 +87,16 @@ class ComplainantLookup final : public Operator {
   void OnComplaint(const state::StoredEvent& event, OperatorContext& ctx) const {
     const auto& complaint = event.envelope().complaint();
     const Millis received = event.ref().time_ms();
-    state::EventList lookups;
-    ctx.state().Load(Key(kLookups, complaint.officer_id(), complaint.complainant_id()), &lookups);
-    if (const auto* first = EarliestBetween(lookups, received - before_, received + after_)) {
+    const state::EventList* lookups = ctx.state().Find<state::EventList>(
+        Key(kLookups, complaint.officer_id(), complaint.complainant_id()));
+    const state::EventRef* first =
+        lookups ? EarliestBetween(*lookups, received - before_, received + after_) : nullptr;
+    if (first) {
       Alert(complaint.officer_id(), complaint.complainant_id(), event.ref(), *first, ctx);
       return;
     }
     std::string complaints_key = Key(kComplaints, complaint.officer_id(), complaint.complainant_id());
-    state::EventList complaints;
-    ctx.state().Load(complaints_key, &complaints);
-    InsertSorted(complaints, event.ref());
-    ctx.state().Save(complaints_key, complaints);
+    InsertSorted(ctx.state().Mutable<state::EventList>(complaints_key), event.ref());
     ctx.ScheduleCleanup(received + after_ + ctx.time().access_lateness, complaints_key);
   }
 

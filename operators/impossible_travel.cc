@@ -8,9 +8,10 @@
 // its later event is delivered, so a late event decides the pair it ends; a pair it splits was
 // decided already and stays as it was.
 //
-// State per officer: its positioned accesses (kept while a late event could still fall next to
-// them, and the latest older one while it could still be the predecessor of an alerting pair)
-// and the UTC days that already have their alert.
+// State per officer, one record: its positioned accesses (kept while a late event could still fall
+// next to them, and the latest older one while it could still be the predecessor of an alerting
+// pair) and the UTC days that already have their alert.
+#include <algorithm>
 #include <cmath>
 
 #include "alert_builder.h"
@@ -19,9 +20,7 @@
 namespace vigil {
 namespace {
 
-constexpr char kPoint = 'p';    // 'p' officer '\0' [time:8] event_id -> StoredEvent
-constexpr char kAlerted = 'd';  // 'd' officer '\0' [day:8] -> ""
-constexpr char kLatest = 'l';   // 'l' officer -> StoredEvent, the latest point
+constexpr char kState = 's';    // 's' officer -> TravelState
 constexpr char kCleanup = 'x';  // timer: 'x' officer
 constexpr double kEarthRadiusKm = 6371.0;
 constexpr double kPi = 3.14159265358979323846;
@@ -37,18 +36,10 @@ double GreatCircleKm(const v1::AccessEvent& a, const v1::AccessEvent& b) {
   return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(h)));
 }
 
-std::string Prefix(char kind, const std::string& officer) {
-  std::string key(1, kind);
-  key += officer;
-  key.push_back('\0');
-  return key;
-}
-
-std::string PointKey(const std::string& officer, Millis t, const std::string& event_id) {
-  std::string key = Prefix(kPoint, officer);
-  AppendI64(key, t);
-  key += event_id;
-  return key;
+// Orders points as the contract's "consecutive in event time (ties by event_id)".
+bool PointBefore(const state::StoredEvent& a, const state::StoredEvent& b) {
+  if (a.ref().time_ms() != b.ref().time_ms()) return a.ref().time_ms() < b.ref().time_ms();
+  return a.ref().event_id() < b.ref().event_id();
 }
 
 std::string Place(const v1::AccessEvent& a) {
@@ -80,70 +71,41 @@ class ImpossibleTravel final : public Operator {
     if (!HasPosition(access)) return;
     const std::string& officer = access.officer_id();
     const Millis t = event.ref().time_ms();
-    const std::string own_key = PointKey(officer, t, access.event_id());
 
-    // The predecessor: the greatest stored point before this one. Usually the latest point (kept
-    // under its own key too); only a late event needs a scan.
-    const std::string latest_key = std::string(1, kLatest) + officer;
-    std::optional<std::string> previous = ctx.state().Get(latest_key);
-    state::StoredEvent latest;
-    if (previous && !latest.ParseFromString(*previous)) {
-      throw FatalError("impossible_travel: bad state record");
-    }
-    if (previous && own_key < PointKey(officer, latest.ref().time_ms(), latest.ref().event_id())) {
-      previous.reset();
-      ctx.state().ScanPrefix(Prefix(kPoint, officer), [&](std::string_view key, std::string_view value) {
-        if (key >= own_key) return false;
-        previous = std::string(value);
-        return true;
-      });
-    } else {
-      ctx.state().Save(latest_key, event);
-    }
-    ctx.state().Save(own_key, event);
+    // The predecessor: the greatest stored point before this one (the latest, unless the event
+    // is late).
+    auto& travel = ctx.state().Mutable<state::TravelState>(StateKey(officer));
+    auto* points = travel.mutable_points();
+    const int position = static_cast<int>(
+        std::upper_bound(points->begin(), points->end(), event, PointBefore) - points->begin());
+    *points->Add() = event;
+    for (int i = points->size() - 1; i > position; --i) points->SwapElements(i, i - 1);
     ctx.ScheduleCleanup(DayStart(t + ctx.time().access_lateness + reach_) + kDay,
                         std::string(1, kCleanup) + officer);
-    if (!previous) return;
-    state::StoredEvent before;
-    if (!before.ParseFromString(*previous)) throw FatalError("impossible_travel: bad state record");
-    Decide(before, event, ctx);
+    if (position > 0) Decide(points->Get(position - 1), event, travel, ctx);
   }
 
   void OnTimer(Millis at, std::string_view key, std::string_view, OperatorContext& ctx) const override {
     if (key.empty() || key[0] != kCleanup) return;
     const std::string officer(key.substr(1));
+    const std::string state_key = StateKey(officer);
+    if (!ctx.state().Find<state::TravelState>(state_key)) return;
+    auto& travel = ctx.state().Mutable<state::TravelState>(state_key);
     // No event can still arrive before `horizon`.
     const Millis horizon = ctx.watermark() - ctx.time().access_lateness;
-    std::vector<std::pair<std::string, Millis>> older;  // points before the horizon, in order
-    Millis latest_kept = kMinTime;
-    ctx.state().ScanPrefix(Prefix(kPoint, officer), [&](std::string_view k, std::string_view) {
-      Millis t = ReadI64(k.substr(officer.size() + 2, 8));
-      if (t < horizon) {
-        older.emplace_back(std::string(k), t);
-      } else {
-        latest_kept = std::max(latest_kept, t);
-      }
-      return true;
-    });
+    auto* points = travel.mutable_points();
+    int older = 0;  // points before the horizon: a prefix of the sorted list
+    while (older < points->size() && points->Get(older).ref().time_ms() < horizon) ++older;
     // The latest older point may still precede a future event closely enough to alert.
-    if (!older.empty() && horizon - older.back().second < reach_) {
-      latest_kept = std::max(latest_kept, older.back().second);
-      older.pop_back();
-    }
-    for (const auto& [k, t] : older) ctx.state().Delete(k);
-    if (latest_kept == kMinTime) ctx.state().Delete(std::string(1, kLatest) + officer);
-    std::vector<std::string> days;
-    Millis latest_day = kMinTime;
-    ctx.state().ScanPrefix(Prefix(kAlerted, officer), [&](std::string_view k, std::string_view) {
-      Millis day = ReadI64(k.substr(officer.size() + 2, 8));
-      if (day + kDay <= horizon) {
-        days.emplace_back(k);
-      } else {
-        latest_day = std::max(latest_day, day);
-      }
-      return true;
-    });
-    for (const auto& k : days) ctx.state().Delete(k);
+    if (older > 0 && horizon - points->Get(older - 1).ref().time_ms() < reach_) --older;
+    points->DeleteSubrange(0, older);
+    const Millis latest_kept = points->empty() ? kMinTime : points->rbegin()->ref().time_ms();
+    auto* days = travel.mutable_alerted_days();
+    int expired = 0;
+    while (expired < days->size() && days->Get(expired) + kDay <= horizon) ++expired;
+    days->erase(days->begin(), days->begin() + expired);
+    const Millis latest_day = days->empty() ? kMinTime : *days->rbegin();
+    if (points->empty() && days->empty()) ctx.state().Delete(state_key);
     // Check again once what is left can go.
     Millis next = kMinTime;
     if (latest_kept != kMinTime) next = latest_kept + ctx.time().access_lateness + reach_;
@@ -152,8 +114,12 @@ class ImpossibleTravel final : public Operator {
   }
 
  private:
+  static std::string StateKey(const std::string& officer) {
+    return std::string(1, kState) + officer;
+  }
+
   void Decide(const state::StoredEvent& before, const state::StoredEvent& after,
-              OperatorContext& ctx) const {
+              state::TravelState& travel, OperatorContext& ctx) const {
     const auto& a = before.envelope().access();
     const auto& b = after.envelope().access();
     const double km = GreatCircleKm(a, b);
@@ -162,10 +128,12 @@ class ImpossibleTravel final : public Operator {
     const double kmh = gap == 0 ? INFINITY : km / (static_cast<double>(gap) / kHour);
     if (!(kmh > config_.max_kmh())) return;
 
-    std::string day_key = Prefix(kAlerted, b.officer_id());
-    AppendI64(day_key, DayStart(after.ref().time_ms()));
-    if (ctx.state().Get(day_key)) return;  // this day already has its alert
-    ctx.state().Put(day_key, "");
+    const Millis day = DayStart(after.ref().time_ms());
+    auto* days = travel.mutable_alerted_days();
+    auto slot = std::lower_bound(days->begin(), days->end(), day);
+    if (slot != days->end() && *slot == day) return;  // this day already has its alert
+    days->Add(day);
+    std::sort(days->begin(), days->end());
 
     AlertSpec spec;
     spec.rule_id = info_.rule_id;
