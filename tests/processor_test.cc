@@ -1,7 +1,9 @@
 // Processor over several input partitions, and duplicate detection across PrepareCheckpoint().
 #include <doctest/doctest.h>
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "harness.h"
 #include "pipeline.h"
@@ -112,6 +114,127 @@ TEST_CASE("Processor: after a restart, a partition's held events are delivered e
   std::vector<v1::Alert> alerts = proc.TakeAlerts();
   REQUIRE(alerts.size() == 1);
   CHECK(alerts[0].rule_id() == "repeated_subject_lookup");
+}
+
+}  // namespace vigil::testing
+
+namespace vigil::testing {
+namespace {
+
+// A pipeline on RocksDB fed as one input partition; it checkpoints (progress, seen ids, then one
+// store batch) and can be restarted on its directory, resuming from its saved progress.
+class DurableRun {
+ public:
+  DurableRun() { Open(); }
+
+  void Feed(const std::string& line) {
+    Result<v1::Envelope> event = ParseEventJson(line);
+    REQUIRE_MESSAGE(event.ok(), line);
+    proc().Ingest(*event, MakeRef(*event, "vigil.access", kSource.partition, offset_), kSource, kScope,
+                  {OfficerId(*event), line, "x"});
+    ++offset_;
+    proc().Advance();
+    for (auto& alert : proc().TakeAlerts()) alerts_.push_back(alert);
+  }
+  void Checkpoint() {
+    proc().SaveProgress(kSource, kScope, offset_);
+    proc().PrepareCheckpoint();
+    pipeline_.store->Checkpoint(true);
+  }
+  // Stops, losing what was not checkpointed (the processor goes first: it unhooks itself from the
+  // store), and starts again on the same directory.
+  void Restart() {
+    pipeline_.processor.reset();
+    pipeline_.store.reset();
+    Open();
+  }
+  // Everything the store holds.
+  std::map<std::string, std::string> Contents() {
+    std::map<std::string, std::string> contents;
+    pipeline_.store->Scan("", PrefixEnd(""), [&](std::string_view key, std::string_view value) {
+      contents.emplace(key, value);
+      return true;
+    });
+    return contents;
+  }
+  size_t KeysOf(std::string_view name) {
+    size_t count = 0;
+    KeySpace(*pipeline_.store, ScopePrefix(kScope, name)).ScanPrefix("", [&](std::string_view, std::string_view) {
+      ++count;
+      return true;
+    });
+    return count;
+  }
+  Processor& proc() { return *pipeline_.processor; }
+  const std::vector<v1::Alert>& alerts() const { return alerts_; }
+
+ private:
+  static constexpr SourcePartition kSource{1, 2};
+  static constexpr uint32_t kScope = 2;
+
+  void Open() {
+    pipeline_ = MakePipeline(DefaultRulesConfig(), OpenRocksBackend(dir_.path(), RocksOptions{8u << 20}));
+    proc().watermarks().Track(kSource);
+    offset_ = proc().LoadProgress(kSource, kScope).value_or(0);
+  }
+
+  TempDir dir_{"vigil-test-restart-"};
+  Pipeline pipeline_;
+  int64_t offset_ = 0;
+  std::vector<v1::Alert> alerts_;
+};
+
+}  // namespace
+
+TEST_CASE("Processor: cleanup timers reloaded after a restart forget state as without the restart") {
+  // Look-ups without a case reference (repeated_subject_lookup: 3 within 30 days; its state is
+  // forgotten by a cleanup timer at the last look-up + 30 days + access lateness, on the hour).
+  const std::vector<std::string> before_first_checkpoint = {
+      Access("a1", "MP1", "2026-03-01T08:10:00Z", "SEARCH", "S1"),
+      Access("a2", "MP1", "2026-03-01T08:20:00Z", "SEARCH", "S2"),  // same cleanup group as a1
+      Access("a3", "MP2", "2026-03-02T09:00:00Z", "SEARCH", "S3"),
+      Access("a4", "MP2", "2026-03-02T09:10:00Z", "SEARCH", "S3"),
+      Access("a5", "MP2", "2026-03-02T09:20:00Z", "SEARCH", "S3"),  // alert
+  };
+  const std::vector<std::string> before_restart = {
+      Access("a6", "MP1", "2026-03-03T10:00:00Z", "SEARCH", "S1"),
+      Access("a7", "MP3", "2026-03-03T12:00:00Z", "LOGOUT"),
+  };
+  const std::vector<std::string> after_restart = {
+      Access("a7", "MP3", "2026-03-03T12:00:00Z", "LOGOUT"),         // a duplicate
+      Access("a8", "MP1", "2026-03-04T08:00:00Z", "SEARCH", "S1"),  // third of S1: alert
+      Access("a9", "MP2", "2026-03-05T08:00:00Z", "SEARCH", "S4"),
+      // Far enough later that every cleanup timer set so far is due.
+      Access("a10", "MP4", "2026-05-01T00:00:00Z", "LOGOUT"),
+  };
+  auto run = [&](bool restart, DurableRun& r) {
+    for (const auto& line : before_first_checkpoint) r.Feed(line);
+    r.Checkpoint();
+    for (const auto& line : before_restart) r.Feed(line);
+    r.Checkpoint();
+    if (restart) {
+      r.Restart();
+      CHECK(r.KeysOf("repeated_subject_lookup") == 3);  // MP1/S1, MP1/S2, MP2/S3: reloaded
+    }
+    for (const auto& line : after_restart) r.Feed(line);
+    r.Checkpoint();
+  };
+  DurableRun uninterrupted;
+  run(false, uninterrupted);
+  DurableRun restarted;
+  run(true, restarted);
+
+  // The seen ids were reloaded too.
+  CHECK(restarted.proc().metrics().duplicates == 1);
+  CHECK(uninterrupted.proc().metrics().duplicates == 1);
+  CHECK(SortedIds(restarted.alerts()) == SortedIds(uninterrupted.alerts()));
+  CHECK(AlertKeys(uninterrupted.alerts()) ==
+        std::vector<std::string>{"repeated_subject_lookup MP1 S1 2026-03-04",
+                                 "repeated_subject_lookup MP2 S3 2026-03-02"});
+  // The timers set before the restart fired after it: the look-up state is forgotten.
+  CHECK(restarted.KeysOf("repeated_subject_lookup") == uninterrupted.KeysOf("repeated_subject_lookup"));
+  CHECK(restarted.KeysOf("repeated_subject_lookup") == 0);
+  CHECK(restarted.Contents() == uninterrupted.Contents());
 }
 
 }  // namespace vigil::testing
