@@ -382,7 +382,10 @@ void Processor::SaveProgress(SourcePartition source, uint32_t scope, int64_t nex
 }
 
 std::optional<int64_t> Processor::LoadProgress(SourcePartition source, uint32_t scope) {
-  IndexFor(scope);  // load what the partition holds (events, timers) even if nothing new arrives
+  // Load what the partition holds (events, timers) even if nothing new arrives, and note where
+  // this stream of the scope is read from, so its duplicate-detection ids expire with that
+  // partition's watermark even before an event of it arrives again.
+  IndexFor(scope).sources[source.source] = source;
   state::PartitionProgress progress;
   std::string key(1, static_cast<char>(source.source));
   if (!KeySpace(store_, ScopePrefix(scope, kProgress)).Load(key, &progress)) return std::nullopt;

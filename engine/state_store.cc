@@ -211,8 +211,8 @@ void StateStore::Checkpoint(bool sync) {
   writes_.clear();
   dirty_.clear();
   dirty_objects_.clear();
+  EvictObjects();  // before the new interval starts: what this interval used is kept
   ++epoch_;
-  EvictObjects();
 }
 
 void StateStore::ThrowCorrupt(std::string_view key) const {

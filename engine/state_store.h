@@ -106,7 +106,8 @@ class StateStore {
     return slot.object ? &static_cast<TypedStateObject<T>*>(slot.object.get())->value : nullptr;
   }
   // The value of `key` to change in place (a default T if absent): it is encoded only when the
-  // next checkpoint writes it. Valid as long as Find's result.
+  // next checkpoint writes it. Valid as long as Find's result, but for changing only until the
+  // next Scan (which encodes the changes so far): call Mutable again after a Scan.
   template <typename T>
   T& Mutable(std::string_view key) {
     Slot& slot = SlotFor<T>(key);
