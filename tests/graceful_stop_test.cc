@@ -95,6 +95,8 @@ TEST_CASE("graceful stop: SIGTERM checkpoints, publishes, leaves the group; a re
   status = second.Wait();
   INFO("second run:\n" << second.Log());
   REQUIRE(DescribeStatus(status) == "exit 0");
+  // Nothing was left half-published by the stop: no outbox to recover.
+  CHECK(second.Log().find("recovering from a stop during a checkpoint") == std::string::npos);
   // Resumed where the first stopped: every record read once in all.
   CHECK(first_records + RecordsIn(second.Log()) == setup.input.records);
   CheckPublishedExactlyOnce(setup);
