@@ -121,6 +121,28 @@ void CheckPublishedExactlyOnce(const ForceOnKafka& setup) {
         std::vector<std::string>(setup.input.garbage_sources.begin(), setup.input.garbage_sources.end()));
 }
 
+std::map<std::pair<int, int32_t>, int64_t> CommittedInputOffsets(const std::string& brokers,
+                                                                 int partitions) {
+  const Topics topics;
+  Result<KafkaHandle> consumer = MakeConsumer(brokers, {{"group.id", "vigil"}});
+  REQUIRE(consumer.ok());
+  PartitionList list(rd_kafka_topic_partition_list_new(kStreamCount * partitions));
+  for (int s = 0; s < kStreamCount; ++s) {
+    for (int32_t p = 0; p < partitions; ++p) {
+      rd_kafka_topic_partition_list_add(list.get(), topics.For(static_cast<Stream>(s)).c_str(), p);
+    }
+  }
+  REQUIRE(rd_kafka_committed(consumer->get(), list.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::map<std::pair<int, int32_t>, int64_t> offsets;
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& tp = list->elems[i];
+    int stream = tp.topic == topics.roster ? 0 : tp.topic == topics.access ? 1 : 2;
+    offsets[{stream, tp.partition}] = tp.offset;
+  }
+  rd_kafka_consumer_close(consumer->get());
+  return offsets;
+}
+
 HttpReply HttpGet(const std::string& url) {
   namespace http = boost::beast::http;
   using tcp = boost::asio::ip::tcp;

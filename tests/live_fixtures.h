@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -68,6 +69,11 @@ struct ForceOnKafka {
 // The end of every fault test: the alert topic holds exactly replay's alerts, each once, and the
 // dead-letter topic each unusable record once.
 void CheckPublishedExactlyOnce(const ForceOnKafka& setup);
+
+// The offsets the group "vigil" has committed on each input partition ((stream, partition) ->
+// offset; negative where nothing is committed), for topics of `partitions` partitions.
+std::map<std::pair<int, int32_t>, int64_t> CommittedInputOffsets(const std::string& brokers,
+                                                                 int partitions);
 
 // GET of an http://HOST:PORT/PATH URL: the status code and the body.
 struct HttpReply {

@@ -67,25 +67,13 @@ struct Offsets {
 
 Offsets ReadOffsets(const std::string& brokers, const std::string& state_dir,
                     const v1::RulesConfig& config, int partitions) {
-  const Topics topics;
   Offsets offsets;
-  Result<KafkaHandle> consumer = MakeConsumer(brokers, {{"group.id", "vigil"}});
-  REQUIRE(consumer.ok());
-  PartitionList list(rd_kafka_topic_partition_list_new(3 * partitions));
-  for (int s = 0; s < kStreamCount; ++s) {
-    for (int32_t p = 0; p < partitions; ++p) {
-      rd_kafka_topic_partition_list_add(list.get(), topics.For(static_cast<Stream>(s)).c_str(), p);
-    }
-  }
-  REQUIRE(rd_kafka_committed(consumer->get(), list.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  offsets.committed = CommittedInputOffsets(brokers, partitions);
   Pipeline pipeline = MakePipeline(config, OpenRocksBackend(state_dir, RocksOptions{}));
-  for (int i = 0; i < list->cnt; ++i) {
-    const auto& tp = list->elems[i];
-    int stream = tp.topic == topics.roster ? 0 : tp.topic == topics.access ? 1 : 2;
-    offsets.committed[{stream, tp.partition}] = tp.offset;  // negative: nothing committed
-    std::optional<int64_t> saved =
-        pipeline.processor->LoadProgress({stream, tp.partition}, static_cast<uint32_t>(tp.partition));
-    offsets.durable[{stream, tp.partition}] = saved ? *saved : -1;
+  for (const auto& [partition, committed] : offsets.committed) {
+    std::optional<int64_t> saved = pipeline.processor->LoadProgress(
+        {partition.first, partition.second}, static_cast<uint32_t>(partition.second));
+    offsets.durable[partition] = saved ? *saved : -1;
   }
   return offsets;
 }
