@@ -26,6 +26,7 @@ struct CoreOptions {
   SyntheticForceOptions force;
   int partitions = 16;
   std::chrono::milliseconds checkpoint_every{1000};
+  uint64_t checkpoint_events = 0;  // if set: a checkpoint every this many events, not by time
   size_t memory_budget_bytes = 256u << 20;
 };
 
@@ -60,7 +61,8 @@ CoreRun Process(const bench::EventBuffer& events, const CoreOptions& options) {
     int p = static_cast<int>(std::hash<std::string>()(OfficerId(*event)) % partitions);
     int64_t offset = offsets[static_cast<int>(stream) * partitions + p]++;
     const std::string& topic = topics.For(stream);
-    processor.Ingest(*event, MakeRef(*event, topic, p, offset), {static_cast<int>(stream), p},
+    state::EventRef ref = MakeRef(*event, topic, p, offset);
+    processor.Ingest(std::move(*event), std::move(ref), {static_cast<int>(stream), p},
                      static_cast<uint32_t>(p), {OfficerId(*event), bytes, ""});
     if (++run.events % 1000 != 0) return;
     // Fed from memory, every partition is always caught up (as at a Kafka partition's end).
@@ -71,7 +73,9 @@ CoreRun Process(const bench::EventBuffer& events, const CoreOptions& options) {
     run.alerts += processor.TakeAlerts().size();
     processor.TakeDeadLetters();
     auto now = std::chrono::steady_clock::now();
-    if (now - last_checkpoint > options.checkpoint_every) {
+    const bool due = options.checkpoint_events > 0 ? run.events % options.checkpoint_events == 0
+                                                   : now - last_checkpoint > options.checkpoint_every;
+    if (due) {
       processor.PrepareCheckpoint();
       pipeline.store->Checkpoint(true);
       ++run.checkpoints;
@@ -93,8 +97,14 @@ int main(int argc, char** argv) {
       {"officers", "N", "officers in the synthetic force", "45000"},
       {"days", "D", "days of history", "7"},
       {"seed", "S", "seed", "1"},
+      {"access-per-shift", "X",
+       "mean access events per worked shift (the generator's volume knob; about 0.59 x officers x X "
+       "access events a day, beside about 0.85 x officers roster events)", "1.5"},
       {"partitions", "P", "input partitions the events are spread over", "16"},
       {"checkpoint-ms", "MS", "checkpoint interval", "1000"},
+      {"checkpoint-events", "N",
+       "checkpoint every N events instead (a multiple of 1000; 0: by time): the same work on every "
+       "run, for profiling under callgrind", "0"},
       {"memory-budget-mb", "MB", "RocksDB memory budget (block cache + write buffers)", "256"},
       {"results", "FILE", "append the figures to this Markdown file", VIGIL_SOURCE_DIR "/bench/RESULTS.md"},
   };
@@ -108,15 +118,28 @@ int main(int argc, char** argv) {
   Result<long long> days = args.GetInt("days", 1, 400);
   Result<long long> seed = args.GetInt("seed", 0, 1LL << 40);
   Result<long long> partitions = args.GetInt("partitions", 1, 1024);
+  Result<double> access_per_shift = args.GetDouble("access-per-shift", 0, 1000);
   Result<long long> checkpoint_ms = args.GetInt("checkpoint-ms", 1, 3600000);
+  Result<long long> checkpoint_events = args.GetInt("checkpoint-events", 0, 1LL << 40);
   Result<long long> budget_mb = args.GetInt("memory-budget-mb", 8, 1 << 20);
-  bench::ExitOnBadOption("core_throughput", {&officers, &days, &seed, &partitions, &checkpoint_ms, &budget_mb});
+  bench::ExitOnBadOption("core_throughput", {&officers, &days, &seed, &partitions, &checkpoint_ms,
+                                             &checkpoint_events, &budget_mb});
+  if (!access_per_shift.ok()) {
+    std::fprintf(stderr, "core_throughput: %s\n", access_per_shift.status().message().c_str());
+    return 2;
+  }
+  if (*checkpoint_events % 1000 != 0) {
+    std::fprintf(stderr, "core_throughput: --checkpoint-events must be a multiple of 1000 (try --help)\n");
+    return 2;
+  }
   CoreOptions options;
   options.force.officers = *officers;
   options.force.days = static_cast<int>(*days);
   options.force.seed = static_cast<uint64_t>(*seed);
+  options.force.access_per_shift = *access_per_shift;
   options.partitions = static_cast<int>(*partitions);
   options.checkpoint_every = std::chrono::milliseconds(*checkpoint_ms);
+  options.checkpoint_events = static_cast<uint64_t>(*checkpoint_events);
   options.memory_budget_bytes = static_cast<size_t>(*budget_mb) << 20;
 
   const bench::EventBuffer events = bench::EncodeForce(options.force);

@@ -1,9 +1,19 @@
 #include "cli.h"
 
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
 namespace vigil {
+namespace {
+
+std::string FormatNumber(double value) {
+  std::ostringstream out;
+  out << value;  // shortest natural form: 0, 0.5, 1000
+  return out.str();
+}
+
+}  // namespace
 
 Result<Args> Args::Parse(const std::vector<OptionSpec>& specs, int argc, char** argv, int first) {
   Args args;
@@ -46,6 +56,17 @@ std::string Args::Get(const std::string& name) const {
   if (it != values_.end()) return it->second;
   auto d = defaults_.find(name);
   return d == defaults_.end() ? std::string() : d->second;
+}
+
+Result<double> Args::GetDouble(const std::string& name, double min, double max) const {
+  const std::string text = Get(name);
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(value >= min && value <= max)) {
+    return Status::Error("--" + name + " must be a number from " + FormatNumber(min) + " to " +
+                         FormatNumber(max) + ", got '" + text + "'");
+  }
+  return value;
 }
 
 Result<long long> Args::GetInt(const std::string& name, long long min, long long max) const {

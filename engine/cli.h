@@ -26,6 +26,7 @@ class Args {
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
   std::string Get(const std::string& name) const;  // value or the spec's default
   Result<long long> GetInt(const std::string& name, long long min, long long max) const;
+  Result<double> GetDouble(const std::string& name, double min, double max) const;
 
  private:
   bool help_ = false;

@@ -42,7 +42,9 @@ Millis EffectiveRoster::Add(const v1::RosterChange& version, const state::EventR
   state::ShiftHistory& history = Load(version.officer_id())[version.shift_id()];
   *history.add_versions() = version;
   *history.add_refs() = ref;
-  space_.Save(key, history);
+  // Written as bytes: the decoded history lives in the roster cache, a second decoded copy in the
+  // store's object cache would only cost a copy and memory.
+  space_.Put(key, history.SerializeAsString());
   Millis latest_end = 0;
   for (const auto& v : history.versions()) latest_end = std::max(latest_end, ToMillis(v.end()));
   return latest_end + time.roster_grace + time.MaxLateness();

@@ -73,15 +73,12 @@ int GenerateCommand(int argc, char** argv) {
     options.start = DayStart(*start);
   }
   {
-    const std::string text = args.Get("access-per-shift");
-    char* end = nullptr;
-    const double x = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end != '\0' || !(x >= 0) || x > 1000) {
-      std::cerr << "vigil generate: --access-per-shift must be a number from 0 to 1000, not '" << text
-                << "'\n";
+    Result<double> x = args.GetDouble("access-per-shift", 0, 1000);
+    if (!x.ok()) {
+      std::cerr << "vigil generate: " << x.status().message() << "\n";
       return 2;
     }
-    options.access_per_shift = x;
+    options.access_per_shift = *x;
   }
   if (args.Has("events-per-day")) {
     Result<long long> rate = args.GetInt("events-per-day", 1, 1000000000000LL);

@@ -218,8 +218,8 @@ bool Processor::SeenBefore(uint32_t scope, const v1::Envelope& event) {
   return false;
 }
 
-void Processor::Ingest(const v1::Envelope& event, const state::EventRef& ref,
-                       SourcePartition source, uint32_t scope, const RawRecord& raw) {
+void Processor::Ingest(v1::Envelope&& event, state::EventRef&& ref, SourcePartition source,
+                       uint32_t scope, const RawRecord& raw) {
   const Stream stream = StreamOf(event);
   const Millis t = EventTime(event);
   const Millis partition_watermark = watermarks_.PartitionWatermark(source);
@@ -241,8 +241,8 @@ void Processor::Ingest(const v1::Envelope& event, const state::EventRef& ref,
   ScopeIndex& index = IndexFor(scope);
   auto [held, inserted] = index.pending.try_emplace(std::move(key));
   if (!inserted) return;  // cannot happen: duplicates were dropped above
-  *held->second.event.mutable_envelope() = event;
-  *held->second.event.mutable_ref() = ref;
+  *held->second.event.mutable_envelope() = std::move(event);
+  *held->second.event.mutable_ref() = std::move(ref);
 }
 
 void Processor::RejectInvalid(DeadLetter letter) {

@@ -65,9 +65,14 @@ class Processor {
     std::string_view value;
     std::string position;  // "topic/partition/offset" or "file:line"
   };
-  // Takes one valid event read from `source` (scope: its partition number).
+  // Takes one valid event read from `source` (scope: its partition number). The event is moved
+  // into the engine's hold (`raw` may view into it); the const overload copies it first.
+  void Ingest(v1::Envelope&& event, state::EventRef&& ref, SourcePartition source, uint32_t scope,
+              const RawRecord& raw);
   void Ingest(const v1::Envelope& event, const state::EventRef& ref, SourcePartition source,
-              uint32_t scope, const RawRecord& raw);
+              uint32_t scope, const RawRecord& raw) {
+    Ingest(v1::Envelope(event), state::EventRef(ref), source, scope, raw);
+  }
   // Counts a record that could not be decoded and queues it for the dead-letter topic.
   void RejectInvalid(DeadLetter letter);
   // Delivers every held event and timer that the engine watermark has passed.

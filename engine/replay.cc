@@ -75,7 +75,7 @@ Status LineReplayer::Feed(const std::string& line) {
   }
   static const Topics topics;
   state::EventRef ref = MakeRef(*event, topics.For(StreamOf(*event)), -1, -1);
-  processor.Ingest(*event, ref, kFile, 0, {OfficerId(*event), line, position});
+  processor.Ingest(std::move(*event), std::move(ref), kFile, 0, {OfficerId(*event), line, position});
   processor.Advance();
   FlushOutputs();
   return Status::Ok();

@@ -5,14 +5,22 @@
 // (officer, covering off-duty shift_id; the smallest if several), taken at the first qualifying
 // access in event-time order: HIGH if SICK covers that access, else MEDIUM; window_start =
 // window_end = its time. Each access is decided once the watermark passes t + roster_grace.
+#include <algorithm>
+
 #include "alert_builder.h"
 #include "registry.h"
 
 namespace vigil {
 namespace {
 
-constexpr char kDecide = 'd';  // timer: decide one access (key: 'd' event_id, payload: the event)
+// Accesses wait, per officer, in one list under 'q' officer with one timer at the earliest one's
+// decision time (rather than a timer per access: an officer makes dozens of accesses a shift).
+constexpr char kQueue = 'q';   // state and timer key: 'q' officer -> PendingAccesses
 constexpr char kForget = 'x';  // timer: forget that a shift was alerted (key: 'x' shift key)
+
+bool Earlier(const state::EventRef& a, const state::EventRef& b) {
+  return a.time_ms() != b.time_ms() ? a.time_ms() < b.time_ms() : a.event_id() < b.event_id();
+}
 
 bool CountsAsUse(v1::AccessEvent::Action action) {
   return action == v1::AccessEvent::SEARCH || action == v1::AccessEvent::RECORD_VIEW ||
@@ -50,31 +58,56 @@ class OffDutyAccess final : public Operator {
     if (!event.envelope().has_access()) return;
     const auto& access = event.envelope().access();
     if (!CountsAsUse(access.action())) return;
-    Millis t = event.ref().time_ms();
-    ctx.SetTimer(t + ctx.time().roster_grace, std::string(1, kDecide) + access.event_id(),
-                 event.SerializeAsString());
+    const std::string key = std::string(1, kQueue) + access.officer_id();
+    auto& queue = *ctx.state().Mutable<state::PendingAccesses>(key).mutable_accesses();
+    state::PendingAccess pending;
+    *pending.mutable_ref() = event.ref();
+    pending.set_action(access.action());
+    pending.set_system(access.system());
+    const auto position =
+        std::upper_bound(queue.begin(), queue.end(), pending,
+                         [](const auto& a, const auto& b) { return Earlier(a.ref(), b.ref()); }) -
+        queue.begin();
+    queue.Add(std::move(pending));  // then moved into place (Add may move the elements' array)
+    std::rotate(queue.begin() + position, queue.end() - 1, queue.end());
+    if (position == 0) ctx.SetTimer(DecisionTime(queue[0], ctx), key);
   }
 
-  void OnTimer(Millis at, std::string_view key, std::string_view payload,
-               OperatorContext& ctx) const override {
+  void OnTimer(Millis at, std::string_view key, std::string_view, OperatorContext& ctx) const override {
     if (key.empty()) return;
     if (key[0] == kForget) {
       ctx.state().Delete(key.substr(1));
       return;
     }
-    state::StoredEvent event;
-    if (!event.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-      throw FatalError("off_duty_access: timer payload cannot be parsed");
+    const state::PendingAccesses* queue = ctx.state().Find<state::PendingAccesses>(key);
+    if (key[0] != kQueue || !queue) return;
+    // Decides, oldest first, the accesses due at `at`: every roster version that counts for them
+    // (changed_at <= time + grace) has been delivered by now. Decide writes only other keys, so
+    // `queue` stays valid.
+    const std::string officer_id(key.substr(1));
+    int decided = 0;
+    while (decided < queue->accesses_size() && DecisionTime(queue->accesses(decided), ctx) <= at) {
+      Decide(officer_id, queue->accesses(decided++), ctx);
     }
-    Decide(event, ctx);
+    if (decided == queue->accesses_size()) {
+      ctx.state().Delete(key);
+      return;
+    }
+    auto& left = *ctx.state().Mutable<state::PendingAccesses>(key).mutable_accesses();
+    left.DeleteSubrange(0, decided);
+    ctx.SetTimer(DecisionTime(left[0], ctx), key);
   }
 
  private:
-  void Decide(const state::StoredEvent& event, OperatorContext& ctx) const {
-    const auto& access = event.envelope().access();
-    const Millis t = event.ref().time_ms();
+  static Millis DecisionTime(const state::PendingAccess& access, OperatorContext& ctx) {
+    return access.ref().time_ms() + ctx.time().roster_grace;
+  }
+
+  void Decide(const std::string& officer_id, const state::PendingAccess& access,
+              OperatorContext& ctx) const {
+    const Millis t = access.ref().time_ms();
     const Millis as_of = t + ctx.time().roster_grace;
-    std::vector<EffectiveShift> covering = ctx.roster().Covering(access.officer_id(), t, as_of);
+    std::vector<EffectiveShift> covering = ctx.roster().Covering(officer_id, t, as_of);
     const EffectiveShift* off_shift = nullptr;  // smallest shift_id: Covering() is ordered
     bool sick = false;
     for (const auto& shift : covering) {
@@ -84,7 +117,7 @@ class OffDutyAccess final : public Operator {
       sick = sick || shift.version.status() == v1::RosterChange::SICK;
     }
     if (!off_shift) return;
-    std::string marker = EffectiveRoster::ShiftKey(access.officer_id(), off_shift->version.shift_id());
+    std::string marker = EffectiveRoster::ShiftKey(officer_id, off_shift->version.shift_id());
     if (ctx.state().Get(marker)) return;  // this shift already has its alert
     ctx.state().Put(marker, "");
     ctx.ScheduleCleanup(off_shift->end + ctx.time().roster_grace + ctx.time().MaxLateness(),
@@ -95,14 +128,15 @@ class OffDutyAccess final : public Operator {
     spec.kind = info_.kind;
     spec.severity = config_.has_severity() ? config_.severity()
                                            : (sick ? v1::Alert::HIGH : v1::Alert::MEDIUM);
-    spec.officer_id = access.officer_id();
+    spec.officer_id = officer_id;
     spec.window_start = spec.window_end = t;
-    spec.summary = "Officer " + access.officer_id() + " made a " +
-                   v1::AccessEvent::Action_Name(access.action()) + " on " +
+    spec.summary = "Officer " + officer_id + " made a " +
+                   v1::AccessEvent::Action_Name(static_cast<v1::AccessEvent::Action>(access.action())) +
+                   " on " +
                    (access.system().empty() ? "a force system" : access.system()) + " at " +
                    FormatTime(t) + " while rostered " + StatusName(off_shift->version.status()) +
                    " (shift " + off_shift->version.shift_id() + ") with no duty shift.";
-    spec.evidence = {event.ref(), off_shift->ref};
+    spec.evidence = {access.ref(), off_shift->ref};
     spec.score = 1;
     ctx.Emit(BuildAlert(spec));
   }
