@@ -5,18 +5,20 @@
 // case_ref. One alert per complaint, at the earliest such access; the window spans the complaint's
 // receipt and that access.
 //
-// State per (officer, person): the officer's recent look-ups of that person (kept while a
-// complaint could still arrive that reaches back to them) and the complaints not yet matched
-// (kept until no access can fall in their window any more).
+// State per officer: its look-ups by hour (kept while a complaint could still arrive that reaches
+// back to them) and its complaints not yet matched (kept until no access can fall in their window
+// any more). Per officer rather than per (officer, person): an officer looks up dozens of people a
+// shift, mostly once each, and complaints are rare.
+#include <optional>
+
 #include "alert_builder.h"
-#include "event_list.h"
 #include "registry.h"
 
 namespace vigil {
 namespace {
 
-constexpr char kLookups = 'L';
-constexpr char kComplaints = 'C';
+constexpr char kLookups = 'L';     // 'L' officer '\0' [hour:8] -> SubjectEvents
+constexpr char kComplaints = 'C';  // 'C' officer -> SubjectEvents, unmatched complaints
 
 class ComplainantLookup final : public Operator {
  public:
@@ -41,63 +43,112 @@ class ComplainantLookup final : public Operator {
     }
   }
 
+  // Cleanup: an hour of look-ups goes once no acceptable complaint can reach back to it; a
+  // complaint once no acceptable access can fall in its window.
   void OnTimer(Millis, std::string_view key, std::string_view, OperatorContext& ctx) const override {
-    if (key.empty() || !ctx.state().Find<state::EventList>(key)) return;
-    state::EventList& list = ctx.state().Mutable<state::EventList>(key);
-    // Look-ups matter to complaints not yet seen (received up to `before_` after them);
-    // complaints to look-ups not yet seen (up to `after_` after receipt).
-    Millis horizon = key[0] == kLookups
-                         ? ctx.watermark() - ctx.time().complaint_lateness - before_
-                         : ctx.watermark() - ctx.time().access_lateness - after_;
-    if (DropBefore(list, horizon)) ctx.state().Delete(key);
+    if (key.empty()) return;
+    if (key[0] == kLookups) {
+      ctx.state().Delete(key);
+      return;
+    }
+    const state::SubjectEvents* complaints = ctx.state().Find<state::SubjectEvents>(key);
+    if (!complaints) return;
+    const Millis horizon = ctx.watermark() - ctx.time().access_lateness - after_;
+    state::SubjectEvents kept;
+    for (const auto& complaint : complaints->events()) {
+      if (complaint.ref().time_ms() >= horizon) *kept.add_events() = complaint;
+    }
+    Replace(ctx, key, kept);
   }
 
  private:
-  static std::string Key(char kind, const std::string& officer, const std::string& person) {
-    return std::string(1, kind) + officer + '\0' + person;
+  static std::string ComplaintsKey(const std::string& officer) {
+    return std::string(1, kComplaints) + officer;
+  }
+  static std::string LookupsPrefix(const std::string& officer) {
+    return std::string(1, kLookups) + officer + '\0';
+  }
+  static std::string LookupsKey(const std::string& officer, Millis hour) {
+    std::string key = LookupsPrefix(officer);
+    AppendI64(key, hour);
+    return key;
+  }
+  static void Replace(OperatorContext& ctx, std::string_view key, const state::SubjectEvents& events) {
+    if (events.events().empty()) {
+      ctx.state().Delete(key);
+    } else {
+      ctx.state().Save(key, events);
+    }
   }
 
   void OnLookup(const state::StoredEvent& event, OperatorContext& ctx) const {
     const auto& access = event.envelope().access();
     const Millis t = event.ref().time_ms();
-    std::string lookups_key = Key(kLookups, access.officer_id(), access.subject_id());
-    InsertSorted(ctx.state().Mutable<state::EventList>(lookups_key), event.ref());
-    ctx.ScheduleCleanup(t + before_ + ctx.time().complaint_lateness, lookups_key);
+    const Millis hour = FloorTo(t, kHour);
+    const std::string lookups_key = LookupsKey(access.officer_id(), hour);
+    auto& lookups = ctx.state().Mutable<state::SubjectEvents>(lookups_key);
+    if (lookups.events().empty()) {
+      ctx.ScheduleCleanup(hour + kHour + before_ + ctx.time().complaint_lateness, lookups_key);
+    }
+    state::SubjectEvent* lookup = lookups.add_events();
+    *lookup->mutable_ref() = event.ref();
+    lookup->set_subject_id(access.subject_id());
 
-    std::string complaints_key = Key(kComplaints, access.officer_id(), access.subject_id());
-    const state::EventList* complaints = ctx.state().Find<state::EventList>(complaints_key);
+    const std::string complaints_key = ComplaintsKey(access.officer_id());
+    const state::SubjectEvents* complaints = ctx.state().Find<state::SubjectEvents>(complaints_key);
     if (!complaints) return;
-    state::EventList unmatched;
+    state::SubjectEvents unmatched;
     for (const auto& complaint : complaints->events()) {
-      Millis received = complaint.time_ms();
-      if (t >= received - before_ && t <= received + after_) {
-        Alert(access.officer_id(), access.subject_id(), complaint, event.ref(), ctx);
+      const Millis received = complaint.ref().time_ms();
+      if (complaint.subject_id() == access.subject_id() && t >= received - before_ &&
+          t <= received + after_) {
+        Alert(access.officer_id(), access.subject_id(), complaint.ref(), event.ref(), ctx);
       } else {
         *unmatched.add_events() = complaint;
       }
     }
-    if (unmatched.events_size() == complaints->events_size()) return;  // none matched
-    if (unmatched.events().empty()) {
-      ctx.state().Delete(complaints_key);
-    } else {
-      ctx.state().Save(complaints_key, unmatched);
-    }
+    if (unmatched.events_size() != complaints->events_size()) Replace(ctx, complaints_key, unmatched);
   }
 
   void OnComplaint(const state::StoredEvent& event, OperatorContext& ctx) const {
     const auto& complaint = event.envelope().complaint();
     const Millis received = event.ref().time_ms();
-    const state::EventList* lookups = ctx.state().Find<state::EventList>(
-        Key(kLookups, complaint.officer_id(), complaint.complainant_id()));
-    const state::EventRef* first =
-        lookups ? EarliestBetween(*lookups, received - before_, received + after_) : nullptr;
+    const std::optional<state::EventRef> first = EarliestLookup(complaint.officer_id(), complaint.complainant_id(),
+                                                  received - before_, received + after_, ctx);
     if (first) {
       Alert(complaint.officer_id(), complaint.complainant_id(), event.ref(), *first, ctx);
       return;
     }
-    std::string complaints_key = Key(kComplaints, complaint.officer_id(), complaint.complainant_id());
-    InsertSorted(ctx.state().Mutable<state::EventList>(complaints_key), event.ref());
+    const std::string complaints_key = ComplaintsKey(complaint.officer_id());
+    state::SubjectEvent* waiting = ctx.state().Mutable<state::SubjectEvents>(complaints_key).add_events();
+    *waiting->mutable_ref() = event.ref();
+    waiting->set_subject_id(complaint.complainant_id());
     ctx.ScheduleCleanup(received + after_ + ctx.time().access_lateness, complaints_key);
+  }
+
+  // The officer's earliest look-up of `person` (ties by event_id) with from <= time <= to.
+  static std::optional<state::EventRef> EarliestLookup(const std::string& officer, const std::string& person,
+                                                       Millis from, Millis to,
+                                                       OperatorContext& ctx) {
+    std::string begin = LookupsKey(officer, FloorTo(from, kHour));
+    std::string end = LookupsKey(officer, FloorTo(to, kHour) + kHour);
+    std::optional<state::EventRef> found;
+    ctx.state().ScanRange(begin, end, [&](std::string_view, std::string_view bytes) {
+      state::SubjectEvents hour;
+      if (!hour.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        throw FatalError("complainant_lookup: look-ups cannot be parsed");
+      }
+      for (const auto& lookup : hour.events()) {
+        const state::EventRef& ref = lookup.ref();
+        if (lookup.subject_id() != person || ref.time_ms() < from || ref.time_ms() > to) continue;
+        if (!found || ref.time_ms() < found->time_ms() ||
+            (ref.time_ms() == found->time_ms() && ref.event_id() < found->event_id())) {
+          found = ref;
+        }
+      }
+      return !found;  // the hours come in order: the first hour with a match has the earliest
+    });
+    return found;
   }
 
   void Alert(const std::string& officer, const std::string& person,

@@ -205,6 +205,22 @@ TEST_CASE("complainant_lookup: late events within allowed lateness are used") {
     CHECK(Start(alerts[0]) == kR - kHour);
     CHECK(End(alerts[0]) == kR);
   }
+  SUBCASE("a late complaint finds the earliest look-up among others of the same hour") {
+    // Look-ups are kept per officer and hour: the earliest of this person's, whatever the order
+    // they were delivered in and whoever else was looked up that hour.
+    Harness h;
+    h.Feed(Look("b1", -2 * kDay + 10 * kMinute, "P2"));
+    h.Feed(Look("a2", -2 * kDay + 40 * kMinute));
+    h.Feed(Look("f1", -2 * kDay + 20 * kHour, "", "LOGOUT", "", "MP9"));
+    h.Feed(Look("a1", -2 * kDay + 20 * kMinute));  // late, within allowed lateness
+    h.Feed(Look("b2", -2 * kDay + 30 * kMinute, "P2"));
+    h.Feed(Compl("c1"));
+    h.Finish();
+    auto alerts = h.AlertsFor(kRule);
+    REQUIRE(alerts.size() == 1);
+    CHECK(Evidence(alerts[0]) == std::set<std::string>{"c1", "a1"});
+    CHECK(Start(alerts[0]) == kR - 2 * kDay + 20 * kMinute);
+  }
   SUBCASE("an alert already emitted is not changed by an earlier access arriving late") {
     Harness h;
     h.Feed(Compl("c1"));
