@@ -341,7 +341,8 @@ void Processor::FireTimer(uint32_t scope, ScopeIndex& index) {
 void Processor::SetTimer(uint32_t scope, const std::string& owner, Millis at,
                          std::string_view key, std::string_view payload, bool cleanup) {
   if (cleanup) at = CeilTo(at, kHour);
-  std::string timer_key;
+  std::string& timer_key = timer_key_;  // reused: a key is allocated only for a new timer
+  timer_key.clear();
   AppendI64(timer_key, at);
   timer_key += owner;
   timer_key.push_back('\0');
@@ -349,10 +350,12 @@ void Processor::SetTimer(uint32_t scope, const std::string& owner, Millis at,
   timer_key.append(key);
   ScopeIndex& index = IndexFor(scope);
   if (cleanup && finishing_) {  // scheduled for a later run, not fired now
-    finishing_cleanups_.emplace_back(scope, std::move(timer_key));
+    finishing_cleanups_.emplace_back(scope, timer_key);
     return;
   }
-  auto [timer, inserted] = index.timers.try_emplace(std::move(timer_key));
+  auto timer = index.timers.lower_bound(timer_key);
+  const bool inserted = timer == index.timers.end() || timer->first != timer_key;
+  if (inserted) timer = index.timers.emplace_hint(timer, timer_key, ScopeIndex::Timer{});
   if (cleanup) {  // no payload; stored with its group
     if (inserted) index.unsaved_groups.emplace(TimerGroup(timer->first));
     return;

@@ -148,6 +148,7 @@ class Processor {
   bool finishing_ = false;  // Finish(): cleanup timers are left alone
   std::vector<std::pair<uint32_t, std::string>> finishing_cleanups_;  // set during Finish()
   std::map<uint32_t, ScopeIndex> scopes_;
+  std::string timer_key_;  // SetTimer's key buffer
   std::vector<v1::Alert> alerts_;
   std::vector<DeadLetter> dead_letters_;
   ProcessorMetrics metrics_;
