@@ -27,7 +27,17 @@ constexpr double kPi = 3.14159265358979323846;
 
 bool HasPosition(const v1::AccessEvent& a) { return !(a.lat() == 0 && a.lon() == 0); }
 
-double GreatCircleKm(const v1::AccessEvent& a, const v1::AccessEvent& b) {
+state::TravelPoint PointOf(const state::StoredEvent& event) {
+  const auto& access = event.envelope().access();
+  state::TravelPoint point;
+  *point.mutable_ref() = event.ref();
+  point.set_lat(access.lat());
+  point.set_lon(access.lon());
+  point.set_site_id(access.site_id());
+  return point;
+}
+
+double GreatCircleKm(const state::TravelPoint& a, const state::TravelPoint& b) {
   auto rad = [](double degrees) { return degrees * kPi / 180.0; };
   double dlat = rad(b.lat() - a.lat());
   double dlon = rad(b.lon() - a.lon());
@@ -37,12 +47,12 @@ double GreatCircleKm(const v1::AccessEvent& a, const v1::AccessEvent& b) {
 }
 
 // Orders points as the contract's "consecutive in event time (ties by event_id)".
-bool PointBefore(const state::StoredEvent& a, const state::StoredEvent& b) {
+bool PointBefore(const state::TravelPoint& a, const state::TravelPoint& b) {
   if (a.ref().time_ms() != b.ref().time_ms()) return a.ref().time_ms() < b.ref().time_ms();
   return a.ref().event_id() < b.ref().event_id();
 }
 
-std::string Place(const v1::AccessEvent& a) {
+std::string Place(const state::TravelPoint& a) {
   if (!a.site_id().empty()) return a.site_id();
   char text[64];
   std::snprintf(text, sizeof text, "(%.4f, %.4f)", a.lat(), a.lon());
@@ -76,13 +86,14 @@ class ImpossibleTravel final : public Operator {
     // is late).
     auto& travel = ctx.state().Mutable<state::TravelState>(StateKey(officer));
     auto* points = travel.mutable_points();
+    state::TravelPoint point = PointOf(event);
     const int position = static_cast<int>(
-        std::upper_bound(points->begin(), points->end(), event, PointBefore) - points->begin());
-    *points->Add() = event;
+        std::upper_bound(points->begin(), points->end(), point, PointBefore) - points->begin());
+    points->Add(std::move(point));
     for (int i = points->size() - 1; i > position; --i) points->SwapElements(i, i - 1);
     ctx.ScheduleCleanup(DayStart(t + ctx.time().access_lateness + reach_) + kDay,
                         std::string(1, kCleanup) + officer);
-    if (position > 0) Decide(points->Get(position - 1), event, travel, ctx);
+    if (position > 0) Decide(officer, points->Get(position - 1), points->Get(position), travel, ctx);
   }
 
   void OnTimer(Millis at, std::string_view key, std::string_view, OperatorContext& ctx) const override {
@@ -118,17 +129,17 @@ class ImpossibleTravel final : public Operator {
     return std::string(1, kState) + officer;
   }
 
-  void Decide(const state::StoredEvent& before, const state::StoredEvent& after,
+  void Decide(const std::string& officer, const state::TravelPoint& a, const state::TravelPoint& b,
               state::TravelState& travel, OperatorContext& ctx) const {
-    const auto& a = before.envelope().access();
-    const auto& b = after.envelope().access();
+    const state::EventRef& before = a.ref();
+    const state::EventRef& after = b.ref();
     const double km = GreatCircleKm(a, b);
     if (!(km > config_.min_km())) return;
-    const Millis gap = after.ref().time_ms() - before.ref().time_ms();
+    const Millis gap = after.time_ms() - before.time_ms();
     const double kmh = gap == 0 ? INFINITY : km / (static_cast<double>(gap) / kHour);
     if (!(kmh > config_.max_kmh())) return;
 
-    const Millis day = DayStart(after.ref().time_ms());
+    const Millis day = DayStart(after.time_ms());
     auto* days = travel.mutable_alerted_days();
     auto slot = std::lower_bound(days->begin(), days->end(), day);
     if (slot != days->end() && *slot == day) return;  // this day already has its alert
@@ -139,9 +150,9 @@ class ImpossibleTravel final : public Operator {
     spec.rule_id = info_.rule_id;
     spec.kind = info_.kind;
     spec.severity = config_.severity();
-    spec.officer_id = b.officer_id();
-    spec.window_start = before.ref().time_ms();
-    spec.window_end = after.ref().time_ms();
+    spec.officer_id = officer;
+    spec.window_start = before.time_ms();
+    spec.window_end = after.time_ms();
     char figures[96];
     if (gap == 0) {
       std::snprintf(figures, sizeof figures, "%.0f km away, at the same instant", km);
@@ -149,9 +160,9 @@ class ImpossibleTravel final : public Operator {
       std::snprintf(figures, sizeof figures, "%.0f km away, %s later (%.0f km/h)", km,
                     FormatSpan(gap).c_str(), kmh);
     }
-    spec.summary = "Officer " + b.officer_id() + "'s account was used at " + Place(a) + " at " +
+    spec.summary = "Officer " + officer + "'s account was used at " + Place(a) + " at " +
                    FormatTime(spec.window_start) + " and at " + Place(b) + ", " + figures + ".";
-    spec.evidence = {before.ref(), after.ref()};
+    spec.evidence = {before, after};
     spec.score = km;
     ctx.Emit(BuildAlert(spec));
   }
