@@ -14,6 +14,7 @@
 #include <cmath>
 
 #include "alert_builder.h"
+#include "count_window.h"
 #include "day_buckets.h"
 #include "event_list.h"
 #include "registry.h"
@@ -82,9 +83,7 @@ class AccessVolumeSpike final : public Operator {
     DayBuckets& counts = ctx.state().Mutable<DayBuckets>(Key(kCounts, officer));
     counts.Add(day, 1);
     if (!counts.closed(day)) {
-      auto& evidence = ctx.state().Mutable<state::EventList>(EvidenceKey(officer, day));
-      InsertSorted(evidence, event.ref());
-      if (evidence.events_size() > kMaxEvidence) evidence.mutable_events()->RemoveLast();
+      AddEvidence(EvidenceKey(officer, day), event.ref(), ctx);
       counts.ScheduleClose(ctx, Key(kClose, officer), day, kDay);
     }
     ctx.ScheduleCleanup(CleanupTime(day, ctx), Key(kCleanup, officer));
@@ -112,6 +111,18 @@ class AccessVolumeSpike final : public Operator {
   }
 
  private:
+  // Keeps the day's first kMaxEvidence look-ups: once there are that many, a later one changes
+  // nothing, and is not written (most look-ups of a busy day).
+  static void AddEvidence(const std::string& key, const state::EventRef& ref, OperatorContext& ctx) {
+    const state::EventList* kept = ctx.state().Find<state::EventList>(key);
+    if (kept && kept->events_size() >= kMaxEvidence && !EventBefore(ref, *kept->events().rbegin())) {
+      return;
+    }
+    auto& evidence = ctx.state().Mutable<state::EventList>(key);
+    InsertSorted(evidence, ref);
+    if (evidence.events_size() > kMaxEvidence) evidence.mutable_events()->RemoveLast();
+  }
+
   // When the counts of `day` can no longer be in any baseline still to be decided.
   Millis CleanupTime(Millis day, OperatorContext& ctx) const {
     return DayStart(day + baseline_ + ctx.time().access_lateness) + 2 * kDay;

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "alert_builder.h"
+#include "count_window.h"
 #include "registry.h"
 
 namespace vigil {
@@ -17,10 +18,6 @@ namespace {
 // decision time (rather than a timer per access: an officer makes dozens of accesses a shift).
 constexpr char kQueue = 'q';   // state and timer key: 'q' officer -> PendingAccesses
 constexpr char kForget = 'x';  // timer: forget that a shift was alerted (key: 'x' shift key)
-
-bool Earlier(const state::EventRef& a, const state::EventRef& b) {
-  return a.time_ms() != b.time_ms() ? a.time_ms() < b.time_ms() : a.event_id() < b.event_id();
-}
 
 bool CountsAsUse(v1::AccessEvent::Action action) {
   return action == v1::AccessEvent::SEARCH || action == v1::AccessEvent::RECORD_VIEW ||
@@ -66,7 +63,7 @@ class OffDutyAccess final : public Operator {
     pending.set_system(access.system());
     const auto position =
         std::upper_bound(queue.begin(), queue.end(), pending,
-                         [](const auto& a, const auto& b) { return Earlier(a.ref(), b.ref()); }) -
+                         [](const auto& a, const auto& b) { return EventBefore(a.ref(), b.ref()); }) -
         queue.begin();
     queue.Add(std::move(pending));  // then moved into place (Add may move the elements' array)
     std::rotate(queue.begin() + position, queue.end() - 1, queue.end());

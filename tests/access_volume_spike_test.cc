@@ -51,6 +51,20 @@ TEST_CASE("access_volume_spike: 50 look-ups on a quiet officer's day fire, 49 do
   CHECK(Run(lines).empty());
 }
 
+TEST_CASE("access_volume_spike: the evidence is the day's first 50 look-ups, whatever their order") {
+  std::vector<std::string> lines = {Login(0)};
+  Lookups(lines, 20, 60, "late", 10 * kHour);  // 10:00-10:59, delivered first
+  Lookups(lines, 20, 5, "early", 9 * kHour);   // 09:00-09:04: late, within allowed lateness
+  auto alerts = Run(lines);
+  REQUIRE(alerts.size() == 1);
+  CHECK(alerts[0].score() == 65);
+  REQUIRE(alerts[0].evidence_size() == 50);
+  CHECK(alerts[0].evidence(0).event_id() == "d20early-0");
+  CHECK(alerts[0].evidence(4).event_id() == "d20early-4");
+  CHECK(alerts[0].evidence(5).event_id() == "d20late-0");
+  CHECK(alerts[0].evidence(49).event_id() == "d20late-44");
+}
+
 TEST_CASE("access_volume_spike: the day must be at least 14 days after the first access") {
   std::vector<std::string> lines = {Login(0)};  // a LOGIN is an access event too
   Lookups(lines, 14, 60);
