@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "alert_builder.h"
+#include "count_window.h"
 #include "registry.h"
 
 namespace vigil {
@@ -73,7 +74,8 @@ class ComplainantLookup final : public Operator {
     AppendI64(key, hour);
     return key;
   }
-  static void Replace(OperatorContext& ctx, std::string_view key, const state::SubjectEvents& events) {
+  static void Replace(OperatorContext& ctx, std::string_view key,
+                      const state::SubjectEvents& events) {
     if (events.events().empty()) {
       ctx.state().Delete(key);
     } else {
@@ -113,23 +115,25 @@ class ComplainantLookup final : public Operator {
   void OnComplaint(const state::StoredEvent& event, OperatorContext& ctx) const {
     const auto& complaint = event.envelope().complaint();
     const Millis received = event.ref().time_ms();
-    const std::optional<state::EventRef> first = EarliestLookup(complaint.officer_id(), complaint.complainant_id(),
-                                                  received - before_, received + after_, ctx);
+    const std::optional<state::EventRef> first =
+        EarliestLookup(complaint.officer_id(), complaint.complainant_id(), received - before_,
+                       received + after_, ctx);
     if (first) {
       Alert(complaint.officer_id(), complaint.complainant_id(), event.ref(), *first, ctx);
       return;
     }
     const std::string complaints_key = ComplaintsKey(complaint.officer_id());
-    state::SubjectEvent* waiting = ctx.state().Mutable<state::SubjectEvents>(complaints_key).add_events();
+    state::SubjectEvent* waiting =
+        ctx.state().Mutable<state::SubjectEvents>(complaints_key).add_events();
     *waiting->mutable_ref() = event.ref();
     waiting->set_subject_id(complaint.complainant_id());
     ctx.ScheduleCleanup(received + after_ + ctx.time().access_lateness, complaints_key);
   }
 
   // The officer's earliest look-up of `person` (ties by event_id) with from <= time <= to.
-  static std::optional<state::EventRef> EarliestLookup(const std::string& officer, const std::string& person,
-                                                       Millis from, Millis to,
-                                                       OperatorContext& ctx) {
+  static std::optional<state::EventRef> EarliestLookup(const std::string& officer,
+                                                       const std::string& person, Millis from,
+                                                       Millis to, OperatorContext& ctx) {
     std::string begin = LookupsKey(officer, FloorTo(from, kHour));
     std::string end = LookupsKey(officer, FloorTo(to, kHour) + kHour);
     std::optional<state::EventRef> found;
@@ -141,10 +145,7 @@ class ComplainantLookup final : public Operator {
       for (const auto& lookup : hour.events()) {
         const state::EventRef& ref = lookup.ref();
         if (lookup.subject_id() != person || ref.time_ms() < from || ref.time_ms() > to) continue;
-        if (!found || ref.time_ms() < found->time_ms() ||
-            (ref.time_ms() == found->time_ms() && ref.event_id() < found->event_id())) {
-          found = ref;
-        }
+        if (!found || EventBefore(ref, *found)) found = ref;
       }
       return !found;  // the hours come in order: the first hour with a match has the earliest
     });

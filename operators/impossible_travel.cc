@@ -93,7 +93,9 @@ class ImpossibleTravel final : public Operator {
     for (int i = points->size() - 1; i > position; --i) points->SwapElements(i, i - 1);
     ctx.ScheduleCleanup(DayStart(t + ctx.time().access_lateness + reach_) + kDay,
                         std::string(1, kCleanup) + officer);
-    if (position > 0) Decide(officer, points->Get(position - 1), points->Get(position), travel, ctx);
+    if (position > 0) {
+      Decide(officer, points->Get(position - 1), points->Get(position), travel, ctx);
+    }
   }
 
   void OnTimer(Millis at, std::string_view key, std::string_view, OperatorContext& ctx) const override {

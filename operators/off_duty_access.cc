@@ -61,16 +61,16 @@ class OffDutyAccess final : public Operator {
     *pending.mutable_ref() = event.ref();
     pending.set_action(access.action());
     pending.set_system(access.system());
+    auto by_time = [](const auto& a, const auto& b) { return EventBefore(a.ref(), b.ref()); };
     const auto position =
-        std::upper_bound(queue.begin(), queue.end(), pending,
-                         [](const auto& a, const auto& b) { return EventBefore(a.ref(), b.ref()); }) -
-        queue.begin();
+        std::upper_bound(queue.begin(), queue.end(), pending, by_time) - queue.begin();
     queue.Add(std::move(pending));  // then moved into place (Add may move the elements' array)
     std::rotate(queue.begin() + position, queue.end() - 1, queue.end());
     if (position == 0) ctx.SetTimer(DecisionTime(queue[0], ctx), key);
   }
 
-  void OnTimer(Millis at, std::string_view key, std::string_view, OperatorContext& ctx) const override {
+  void OnTimer(Millis at, std::string_view key, std::string_view,
+               OperatorContext& ctx) const override {
     if (key.empty()) return;
     if (key[0] == kForget) {
       ctx.state().Delete(key.substr(1));
@@ -127,8 +127,8 @@ class OffDutyAccess final : public Operator {
                                            : (sick ? v1::Alert::HIGH : v1::Alert::MEDIUM);
     spec.officer_id = officer_id;
     spec.window_start = spec.window_end = t;
-    spec.summary = "Officer " + officer_id + " made a " +
-                   v1::AccessEvent::Action_Name(static_cast<v1::AccessEvent::Action>(access.action())) +
+    const auto action = static_cast<v1::AccessEvent::Action>(access.action());
+    spec.summary = "Officer " + officer_id + " made a " + v1::AccessEvent::Action_Name(action) +
                    " on " +
                    (access.system().empty() ? "a force system" : access.system()) + " at " +
                    FormatTime(t) + " while rostered " + StatusName(off_shift->version.status()) +
