@@ -40,13 +40,17 @@ Millis EffectiveRoster::Add(const v1::RosterChange& version, const state::EventR
                             const TimeSettings& time) {
   std::string key = ShiftKey(version.officer_id(), version.shift_id());
   state::ShiftHistory& history = Load(version.officer_id())[version.shift_id()];
-  *history.add_versions() = version;
-  *history.add_refs() = ref;
+  state::ShiftVersion& added = *history.add_versions();
+  *added.mutable_ref() = ref;
+  added.set_changed_at_ms(ToMillis(version.changed_at()));
+  added.set_status(version.status());
+  added.set_start_ms(ToMillis(version.start()));
+  added.set_end_ms(ToMillis(version.end()));
   // Written as bytes: the decoded history lives in the roster cache, a second decoded copy in the
   // store's object cache would only cost a copy and memory.
   space_.Put(key, history.SerializeAsString());
   Millis latest_end = 0;
-  for (const auto& v : history.versions()) latest_end = std::max(latest_end, ToMillis(v.end()));
+  for (const auto& v : history.versions()) latest_end = std::max(latest_end, v.end_ms());
   return latest_end + time.roster_grace + time.MaxLateness();
 }
 
@@ -56,7 +60,7 @@ bool EffectiveRoster::ForgetIfEnded(const std::string& officer_id, const std::st
   auto it = shifts.find(shift_id);
   if (it == shifts.end()) return true;
   for (const auto& v : it->second.versions()) {
-    if (ToMillis(v.end()) >= horizon) return false;
+    if (v.end_ms() >= horizon) return false;
   }
   shifts.erase(it);
   space_.Delete(ShiftKey(officer_id, shift_id));
@@ -70,15 +74,17 @@ int EffectiveIndex(const state::ShiftHistory& history, Millis as_of) {
   int best = -1;
   for (int i = 0; i < history.versions_size(); ++i) {
     const auto& v = history.versions(i);
-    Millis changed = ToMillis(v.changed_at());
+    const Millis changed = v.changed_at_ms();
     if (changed > as_of) continue;
     if (best < 0) {
       best = i;
       continue;
     }
     const auto& b = history.versions(best);
-    Millis best_changed = ToMillis(b.changed_at());
-    if (changed > best_changed || (changed == best_changed && v.event_id() > b.event_id())) best = i;
+    const Millis best_changed = b.changed_at_ms();
+    const bool later = changed > best_changed ||
+                       (changed == best_changed && v.ref().event_id() > b.ref().event_id());
+    if (later) best = i;
   }
   return best;
 }
@@ -89,11 +95,12 @@ std::vector<EffectiveShift> EffectiveRoster::ShiftsAsOf(const std::string& offic
                                                         Millis as_of) const {
   std::vector<EffectiveShift> shifts;
   for (const auto& [shift_id, history] : Load(officer_id)) {  // ordered by shift_id
-    int i = EffectiveIndex(history, as_of);
-    if (i >= 0 && history.versions(i).status() != v1::RosterChange::CANCELLED) {
-      const auto& v = history.versions(i);
-      shifts.push_back(EffectiveShift{v, history.refs(i), ToMillis(v.start()), ToMillis(v.end())});
-    }
+    const int i = EffectiveIndex(history, as_of);
+    if (i < 0) continue;
+    const auto& v = history.versions(i);
+    const auto status = static_cast<v1::RosterChange::Status>(v.status());
+    if (status == v1::RosterChange::CANCELLED) continue;
+    shifts.push_back(EffectiveShift{shift_id, status, v.ref(), v.start_ms(), v.end_ms()});
   }
   return shifts;
 }

@@ -22,11 +22,12 @@
 
 namespace vigil {
 
-// One effective shift. `version` and `ref` refer into the roster's cache: they stay valid until
+// One effective shift. `shift_id` and `ref` refer into the roster's cache: they stay valid until
 // the next call on any EffectiveRoster (copy what must live longer).
 struct EffectiveShift {
-  const v1::RosterChange& version;  // the effective version
-  const state::EventRef& ref;       // where it came from
+  const std::string& shift_id;
+  v1::RosterChange::Status status;  // of the effective version
+  const state::EventRef& ref;       // the effective version's event
   Millis start = 0;
   Millis end = 0;
 };

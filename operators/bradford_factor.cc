@@ -122,7 +122,7 @@ class BradfordFactor final : public Operator {
     std::vector<EffectiveShift> covering =
         ctx.roster().Covering(officer, noon, noon + ctx.time().roster_grace);
     for (const auto& shift : covering) {
-      if (shift.version.status() == v1::RosterChange::SICK) {
+      if (shift.status == v1::RosterChange::SICK) {
         sick = &shift;
         break;
       }

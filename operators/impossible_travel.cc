@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "alert_builder.h"
+#include "count_window.h"
 #include "registry.h"
 
 namespace vigil {
@@ -48,8 +49,7 @@ double GreatCircleKm(const state::TravelPoint& a, const state::TravelPoint& b) {
 
 // Orders points as the contract's "consecutive in event time (ties by event_id)".
 bool PointBefore(const state::TravelPoint& a, const state::TravelPoint& b) {
-  if (a.ref().time_ms() != b.ref().time_ms()) return a.ref().time_ms() < b.ref().time_ms();
-  return a.ref().event_id() < b.ref().event_id();
+  return EventBefore(a.ref(), b.ref());
 }
 
 std::string Place(const state::TravelPoint& a) {

@@ -108,13 +108,13 @@ class OffDutyAccess final : public Operator {
     const EffectiveShift* off_shift = nullptr;  // smallest shift_id: Covering() is ordered
     bool sick = false;
     for (const auto& shift : covering) {
-      if (IsWorking(shift.version.status())) return;
-      if (!IsOffDuty(shift.version.status())) continue;
+      if (IsWorking(shift.status)) return;
+      if (!IsOffDuty(shift.status)) continue;
       if (!off_shift) off_shift = &shift;
-      sick = sick || shift.version.status() == v1::RosterChange::SICK;
+      sick = sick || shift.status == v1::RosterChange::SICK;
     }
     if (!off_shift) return;
-    std::string marker = EffectiveRoster::ShiftKey(officer_id, off_shift->version.shift_id());
+    std::string marker = EffectiveRoster::ShiftKey(officer_id, off_shift->shift_id);
     if (ctx.state().Get(marker)) return;  // this shift already has its alert
     ctx.state().Put(marker, "");
     ctx.ScheduleCleanup(off_shift->end + ctx.time().roster_grace + ctx.time().MaxLateness(),
@@ -131,8 +131,8 @@ class OffDutyAccess final : public Operator {
     spec.summary = "Officer " + officer_id + " made a " + v1::AccessEvent::Action_Name(action) +
                    " on " +
                    (access.system().empty() ? "a force system" : access.system()) + " at " +
-                   FormatTime(t) + " while rostered " + StatusName(off_shift->version.status()) +
-                   " (shift " + off_shift->version.shift_id() + ") with no duty shift.";
+                   FormatTime(t) + " while rostered " + StatusName(off_shift->status) +
+                   " (shift " + off_shift->shift_id + ") with no duty shift.";
     spec.evidence = {access.ref(), off_shift->ref};
     spec.score = 1;
     ctx.Emit(BuildAlert(spec));

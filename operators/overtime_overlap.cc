@@ -55,41 +55,41 @@ class OvertimeOverlap final : public Operator {
     const EffectiveShift* overtime = nullptr;
     std::vector<EffectiveShift> shifts = ctx.roster().ShiftsAsOf(officer, at);
     for (const auto& s : shifts) {
-      if (s.version.shift_id() == shift_id) overtime = &s;
+      if (s.shift_id == shift_id) overtime = &s;
     }
-    if (!overtime || overtime->version.status() != v1::RosterChange::OVERTIME) return;
+    if (!overtime || overtime->status != v1::RosterChange::OVERTIME) return;
     if (at < overtime->end + ctx.time().roster_grace) return;  // its end moved: decided later
 
     ctx.state().Put(marker, "");
     ctx.ScheduleCleanup(at + ctx.time().MaxLateness(), std::string(1, kForget) + shift_key);
     std::vector<const EffectiveShift*> leave;
     for (const auto& s : shifts) {
-      const auto status = s.version.status();
+      const auto status = s.status;
       if ((status == v1::RosterChange::SICK || status == v1::RosterChange::ANNUAL_LEAVE) &&
           s.start < overtime->end && overtime->start < s.end) {
         leave.push_back(&s);
       }
     }
-    if (!leave.empty()) Alert(*overtime, leave, ctx);
+    if (!leave.empty()) Alert(officer, *overtime, leave, ctx);
   }
 
  private:
-  void Alert(const EffectiveShift& overtime, const std::vector<const EffectiveShift*>& leave,
-             OperatorContext& ctx) const {
+  void Alert(const std::string& officer, const EffectiveShift& overtime,
+             const std::vector<const EffectiveShift*>& leave, OperatorContext& ctx) const {
     const EffectiveShift& first = *leave.front();  // smallest shift_id
     const Millis overlap = std::min(overtime.end, first.end) - std::max(overtime.start, first.start);
     AlertSpec spec;
     spec.rule_id = info_.rule_id;
     spec.kind = info_.kind;
     spec.severity = config_.severity();
-    spec.officer_id = overtime.version.officer_id();
+    spec.officer_id = officer;
     spec.window_start = overtime.start;
     spec.window_end = overtime.end;
-    std::string status = first.version.status() == v1::RosterChange::SICK ? "sick leave" : "annual leave";
+    std::string status = first.status == v1::RosterChange::SICK ? "sick leave" : "annual leave";
     spec.summary = "Officer " + spec.officer_id + " is rostered for overtime shift " +
-                   overtime.version.shift_id() + " (" + FormatTime(overtime.start) + " to " +
+                   overtime.shift_id + " (" + FormatTime(overtime.start) + " to " +
                    FormatTime(overtime.end) + ") overlapping " + FormatSpan(overlap) + " of " +
-                   status + " (shift " + first.version.shift_id() + ")" +
+                   status + " (shift " + first.shift_id + ")" +
                    (leave.size() > 1 ? " and " + std::to_string(leave.size() - 1) + " more leave shift(s)" : "") +
                    ".";
     spec.evidence.push_back(overtime.ref);

@@ -239,7 +239,7 @@ struct RosterFixture {
   std::vector<std::string> AsOf(Millis as_of, EffectiveRoster* other = nullptr) {
     std::vector<std::string> out;
     for (const auto& s : (other ? other : &roster)->ShiftsAsOf("MP1", as_of)) {
-      out.push_back(s.version.shift_id() + ":" + v1::RosterChange::Status_Name(s.version.status()));
+      out.push_back(s.shift_id + ":" + v1::RosterChange::Status_Name(s.status));
     }
     return out;
   }
@@ -294,7 +294,7 @@ TEST_CASE("EffectiveRoster: Covering is [start, end); Overlapping needs positive
   f.Add(Version("r3", "SC", S::REST_DAY, kDay1, kDay1 + kDay, 0, "MP2"));  // another officer
   auto ids = [](const std::vector<EffectiveShift>& shifts) {
     std::vector<std::string> out;
-    for (const auto& s : shifts) out.push_back(s.version.shift_id());
+    for (const auto& s : shifts) out.push_back(s.shift_id);
     return out;
   };
   CHECK(ids(f.roster.Covering("MP1", kDay1, kMaxTime)) == std::vector<std::string>{"SB"});
