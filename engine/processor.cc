@@ -20,8 +20,8 @@ constexpr Millis kSeenBucket = kHour;
 
 constexpr char kDecisionTimer = 'd';
 constexpr char kCleanupTimer = 'c';
-// Cleanup timers are many (one per key an operator may forget) and are stored as one record per
-// (time, owner): [at:8][owner]'\0''g' -> for each timer, [length:4][key].
+// Cleanup timers are many (one per key an operator may forget) and are stored by (time, owner)
+// group, in records [at:8][owner]'\0''g'[sequence:4] -> for each timer, [length:4][key].
 constexpr char kCleanupGroup = 'g';
 
 Millis TimeOfKey(const std::string& relative_key) { return ReadI64(relative_key); }
@@ -102,11 +102,15 @@ Processor::~Processor() { store_.SetBeforeCheckpoint(nullptr); }
 
 void Processor::LoadTimers(ScopeIndex& index, std::string_view key, std::string_view value) {
   std::string_view group = TimerGroup(key);
-  if (key.size() != group.size() + 1 || key.back() != kCleanupGroup) {
+  if (key.size() <= group.size() || key[group.size()] != kCleanupGroup) {
     index.timers.emplace(key, ScopeIndex::Timer{std::string(value), true, false});
     return;
   }
-  index.stored_groups.emplace(group);
+  index.group_records[std::string(group)].emplace_back(key);
+  if (key.size() == group.size() + 5) {
+    index.next_group_record =
+        std::max(index.next_group_record, ReadU32(key.substr(group.size() + 1)) + 1);
+  }
   std::string timer_key(group);
   timer_key.push_back(kCleanupTimer);
   for (size_t at = 0; at + 4 <= value.size();) {
@@ -136,27 +140,48 @@ void Processor::WriteHeld(CheckpointWrites& writes) {
       timer->second.unsaved = false;
     }
     index.unsaved_timers.clear();
-    for (const std::string& group : index.unsaved_groups) {
-      std::string first = group;
-      first.push_back(kCleanupTimer);
-      bytes.clear();
-      for (auto it = index.timers.lower_bound(first);
-           it != index.timers.end() && std::string_view(it->first).substr(0, first.size()) == first;
-           ++it) {
-        AppendU32(bytes, static_cast<uint32_t>(it->first.size() - first.size()));
-        bytes.append(it->first, first.size());
-      }
-      std::string group_key = group;
-      group_key.push_back(kCleanupGroup);
-      if (!bytes.empty()) {
-        writes.Put(index.timers_space->prefix(), group_key, bytes);
-        index.stored_groups.insert(group);
-      } else if (index.stored_groups.erase(group)) {
-        writes.Delete(index.timers_space->prefix(), group_key);
-      }
-    }
-    index.unsaved_groups.clear();
+    WriteCleanupGroups(index, writes);
   }
+}
+
+void Processor::WriteCleanupGroups(ScopeIndex& index, CheckpointWrites& writes) {
+  const std::string& prefix = index.timers_space->prefix();
+  auto append_record = [&](const std::string& group, std::string_view timers) {
+    std::string key = group;
+    key.push_back(kCleanupGroup);
+    AppendU32(key, index.next_group_record++);
+    writes.Put(prefix, key, timers);
+    index.group_records[group].push_back(std::move(key));
+  };
+  std::string bytes;
+  for (const std::string& group : index.rewrite_groups) {  // lost timers: its live ones, anew
+    std::string first = group;
+    first.push_back(kCleanupTimer);
+    for (auto it = index.timers.lower_bound(first);
+         it != index.timers.end() && std::string_view(it->first).substr(0, first.size()) == first;
+         ++it) {
+      AppendU32(bytes, static_cast<uint32_t>(it->first.size() - first.size()));
+      bytes.append(it->first, first.size());
+    }
+    if (auto records = index.group_records.find(group); records != index.group_records.end()) {
+      for (const std::string& key : records->second) writes.Delete(prefix, key);
+      index.group_records.erase(records);
+    }
+    if (!bytes.empty()) append_record(group, bytes);
+    index.group_additions.erase(group);
+    bytes.clear();
+  }
+  index.rewrite_groups.clear();
+  for (const auto& [group, timers] : index.group_additions) append_record(group, timers);
+  index.group_additions.clear();
+}
+
+void Processor::AddCleanupTimerToGroup(ScopeIndex& index, std::string_view timer_key) {
+  const std::string_view group = TimerGroup(timer_key);
+  std::string& added = index.group_additions[std::string(group)];
+  const std::string_view key = timer_key.substr(group.size() + 1);  // after the kind byte
+  AppendU32(added, static_cast<uint32_t>(key.size()));
+  added.append(key);
 }
 
 Processor::ScopeIndex& Processor::IndexFor(uint32_t scope) {
@@ -275,7 +300,7 @@ void Processor::Finish() {
   }
   for (auto& [scope, key] : finishing_cleanups_) {  // kept for a later run on this state
     ScopeIndex& index = scopes_[scope];
-    if (index.timers.try_emplace(key).second) index.unsaved_groups.emplace(TimerGroup(key));
+    if (index.timers.try_emplace(key).second) AddCleanupTimerToGroup(index, key);
   }
   finishing_cleanups_.clear();
 }
@@ -318,7 +343,7 @@ void Processor::FireTimer(uint32_t scope, ScopeIndex& index) {
   const std::string& key = node.key();
   const std::string& payload = node.mapped().payload;
   if (node.mapped().stored) index.timers_space->Delete(key);
-  if (IsCleanupTimer(key)) index.unsaved_groups.emplace(TimerGroup(key));
+  if (IsCleanupTimer(key)) index.rewrite_groups.emplace(TimerGroup(key));
 
   const Millis at = TimeOfKey(key);
   std::string_view rest = std::string_view(key).substr(8);
@@ -357,7 +382,7 @@ void Processor::SetTimer(uint32_t scope, const std::string& owner, Millis at,
   const bool inserted = timer == index.timers.end() || timer->first != timer_key;
   if (inserted) timer = index.timers.emplace_hint(timer, timer_key, ScopeIndex::Timer{});
   if (cleanup) {  // no payload; stored with its group
-    if (inserted) index.unsaved_groups.emplace(TimerGroup(timer->first));
+    if (inserted) AddCleanupTimerToGroup(index, timer->first);
     return;
   }
   timer->second.payload.assign(payload);

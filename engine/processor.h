@@ -106,10 +106,13 @@ class Processor {
     };
     std::map<std::string, HeldEvent> pending;  // keys relative to the "pending" namespace
     std::map<std::string, Timer> timers;       // keys relative to the "timers" namespace
-    // Cleanup timers are stored as one record per group, [at][owner]'\0' (see TimerGroup):
-    // the groups changed since the last checkpoint, and those the store has.
-    std::set<std::string> unsaved_groups;
-    std::set<std::string> stored_groups;
+    // Cleanup timers are stored by group, [at][owner]'\0' (see TimerGroup), in append-only
+    // records: a checkpoint writes only the timers a group gained since the last one (a group
+    // of a busy hour holds one timer per officer); a group that lost timers is rewritten whole.
+    std::map<std::string, std::vector<std::string>> group_records;  // group -> its record keys
+    std::map<std::string, std::string> group_additions;  // group -> timers added, encoded
+    std::set<std::string> rewrite_groups;                // groups that lost timers
+    uint32_t next_group_record = 0;                      // sequence number of the next record
     std::vector<std::string> unsaved_timers;  // decision timers set since the last checkpoint
     RosterCache roster_cache;
     std::unordered_set<std::string> seen;  // stream byte + event_id, within allowed lateness
@@ -130,6 +133,10 @@ class Processor {
   ScopeIndex& IndexFor(uint32_t scope);
   // Writes the held events and timers not yet in the store (StateStore's before-checkpoint hook).
   void WriteHeld(CheckpointWrites& writes);
+  // Adds the cleanup-timer records changed since the last checkpoint to `writes`.
+  void WriteCleanupGroups(ScopeIndex& index, CheckpointWrites& writes);
+  // Notes a new cleanup timer for its group's next record.
+  static void AddCleanupTimerToGroup(ScopeIndex& index, std::string_view timer_key);
   // Adds the timer(s) of one record of the "timers" namespace to the index.
   void LoadTimers(ScopeIndex& index, std::string_view key, std::string_view value);
   void Drain(uint32_t scope, Millis watermark);

@@ -195,8 +195,12 @@ TEST_CASE("Processor: cleanup timers reloaded after a restart forget state as wi
       Access("a3", "MP2", "2026-03-02T09:00:00Z", "SEARCH", "S3"),
       Access("a4", "MP2", "2026-03-02T09:10:00Z", "SEARCH", "S3"),
       Access("a5", "MP2", "2026-03-02T09:20:00Z", "SEARCH", "S3"),  // alert
+      // Cleanup group 2026-04-02 10:00 (with a4): its first record holds MP6/S6's timer ...
+      Access("b1", "MP6", "2026-03-02T09:05:00Z", "SEARCH", "S6"),
   };
   const std::vector<std::string> before_restart = {
+      // ... and a second record, written at the next checkpoint, MP5/S9's: both must be reloaded.
+      Access("b2", "MP5", "2026-03-02T09:30:00Z", "SEARCH", "S9"),
       Access("a6", "MP1", "2026-03-03T10:00:00Z", "SEARCH", "S1"),
       Access("a7", "MP3", "2026-03-03T12:00:00Z", "LOGOUT"),
   };
@@ -214,7 +218,8 @@ TEST_CASE("Processor: cleanup timers reloaded after a restart forget state as wi
     r.Checkpoint();
     if (restart) {
       r.Restart();
-      CHECK(r.KeysOf("repeated_subject_lookup") == 3);  // MP1/S1, MP1/S2, MP2/S3: reloaded
+      // MP1/S1, MP1/S2, MP2/S3, MP6/S6, MP5/S9: reloaded
+      CHECK(r.KeysOf("repeated_subject_lookup") == 5);
     }
     for (const auto& line : after_restart) r.Feed(line);
     r.Checkpoint();
