@@ -17,6 +17,7 @@ constexpr char kRosterOwner[] = "$roster";  // timer owner for roster retention
 // end is behind the horizon (up to an hour longer than needed), which changes no decision: an
 // event older than the horizon is too late whether or not its id is remembered.
 constexpr Millis kSeenBucket = kHour;
+constexpr size_t kSeenBucketKeySize = 9;  // [stream][hour:8]; a record adds [sequence:4]
 
 constexpr char kDecisionTimer = 'd';
 constexpr char kCleanupTimer = 'c';
@@ -203,7 +204,15 @@ Processor::ScopeIndex& Processor::IndexFor(uint32_t scope) {
     });
     KeySpace seen(store_, ScopePrefix(scope, kSeenByTime));
     seen.ScanPrefix("", [&](std::string_view key, std::string_view ids) {
-      it->second.seen_buckets.emplace(key, ids);
+      ScopeIndex::SeenBucket& bucket =
+          it->second.seen_buckets[std::string(key.substr(0, kSeenBucketKeySize))];
+      bucket.ids.append(ids);
+      bucket.saved = bucket.ids.size();
+      bucket.records.emplace_back(key);
+      if (key.size() == kSeenBucketKeySize + 4) {
+        it->second.next_seen_record = std::max(
+            it->second.next_seen_record, ReadU32(key.substr(kSeenBucketKeySize)) + 1);
+      }
       for (size_t begin = 0, end; (end = ids.find('\0', begin)) != std::string_view::npos; begin = end + 1) {
         it->second.seen.insert(std::string(key.substr(0, 1)) + std::string(ids.substr(begin, end - begin)));
       }
@@ -226,8 +235,8 @@ EffectiveRoster Processor::RosterOf(uint32_t scope) {
 }
 
 // Ids seen within allowed lateness are kept in memory (ScopeIndex::seen) and persisted at each
-// checkpoint as one record per stream and hour of event time: [stream][hour] -> ids, which
-// is also the order in which they expire.
+// checkpoint by stream and hour of event time: [stream][hour][sequence] -> the ids seen since the
+// last checkpoint; they expire by the hour.
 bool Processor::SeenBefore(uint32_t scope, const v1::Envelope& event) {
   const char stream = static_cast<char>(StreamOf(event));
   std::string id(1, stream);
@@ -236,7 +245,7 @@ bool Processor::SeenBefore(uint32_t scope, const v1::Envelope& event) {
   if (!index.seen.insert(id).second) return true;
   std::string bucket(1, stream);
   AppendI64(bucket, FloorTo(EventTime(event), kSeenBucket));
-  std::string& ids = index.seen_buckets[bucket];
+  std::string& ids = index.seen_buckets[bucket].ids;
   ids += EventId(event);
   ids.push_back('\0');
   index.unsaved.insert(std::move(bucket));
@@ -426,7 +435,13 @@ void Processor::PrepareCheckpoint() {
     KeySpace buckets(store_, ScopePrefix(scope, kSeenByTime));
     for (const auto& key : index.unsaved) {
       auto bucket = index.seen_buckets.find(key);
-      if (bucket != index.seen_buckets.end()) buckets.Put(key, bucket->second);
+      if (bucket == index.seen_buckets.end()) continue;
+      ScopeIndex::SeenBucket& seen = bucket->second;
+      std::string record = key;
+      AppendU32(record, index.next_seen_record++);
+      buckets.PutNew(record, std::string_view(seen.ids).substr(seen.saved));
+      seen.saved = seen.ids.size();
+      seen.records.push_back(std::move(record));
     }
     index.unsaved.clear();
     // A duplicate is recognised as long as it could still be accepted: keep an hour's ids until
@@ -444,11 +459,11 @@ void Processor::PrepareCheckpoint() {
         ++it;
         continue;
       }
-      std::string_view ids = it->second;
+      std::string_view ids = it->second.ids;
       for (size_t begin = 0, end; (end = ids.find('\0', begin)) != std::string_view::npos; begin = end + 1) {
         index.seen.erase(it->first.substr(0, 1) + std::string(ids.substr(begin, end - begin)));
       }
-      buckets.Delete(it->first);
+      for (const std::string& record : it->second.records) buckets.Delete(record);
       it = index.seen_buckets.erase(it);
     }
   }

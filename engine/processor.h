@@ -116,10 +116,17 @@ class Processor {
     std::vector<std::string> unsaved_timers;  // decision timers set since the last checkpoint
     RosterCache roster_cache;
     std::unordered_set<std::string> seen;  // stream byte + event_id, within allowed lateness
-    // Ids seen per (stream byte + hour of event time), as persisted; `unsaved` lists the buckets
-    // that changed since the last checkpoint.
-    std::map<std::string, std::string> seen_buckets;
+    // Ids seen per bucket (stream byte + hour of event time), persisted in append-only records
+    // (a checkpoint writes only the ids seen since the last one); `unsaved` lists the buckets
+    // that gained ids since the last checkpoint.
+    struct SeenBucket {
+      std::string ids;                   // each followed by '\0'
+      size_t saved = 0;                  // bytes of `ids` in records
+      std::vector<std::string> records;  // their keys
+    };
+    std::map<std::string, SeenBucket> seen_buckets;
     std::set<std::string> unsaved;
+    uint32_t next_seen_record = 0;  // sequence number of the next record
     std::vector<std::unique_ptr<OperatorContext>> contexts;  // one per operator, built once
     // The input partition each stream of this scope is read from: a duplicate of an event can
     // only arrive on the partition the event came from, so its watermark decides expiry.

@@ -243,3 +243,21 @@ TEST_CASE("Processor: cleanup timers reloaded after a restart forget state as wi
 }
 
 }  // namespace vigil::testing
+
+namespace vigil::testing {
+
+TEST_CASE("Processor: ids of one hour saved at two checkpoints are both remembered after a restart") {
+  DurableRun run;
+  run.Feed(Access("x1", "MP1", "2026-03-01T10:00:00Z", "LOGIN"));
+  run.Checkpoint();
+  run.Feed(Access("x2", "MP1", "2026-03-01T10:05:00Z", "LOGOUT"));  // the same hour's ids, later
+  run.Checkpoint();
+  run.Restart();
+  run.Feed(Access("x1", "MP1", "2026-03-01T10:00:00Z", "LOGIN"));
+  run.Feed(Access("x2", "MP1", "2026-03-01T10:05:00Z", "LOGOUT"));
+  run.Feed(Access("x3", "MP1", "2026-03-01T10:06:00Z", "LOGOUT"));
+  CHECK(run.proc().metrics().duplicates == 2);
+  CHECK(run.proc().metrics().events_total() == 1);  // since the restart: x3 only
+}
+
+}  // namespace vigil::testing
