@@ -1,6 +1,8 @@
 #include "live_engine.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -8,6 +10,7 @@
 #include <set>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "crash_points.h"
 #include "kafka.h"
@@ -29,12 +32,28 @@ struct ClusterHealth {
   bool fatal = false;
 };
 
-// Acknowledgements of the records the engine produced, collected by the delivery callback.
+// Acknowledgements of the records the engine produced, collected by the delivery callback (which
+// runs in the engine's thread, inside rd_kafka_poll/flush on the producer).
+struct Delivery {
+  uint64_t seq;  // the outbox entry's sequence number (the record's opaque)
+  std::string topic;
+  int32_t partition;
+  int64_t offset;
+};
 struct Deliveries {
-  std::map<std::pair<std::string, int32_t>, int64_t> next_offset;  // (topic, partition) -> after last
+  std::vector<Delivery> acknowledged;  // not yet taken by TakeAcknowledgements()
   uint64_t failed = 0;
   std::string first_error;
 };
+
+// An outbox entry produced to Kafka and not acknowledged yet.
+struct InFlight {
+  state::OutboxEntry entry;
+  std::chrono::steady_clock::time_point produced;
+};
+
+// Whether a checkpoint waits for the group to confirm the offsets it commits.
+enum class Commit { kAsync, kSync };
 
 struct PartitionPosition {
   int64_t next_offset = -1;     // -1: nothing consumed yet in this run
@@ -57,6 +76,8 @@ class LiveEngine {
   Status Connect();
   static void OnClientError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
+  static void OnOffsetsCommitted(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                 rd_kafka_topic_partition_list_t* offsets, void* opaque);
   void NoteKafkaError(rd_kafka_resp_err_t err, const std::string& reason);
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
@@ -65,18 +86,21 @@ class LiveEngine {
   int StreamIndex(const char* topic) const;
   void Handle(const rd_kafka_message_t& m);
   void MoveOutputsToOutbox();
-  void Checkpoint();
-  using OutboxEntries = std::vector<std::pair<std::string, state::OutboxEntry>>;
+  void Checkpoint(Commit commit);
+  using OutboxEntries = std::vector<std::pair<uint64_t, state::OutboxEntry>>;  // by sequence number
   OutboxEntries ReadOutbox();
   void RecoverOutbox();
   std::map<int32_t, int64_t> AcknowledgedEnd(const std::string& topic);
-  void PublishOutbox();
+  void Publish(OutboxEntries entries);
+  void TakeAcknowledgements();
+  bool AcknowledgementsOverdue() const;
+  void ReportOverdueAcknowledgements();
   void WaitForAcknowledgements();
   void SaveAcknowledgedPositions();
   void WatchKafka();
   void SetHealth(HealthState state, const std::string& detail = "");
   Result<LiveReport> Loop();
-  void CommitOffsets();
+  void CommitOffsets(const PartitionList& offsets, Commit commit);
   bool CaughtUp() const;
   void TakeEndOffsets();
   std::pair<int64_t, int64_t> OffsetsOf(const std::string& topic, int32_t partition);
@@ -89,6 +113,13 @@ class LiveEngine {
   KeySpace outbox_;
   KeySpace published_;  // (topic, partition) -> next offset after the last acknowledged record
   uint64_t next_outbox_seq_ = 0;
+  // Outbox entries decided since the last checkpoint: in the outbox, not durable yet, not produced.
+  OutboxEntries decided_;
+  // Outbox entries produced and not yet acknowledged, by sequence number (= production order).
+  std::map<uint64_t, InFlight> in_flight_;
+  // (topic, partition) -> the offset after the last acknowledged record, not yet in `published`.
+  std::map<std::pair<std::string, int32_t>, int64_t> acknowledged_end_;
+  std::chrono::steady_clock::time_point last_overdue_report_;
   ClusterHealth cluster_;
   Deliveries deliveries_;
   Health own_health_;
@@ -132,15 +163,25 @@ void LiveEngine::NoteKafkaError(rd_kafka_resp_err_t err, const std::string& reas
   if (err == RD_KAFKA_RESP_ERR__FATAL) cluster_.fatal = true;
 }
 
-// Runs in the engine's thread, inside rd_kafka_flush/poll.
+// Runs in the engine's thread, inside rd_kafka_flush/poll on the producer.
 void LiveEngine::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   Deliveries& d = static_cast<LiveEngine*>(opaque)->deliveries_;
   if (m->err) {
     if (d.failed++ == 0) d.first_error = KafkaError(m->err);
     return;
   }
-  int64_t& next = d.next_offset[{rd_kafka_topic_name(m->rkt), m->partition}];
-  next = std::max(next, m->offset + 1);
+  d.acknowledged.push_back({static_cast<uint64_t>(reinterpret_cast<uintptr_t>(m->_private)),
+                            rd_kafka_topic_name(m->rkt), m->partition, m->offset});
+}
+
+// Runs in the engine's thread, inside rd_kafka_consumer_poll (asynchronous commits).
+void LiveEngine::OnOffsetsCommitted(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                    rd_kafka_topic_partition_list_t*, void* opaque) {
+  if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET || !static_cast<LiveEngine*>(opaque)->options_.progress) {
+    return;
+  }
+  // Not fatal: RocksDB holds the offsets the engine resumes from; the next checkpoint commits again.
+  std::cerr << "run: committing offsets to the group failed: " << KafkaError(err) << "\n";
 }
 
 Status LiveEngine::Connect() {
@@ -148,6 +189,7 @@ Status LiveEngine::Connect() {
     static void Consumer(rd_kafka_conf_t* conf, void*) {
       rd_kafka_conf_set_rebalance_cb(conf, &LiveEngine::OnRebalance);
       rd_kafka_conf_set_error_cb(conf, &LiveEngine::OnClientError);
+      rd_kafka_conf_set_offset_commit_cb(conf, &LiveEngine::OnOffsetsCommitted);
     }
     static void Producer(rd_kafka_conf_t* conf, void*) {
       rd_kafka_conf_set_error_cb(conf, &LiveEngine::OnClientError);
@@ -256,7 +298,7 @@ void LiveEngine::Assign(rd_kafka_topic_partition_list_t* partitions) {
 void LiveEngine::Revoke(rd_kafka_topic_partition_list_t* partitions) {
   // The state of the partitions we lose is durable before they go (unless storage has failed:
   // then nothing more is written, and the next owner resumes from the last good checkpoint).
-  if (!failed_) Checkpoint();
+  if (!failed_) Checkpoint(Commit::kSync);
   for (int i = 0; i < partitions->cnt; ++i) {
     int stream = StreamIndex(partitions->elems[i].topic);
     if (stream < 0) continue;
@@ -304,10 +346,15 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
 }
 
 void LiveEngine::MoveOutputsToOutbox() {
+  auto save = [&](state::OutboxEntry&& entry) {
+    const uint64_t seq = next_outbox_seq_++;
+    outbox_.Save(OutboxKey(seq), entry);
+    decided_.emplace_back(seq, std::move(entry));
+  };
   for (auto& alert : processor_.TakeAlerts()) {
     state::OutboxEntry entry;
     *entry.mutable_alert() = std::move(alert);
-    outbox_.Save(OutboxKey(next_outbox_seq_++), entry);
+    save(std::move(entry));
   }
   for (auto& letter : processor_.TakeDeadLetters()) {
     state::OutboxEntry entry;
@@ -316,24 +363,37 @@ void LiveEngine::MoveOutputsToOutbox() {
     record->set_value(letter.value);
     record->set_reason(letter.reason);
     record->set_source(letter.source);
-    outbox_.Save(OutboxKey(next_outbox_seq_++), entry);
+    save(std::move(entry));
   }
 }
 
-void LiveEngine::Checkpoint() {
+// engine/CHECKPOINTS.md, "The protocol". Only the synced batch keeps the processing thread waiting:
+// the outbox is produced without waiting for Kafka, and its acknowledgements are taken as they
+// arrive (TakeAcknowledgements) and written with the next batch.
+void LiveEngine::Checkpoint(Commit commit) {
   MoveOutputsToOutbox();
+  PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
   for (const auto& [key, position] : assigned_) {
-    if (position.next_offset >= 0) {
-      processor_.SaveProgress({key.first, key.second}, static_cast<uint32_t>(key.second),
-                              position.next_offset);
-    }
+    if (position.next_offset < 0) continue;
+    processor_.SaveProgress({key.first, key.second}, static_cast<uint32_t>(key.second),
+                            position.next_offset);
+    rd_kafka_topic_partition_list_add(offsets.get(),
+                                      options_.topics.For(static_cast<Stream>(key.first)).c_str(),
+                                      key.second)->offset = position.next_offset;
   }
+  TakeAcknowledgements();
+  // A record not yet acknowledged may still land on Kafka before an acknowledged one's position
+  // (if reports could come out of order): the positions are saved only when none is in flight, so
+  // a durable `published` position never lies after a durable outbox entry's record.
+  if (in_flight_.empty()) SaveAcknowledgedPositions();
   processor_.PrepareCheckpoint();
   CrashPoint("checkpoint-before-write");
-  pipeline_.store->Checkpoint(/*sync=*/true);  // 1. state + offsets + outbox, atomically
+  // 1-2. State, progress, the outbox (new entries, and deletions of the acknowledged ones) and the
+  // published positions, in one synced batch: the commit point.
+  pipeline_.store->Checkpoint(/*sync=*/true);
   CrashPoint("checkpoint-after-write");
-  PublishOutbox();                             // 2. to Kafka, acknowledged
-  CommitOffsets();                             // 3. the group's offsets, for tools that read them
+  Publish(std::exchange(decided_, {}));  // 3. produced now, acknowledged later
+  CommitOffsets(offsets, commit);        // 4. the group's offsets, for tools that read them
   CrashPoint("checkpoint-after-commit");
   ++report_.checkpoints;
 }
@@ -345,7 +405,7 @@ LiveEngine::OutboxEntries LiveEngine::ReadOutbox() {
     if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
       throw FatalError("outbox record cannot be parsed");
     }
-    entries.emplace_back(std::string(key), std::move(entry));
+    entries.emplace_back(static_cast<uint64_t>(ReadI64(key)), std::move(entry));
     return true;
   });
   return entries;
@@ -385,11 +445,11 @@ void LiveEngine::RecoverOutbox() {
     if (!status.ok()) throw FatalError("cannot read " + *topic + " to recover the outbox: " + status.message());
   }
   uint64_t already = 0;
-  for (const auto& [key, entry] : entries) {
+  for (const auto& [seq, entry] : entries) {
     bool published = entry.has_alert() ? alert_ids.count(entry.alert().alert_id()) > 0
                                        : dead_letter_sources.count(entry.dead_letter().source()) > 0;
     if (!published) continue;
-    outbox_.Delete(key);
+    outbox_.Delete(OutboxKey(seq));
     ++already;
   }
   report_.recovered_already_published = already;
@@ -402,62 +462,94 @@ void LiveEngine::RecoverOutbox() {
   CrashPoint("recovery-after-read");
 }
 
-void LiveEngine::PublishOutbox() {
-  OutboxEntries entries = ReadOutbox();
+// Produces durable outbox entries, in sequence order, without waiting for Kafka.
+void LiveEngine::Publish(OutboxEntries entries) {
   if (entries.empty()) return;
-  for (const auto& [key, entry] : entries) {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& [seq, entry] : entries) {
+    void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(seq));
     Status sent = entry.has_alert()
                       ? ProduceRecord(producer_.get(), options_.topics.alerts,
-                                      entry.alert().officer_id(), entry.alert().SerializeAsString())
+                                      entry.alert().officer_id(), entry.alert().SerializeAsString(),
+                                      {}, opaque)
                       : ProduceDeadLetter(producer_.get(), options_.topics.dlq,
                                           {entry.dead_letter().key(), entry.dead_letter().value(),
                                            entry.dead_letter().reason(),
-                                           entry.dead_letter().source()});
+                                           entry.dead_letter().source()},
+                                          opaque);
     if (!sent.ok()) throw FatalError(sent.message());
+    in_flight_.emplace(seq, InFlight{std::move(entry), now});
   }
   CrashPoint("publish-after-produce");
-  WaitForAcknowledgements();
-  CrashPoint("publish-after-acknowledged");
-  for (const auto& [key, entry] : entries) {
-    outbox_.Delete(key);
-    if (entry.has_alert()) {
-      ++report_.published_alerts;
-      if (options_.on_published) options_.on_published(entry.alert());
-    }
-  }
-  SaveAcknowledgedPositions();
 }
 
-// Deliveries never time out (message.timeout.ms=0): wait, and say why, while Kafka is away.
-void LiveEngine::WaitForAcknowledgements() {
-  while (true) {
-    Status flushed = Flush(producer_.get(), 5000);
-    if (flushed.ok()) break;
-    std::string reason;
-    {
-      std::lock_guard<std::mutex> lock(cluster_.mutex);
-      reason = cluster_.last_error.empty() ? "no answer" : cluster_.last_error;
-    }
-    SetHealth(HealthState::kKafkaUnreachable, "alerts not acknowledged: " + reason);
-    std::cerr << "run: waiting for Kafka to acknowledge " << rd_kafka_outq_len(producer_.get())
-              << " records (" << reason << "); nothing is lost, state is kept\n";
-  }
+// Takes the acknowledgements the delivery callback has collected: the acknowledged entries are
+// deleted from the outbox and their positions noted; both become durable with the next batch.
+void LiveEngine::TakeAcknowledgements() {
   if (deliveries_.failed > 0) {
-    // Permanent: the record can never be delivered (e.g. too large for the topic). The outbox
-    // keeps it, so nothing is lost; an operator must fix the topic and restart.
+    // Permanent (deliveries never time out, message.timeout.ms=0): the record can never be
+    // delivered (e.g. too large for the topic). The outbox keeps it, so nothing is lost; an
+    // operator must fix the topic and restart.
     throw FatalError(std::to_string(deliveries_.failed) + " records could not be published: " +
                      deliveries_.first_error);
+  }
+  if (deliveries_.acknowledged.empty()) return;
+  for (const Delivery& d : deliveries_.acknowledged) {
+    auto it = in_flight_.find(d.seq);
+    if (it == in_flight_.end()) continue;  // not an outbox record (none is produced otherwise)
+    outbox_.Delete(OutboxKey(d.seq));
+    int64_t& end = acknowledged_end_[{d.topic, d.partition}];
+    end = std::max(end, d.offset + 1);
+    if (it->second.entry.has_alert()) {
+      ++report_.published_alerts;
+      if (options_.on_published) options_.on_published(it->second.entry.alert());
+    }
+    in_flight_.erase(it);
+  }
+  deliveries_.acknowledged.clear();
+  CrashPoint("publish-after-acknowledged");
+}
+
+// Some record has waited more than 5 s for its acknowledgement (the cluster is away or failing).
+bool LiveEngine::AcknowledgementsOverdue() const {
+  return !in_flight_.empty() &&
+         std::chrono::steady_clock::now() - in_flight_.begin()->second.produced > std::chrono::seconds(5);
+}
+
+// Deliveries never time out (message.timeout.ms=0): say, every 5 s, why they are waiting.
+void LiveEngine::ReportOverdueAcknowledgements() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!AcknowledgementsOverdue() || now - last_overdue_report_ < std::chrono::seconds(5)) return;
+  last_overdue_report_ = now;
+  std::string reason;
+  {
+    std::lock_guard<std::mutex> lock(cluster_.mutex);
+    reason = cluster_.last_error.empty() ? "no answer" : cluster_.last_error;
+  }
+  SetHealth(HealthState::kKafkaUnreachable, "alerts not acknowledged: " + reason);
+  std::cerr << "run: waiting for Kafka to acknowledge " << in_flight_.size() << " records ("
+            << reason << "); nothing is lost, state is kept\n";
+}
+
+// Waits until everything produced is acknowledged (on start, for the recovered outbox, and on
+// stop), however long the cluster takes.
+void LiveEngine::WaitForAcknowledgements() {
+  while (true) {
+    Status flushed = Flush(producer_.get(), 5000);  // serves the delivery callback
+    TakeAcknowledgements();
+    if (flushed.ok()) break;
+    ReportOverdueAcknowledgements();
   }
 }
 
 // Written with the outbox deletions, so both become durable in the same batch.
 void LiveEngine::SaveAcknowledgedPositions() {
-  for (const auto& [where, next] : deliveries_.next_offset) {
+  for (const auto& [where, next] : acknowledged_end_) {
     std::string value;
     AppendI64(value, next);
     published_.Put(PublishedKey(where.first, where.second), value);
   }
-  deliveries_.next_offset.clear();
+  acknowledged_end_.clear();
 }
 
 void LiveEngine::SetHealth(HealthState state, const std::string& detail) {
@@ -482,7 +574,8 @@ void LiveEngine::WatchKafka() {
               outage + "; waiting for it, nothing is lost, state is kept");
     return;
   }
-  if (health_.state() != HealthState::kKafkaUnreachable || now - last_probe_ < std::chrono::seconds(1)) {
+  if (health_.state() != HealthState::kKafkaUnreachable || now - last_probe_ < std::chrono::seconds(1) ||
+      AcknowledgementsOverdue()) {
     return;
   }
   last_probe_ = now;
@@ -495,16 +588,12 @@ void LiveEngine::WatchKafka() {
   }
 }
 
-void LiveEngine::CommitOffsets() {
-  PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
-  for (const auto& [key, position] : assigned_) {
-    if (position.next_offset < 0) continue;
-    rd_kafka_topic_partition_list_add(offsets.get(),
-                                      options_.topics.For(static_cast<Stream>(key.first)).c_str(),
-                                      key.second)->offset = position.next_offset;
-  }
+// `offsets` are those of the batch just written: a commit never passes durable state.
+void LiveEngine::CommitOffsets(const PartitionList& offsets, Commit commit) {
   if (offsets->cnt == 0) return;
-  rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), offsets.get(), /*async=*/0);
+  // The result of an asynchronous commit comes back to OnOffsetsCommitted, through the consumer's poll.
+  rd_kafka_resp_err_t err =
+      rd_kafka_commit(consumer_.get(), offsets.get(), commit == Commit::kAsync ? 1 : 0);
   if (err && options_.progress) {
     // Not fatal: RocksDB holds the offsets the engine resumes from.
     std::cerr << "run: committing offsets to the group failed: " << KafkaError(err) << "\n";
@@ -591,20 +680,27 @@ Result<LiveReport> LiveEngine::Loop() {
   if (!connected.ok()) return connected;
   // An outbox left by an earlier run was decided but maybe not (all) published: finish that first.
   RecoverOutbox();
-  PublishOutbox();
+  Publish(ReadOutbox());
+  WaitForAcknowledgements();
   SetHealth(HealthState::kRunning);
 
-  auto last_checkpoint = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
   const auto interval = std::chrono::milliseconds(options_.checkpoint_interval_ms);
+  auto next_checkpoint = Clock::now() + interval;
   while (!(options_.stop && options_.stop->load())) {
+    // Wait for input at most until the next checkpoint is due (and 100 ms, to notice a stop).
+    const auto until_due = std::chrono::ceil<std::chrono::milliseconds>(next_checkpoint - Clock::now());
+    const int wait_ms = static_cast<int>(std::clamp<int64_t>(until_due.count(), 0, 100));
     for (int n = 0; n < kMaxBatch; ++n) {
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), n == 0 ? 100 : 0);
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), n == 0 ? wait_ms : 0);
       if (!m) break;
       Handle(*m);
       rd_kafka_message_destroy(m);
     }
     if (rebalance_failure_) std::rethrow_exception(rebalance_failure_);
     rd_kafka_poll(producer_.get(), 0);  // the producer's error and delivery callbacks
+    TakeAcknowledgements();
+    ReportOverdueAcknowledgements();
     processor_.Advance();
     MoveOutputsToOutbox();
     WatchKafka();
@@ -613,15 +709,20 @@ Result<LiveReport> LiveEngine::Loop() {
       TakeEndOffsets();
     }
     if (Finishing() && CaughtUp()) break;
-    if (std::chrono::steady_clock::now() - last_checkpoint >= interval) {
-      Checkpoint();
-      last_checkpoint = std::chrono::steady_clock::now();
+    if (const auto started = Clock::now(); started >= next_checkpoint) {
+      Checkpoint(Commit::kAsync);
+      // Checkpoints start one interval apart (an alert waits at most an interval for one), but
+      // one that took longer than the interval leaves processing a quarter interval before the next.
+      next_checkpoint = std::max(started + interval, Clock::now() + interval / 4);
     }
     MaybeReport(false);
   }
   SetHealth(HealthState::kStopping);
   if (Finishing() && CaughtUp()) processor_.Finish();  // close every window
-  Checkpoint();
+  Checkpoint(Commit::kSync);
+  // Everything decided is on Kafka, and the outbox empty on disk, before the engine leaves.
+  WaitForAcknowledgements();
+  Checkpoint(Commit::kSync);
   // Leaves the group, so that its partitions move on at once rather than after a session timeout.
   rd_kafka_resp_err_t left = rd_kafka_consumer_close(consumer_.get());
   if (rebalance_failure_) std::rethrow_exception(rebalance_failure_);
