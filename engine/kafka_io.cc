@@ -13,7 +13,7 @@
 namespace vigil {
 
 Status ProduceRecord(rd_kafka_t* producer, const std::string& topic, std::string_view key,
-                     std::string_view value, const std::vector<Header>& headers) {
+                     std::string_view value, const std::vector<Header>& headers, void* opaque) {
   while (true) {
     rd_kafka_headers_t* hdrs = nullptr;
     if (!headers.empty()) {
@@ -26,7 +26,8 @@ Status ProduceRecord(rd_kafka_t* producer, const std::string& topic, std::string
         producer, RD_KAFKA_V_TOPIC(topic.c_str()),
         RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
+        RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (!err) return Status::Ok();  // the headers now belong to the message
     if (hdrs) rd_kafka_headers_destroy(hdrs);
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -36,9 +37,10 @@ Status ProduceRecord(rd_kafka_t* producer, const std::string& topic, std::string
   }
 }
 
-Status ProduceDeadLetter(rd_kafka_t* producer, const std::string& topic, const DeadLetter& letter) {
+Status ProduceDeadLetter(rd_kafka_t* producer, const std::string& topic, const DeadLetter& letter,
+                         void* opaque) {
   return ProduceRecord(producer, topic, letter.key, letter.value,
-                       {{"vigil.reason", letter.reason}, {"vigil.source", letter.source}});
+                       {{"vigil.reason", letter.reason}, {"vigil.source", letter.source}}, opaque);
 }
 
 namespace {

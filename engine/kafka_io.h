@@ -21,13 +21,16 @@ struct Header {
 };
 
 // Queues one record, waiting while librdkafka's local queue is full. Errors only for records that
-// can never be sent (e.g. too large).
+// can never be sent (e.g. too large). `opaque` comes back in the record's delivery report
+// (rd_kafka_message_t::_private).
 Status ProduceRecord(rd_kafka_t* producer, const std::string& topic, std::string_view key,
-                     std::string_view value, const std::vector<Header>& headers = {});
+                     std::string_view value, const std::vector<Header>& headers = {},
+                     void* opaque = nullptr);
 
 // A dead letter as a record for the dead-letter topic: original key and bytes, with headers
 // vigil.reason and vigil.source (topic/partition/offset).
-Status ProduceDeadLetter(rd_kafka_t* producer, const std::string& topic, const DeadLetter& letter);
+Status ProduceDeadLetter(rd_kafka_t* producer, const std::string& topic, const DeadLetter& letter,
+                         void* opaque = nullptr);
 
 struct ProduceReport {
   uint64_t lines = 0;

@@ -1,13 +1,18 @@
 #include "live_engine.h"
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "crash_points.h"
 #include "kafka.h"
@@ -29,23 +34,258 @@ struct ClusterHealth {
   bool fatal = false;
 };
 
-// Acknowledgements of the records the engine produced, collected by the delivery callback.
+// Acknowledgements of the records the engine produced, collected by the delivery callback (which
+// runs in the engine's thread, inside rd_kafka_poll/flush on the producer).
+struct Delivery {
+  uint64_t seq;  // the outbox entry's sequence number (the record's opaque)
+  std::string topic;
+  int32_t partition;
+  int64_t offset;
+};
 struct Deliveries {
-  std::map<std::pair<std::string, int32_t>, int64_t> next_offset;  // (topic, partition) -> after last
+  std::vector<Delivery> acknowledged;  // not yet taken by TakeAcknowledgements()
   uint64_t failed = 0;
   std::string first_error;
 };
+
+// An outbox entry produced to Kafka and not acknowledged yet.
+struct InFlight {
+  state::OutboxEntry entry;
+  std::chrono::steady_clock::time_point produced;
+};
+
+// kBackground: the batch is written on the writer's thread and the checkpoint's later steps
+// (publishing, committing offsets) follow once it is durable (CompleteWrite), while processing
+// goes on. kComplete: they are all done, offsets committed synchronously, when Checkpoint returns
+// (on a rebalance and on stop).
+enum class CheckpointMode { kBackground, kComplete };
 
 struct PartitionPosition {
   int64_t next_offset = -1;     // -1: nothing consumed yet in this run
   int64_t end_at_start = -1;    // high watermark when assigned (for --until-caught-up)
 };
 
+// The state store's backend in `vigil run`: each checkpoint's batch is written (and synced) by a
+// thread of its own, so that the processing thread goes on while RocksDB inserts and syncs it.
+// Write() copies the batch and returns; until Finish() has collected it, reads see it over the
+// database (Get and iterators merge it in, its writes taking precedence), exactly as if it were
+// written. At most one batch is in flight: Write() first waits for the previous one.
+class BackgroundWriter : public KvBackend {
+ public:
+  explicit BackgroundWriter(std::unique_ptr<KvBackend> inner)
+      : inner_(std::move(inner)), thread_([this] { Work(); }) {}
+  // Waits for a batch still being written. Its failure, if any, is not reported here: an engine
+  // that leaves without Finish() is already failing for another reason.
+  ~BackgroundWriter() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  std::optional<std::string> Get(std::string_view key) override {
+    if (const Entry* e = Find(key)) return e->deleted ? std::nullopt : std::optional<std::string>(Value(*e));
+    return inner_->Get(key);
+  }
+  std::unique_ptr<KvIterator> NewIterator() override {
+    auto inner = inner_->NewIterator();
+    if (!in_flight_) return inner;
+    return std::make_unique<MergedIterator>(*this, std::move(inner));
+  }
+  void Write(const std::vector<KvWrite>& writes, bool sync) override {
+    Finish();
+    Fill(writes);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      sync_ = sync;
+      has_work_ = true;
+      done_.store(false, std::memory_order_relaxed);
+    }
+    in_flight_ = true;
+    wake_.notify_all();
+  }
+
+  // The batch handed over last is written (or failed): Finish() will not wait.
+  bool Done() const { return !in_flight_ || done_.load(std::memory_order_acquire); }
+  // Waits until the batch handed over last is durable; throws FatalError if it could not be
+  // written. Afterwards reads go to the database alone.
+  void Finish() {
+    if (!in_flight_) return;
+    std::exception_ptr failure;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return !has_work_; });
+      failure = std::exchange(failure_, nullptr);
+    }
+    in_flight_ = false;
+    entries_.clear();
+    if (failure) std::rethrow_exception(failure);
+  }
+
+ private:
+  struct Entry {
+    size_t key_at, key_size, value_at, value_size;
+    bool deleted;
+  };
+
+  std::string_view Key(const Entry& e) const { return std::string_view(arena_).substr(e.key_at, e.key_size); }
+  std::string_view Value(const Entry& e) const {
+    return std::string_view(arena_).substr(e.value_at, e.value_size);
+  }
+
+  // Copies the writes (views into the caller's buffers, reused after Write returns), sorted by
+  // key, the last write of a key winning, as in one batch.
+  void Fill(const std::vector<KvWrite>& writes) {
+    size_t bytes = 0;
+    for (const auto& [key, value] : writes) bytes += key.size() + (value ? value->size() : 0);
+    arena_.clear();
+    arena_.reserve(bytes);
+    entries_.clear();
+    entries_.reserve(writes.size());
+    for (const auto& [key, value] : writes) {
+      Entry e{arena_.size(), key.size(), 0, 0, !value};
+      arena_.append(key);
+      if (value) {
+        e.value_at = arena_.size();
+        e.value_size = value->size();
+        arena_.append(*value);
+      }
+      entries_.push_back(e);
+    }
+    auto by_key = [&](const Entry& a, const Entry& b) { return Key(a) < Key(b); };
+    if (!std::is_sorted(entries_.begin(), entries_.end(), by_key)) {
+      std::stable_sort(entries_.begin(), entries_.end(), by_key);
+    }
+    size_t kept = 0;  // of equal keys (adjacent, in write order) the last wins
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (i + 1 < entries_.size() && Key(entries_[i + 1]) == Key(entries_[i])) continue;
+      entries_[kept++] = entries_[i];
+    }
+    entries_.resize(kept);
+    writes_.clear();
+    for (const Entry& e : entries_) {
+      writes_.emplace_back(Key(e), e.deleted ? std::nullopt : std::optional<std::string_view>(Value(e)));
+    }
+  }
+
+  // The in-flight write of `key`, if any.
+  const Entry* Find(std::string_view key) const {
+    if (!in_flight_) return nullptr;
+    size_t at = Lower(key);
+    return at < entries_.size() && Key(entries_[at]) == key ? &entries_[at] : nullptr;
+  }
+  size_t Lower(std::string_view key) const {
+    return static_cast<size_t>(
+        std::lower_bound(entries_.begin(), entries_.end(), key,
+                         [&](const Entry& e, std::string_view k) { return Key(e) < k; }) -
+        entries_.begin());
+  }
+
+  void Work() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [&] { return has_work_ || stopping_; });
+      if (!has_work_) return;
+      const bool sync = sync_;
+      lock.unlock();
+      std::exception_ptr failure;
+      try {
+        inner_->Write(writes_, sync);
+      } catch (...) {
+        failure = std::current_exception();  // rethrown by Finish() in the engine's thread
+      }
+      lock.lock();
+      failure_ = failure;
+      has_work_ = false;
+      done_.store(true, std::memory_order_release);
+      wake_.notify_all();
+    }
+  }
+
+  // The database's keys merged with the in-flight batch, whose writes take precedence.
+  class MergedIterator : public KvIterator {
+   public:
+    MergedIterator(const BackgroundWriter& writer, std::unique_ptr<KvIterator> inner)
+        : w_(writer), inner_(std::move(inner)), at_(w_.entries_.size()) {}
+    void Seek(std::string_view key) override {
+      inner_->Seek(key);
+      at_ = w_.Lower(key);
+      Settle();
+    }
+    bool Valid() const override { return valid_; }
+    void Next() override {
+      if (from_batch_) {
+        ++at_;
+      } else {
+        inner_->Next();
+      }
+      Settle();
+    }
+    std::string_view key() const override { return from_batch_ ? w_.Key(w_.entries_[at_]) : inner_->key(); }
+    std::string_view value() const override {
+      return from_batch_ ? w_.Value(w_.entries_[at_]) : inner_->value();
+    }
+
+   private:
+    // Positions on the smaller key of the two sides, skipping the batch's deletions and the
+    // database's values the batch overwrites.
+    void Settle() {
+      while (true) {
+        const bool batch = at_ < w_.entries_.size();
+        const bool db = inner_->Valid();
+        if (!batch && !db) {
+          valid_ = false;
+          return;
+        }
+        if (batch && (!db || w_.Key(w_.entries_[at_]) <= inner_->key())) {
+          if (db && w_.Key(w_.entries_[at_]) == inner_->key()) inner_->Next();
+          if (w_.entries_[at_].deleted) {
+            ++at_;
+            continue;
+          }
+          from_batch_ = true;
+        } else {
+          from_batch_ = false;
+        }
+        valid_ = true;
+        return;
+      }
+    }
+
+    const BackgroundWriter& w_;
+    std::unique_ptr<KvIterator> inner_;
+    size_t at_;
+    bool valid_ = false, from_batch_ = false;
+  };
+
+  std::unique_ptr<KvBackend> inner_;
+  // The batch in flight; the engine's thread changes these only while none is (in Write/Finish).
+  std::string arena_;
+  std::vector<Entry> entries_;
+  std::vector<KvWrite> writes_;
+  bool in_flight_ = false;  // handed over and not yet collected by Finish()
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool has_work_ = false, stopping_ = false, sync_ = true;
+  std::exception_ptr failure_;
+  std::atomic<bool> done_{true};
+  std::thread thread_;  // last: started once everything above is initialised
+};
+
+std::unique_ptr<KvBackend> InBackground(std::unique_ptr<KvBackend> inner, BackgroundWriter*& writer) {
+  auto background = std::make_unique<BackgroundWriter>(std::move(inner));
+  writer = background.get();
+  return background;
+}
+
 class LiveEngine {
  public:
   LiveEngine(const LiveOptions& options, const v1::RulesConfig& config)
       : options_(options),
-        pipeline_(MakePipeline(config, OpenRocksBackend(options.state_dir, options.storage))),
+        pipeline_(MakePipeline(
+            config, InBackground(OpenRocksBackend(options.state_dir, options.storage), writer_))),
         processor_(*pipeline_.processor),
         outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "outbox")),
         published_(*pipeline_.store, ScopePrefix(kGlobalScope, "published")),
@@ -57,6 +297,8 @@ class LiveEngine {
   Status Connect();
   static void OnClientError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
+  static void OnOffsetsCommitted(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                 rd_kafka_topic_partition_list_t* offsets, void* opaque);
   void NoteKafkaError(rd_kafka_resp_err_t err, const std::string& reason);
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
@@ -65,18 +307,22 @@ class LiveEngine {
   int StreamIndex(const char* topic) const;
   void Handle(const rd_kafka_message_t& m);
   void MoveOutputsToOutbox();
-  void Checkpoint();
-  using OutboxEntries = std::vector<std::pair<std::string, state::OutboxEntry>>;
+  void Checkpoint(CheckpointMode mode);
+  void CompleteWrite();
+  using OutboxEntries = std::vector<std::pair<uint64_t, state::OutboxEntry>>;  // by sequence number
   OutboxEntries ReadOutbox();
   void RecoverOutbox();
   std::map<int32_t, int64_t> AcknowledgedEnd(const std::string& topic);
-  void PublishOutbox();
+  void Publish(OutboxEntries entries);
+  void TakeAcknowledgements();
+  bool AcknowledgementsOverdue() const;
+  void ReportOverdueAcknowledgements();
   void WaitForAcknowledgements();
   void SaveAcknowledgedPositions();
   void WatchKafka();
   void SetHealth(HealthState state, const std::string& detail = "");
   Result<LiveReport> Loop();
-  void CommitOffsets();
+  void CommitOffsets(const PartitionList& offsets, bool async);
   bool CaughtUp() const;
   void TakeEndOffsets();
   std::pair<int64_t, int64_t> OffsetsOf(const std::string& topic, int32_t partition);
@@ -84,11 +330,26 @@ class LiveEngine {
   void MaybeReport(bool force);
 
   const LiveOptions& options_;
+  BackgroundWriter* writer_ = nullptr;  // the state store's backend; set by pipeline_'s initialiser
   Pipeline pipeline_;
   Processor& processor_;
   KeySpace outbox_;
   KeySpace published_;  // (topic, partition) -> next offset after the last acknowledged record
   uint64_t next_outbox_seq_ = 0;
+  // Outbox entries decided since the last checkpoint: in the outbox, not durable yet, not produced.
+  OutboxEntries decided_;
+  // The checkpoint whose batch is being written: what follows once it is durable.
+  struct Written {
+    OutboxEntries entries;  // to produce
+    PartitionList offsets;  // to commit to the group
+    CheckpointMode mode = CheckpointMode::kBackground;
+  };
+  std::optional<Written> written_;
+  // Outbox entries produced and not yet acknowledged, by sequence number (= production order).
+  std::map<uint64_t, InFlight> in_flight_;
+  // (topic, partition) -> the offset after the last acknowledged record, not yet in `published`.
+  std::map<std::pair<std::string, int32_t>, int64_t> acknowledged_end_;
+  std::chrono::steady_clock::time_point last_overdue_report_;
   ClusterHealth cluster_;
   Deliveries deliveries_;
   Health own_health_;
@@ -132,15 +393,25 @@ void LiveEngine::NoteKafkaError(rd_kafka_resp_err_t err, const std::string& reas
   if (err == RD_KAFKA_RESP_ERR__FATAL) cluster_.fatal = true;
 }
 
-// Runs in the engine's thread, inside rd_kafka_flush/poll.
+// Runs in the engine's thread, inside rd_kafka_flush/poll on the producer.
 void LiveEngine::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   Deliveries& d = static_cast<LiveEngine*>(opaque)->deliveries_;
   if (m->err) {
     if (d.failed++ == 0) d.first_error = KafkaError(m->err);
     return;
   }
-  int64_t& next = d.next_offset[{rd_kafka_topic_name(m->rkt), m->partition}];
-  next = std::max(next, m->offset + 1);
+  d.acknowledged.push_back({static_cast<uint64_t>(reinterpret_cast<uintptr_t>(m->_private)),
+                            rd_kafka_topic_name(m->rkt), m->partition, m->offset});
+}
+
+// Runs in the engine's thread, inside rd_kafka_consumer_poll (asynchronous commits).
+void LiveEngine::OnOffsetsCommitted(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                    rd_kafka_topic_partition_list_t*, void* opaque) {
+  if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET || !static_cast<LiveEngine*>(opaque)->options_.progress) {
+    return;
+  }
+  // Not fatal: RocksDB holds the offsets the engine resumes from; the next checkpoint commits again.
+  std::cerr << "run: committing offsets to the group failed: " << KafkaError(err) << "\n";
 }
 
 Status LiveEngine::Connect() {
@@ -148,6 +419,7 @@ Status LiveEngine::Connect() {
     static void Consumer(rd_kafka_conf_t* conf, void*) {
       rd_kafka_conf_set_rebalance_cb(conf, &LiveEngine::OnRebalance);
       rd_kafka_conf_set_error_cb(conf, &LiveEngine::OnClientError);
+      rd_kafka_conf_set_offset_commit_cb(conf, &LiveEngine::OnOffsetsCommitted);
     }
     static void Producer(rd_kafka_conf_t* conf, void*) {
       rd_kafka_conf_set_error_cb(conf, &LiveEngine::OnClientError);
@@ -168,9 +440,10 @@ Status LiveEngine::Connect() {
        // is 45 s); heartbeats keep a live engine in the group however long a batch takes.
        {"session.timeout.ms", std::to_string(options_.session_timeout_ms)},
        {"heartbeat.interval.ms", std::to_string(std::min(1000, options_.session_timeout_ms / 3))},
-       // A caught-up fetch waits at most this for new data (default 500 ms; the mock cluster
-       // always waits the whole time): it bounds how late a new event is seen.
-       {"fetch.wait.max.ms", "100"},
+       // A caught-up fetch waits at most this for new data (default 500 ms): on a real broker
+       // only the rate of empty fetches while idle, but the mock cluster always waits the whole
+       // time, so it bounds how late a new event is seen there.
+       {"fetch.wait.max.ms", "20"},
        {"max.poll.interval.ms", std::to_string(std::max(300000, options_.session_timeout_ms))},
        {"log.connection.close", "false"}},
       &Prepare::Consumer, this);
@@ -256,7 +529,7 @@ void LiveEngine::Assign(rd_kafka_topic_partition_list_t* partitions) {
 void LiveEngine::Revoke(rd_kafka_topic_partition_list_t* partitions) {
   // The state of the partitions we lose is durable before they go (unless storage has failed:
   // then nothing more is written, and the next owner resumes from the last good checkpoint).
-  if (!failed_) Checkpoint();
+  if (!failed_) Checkpoint(CheckpointMode::kComplete);
   for (int i = 0; i < partitions->cnt; ++i) {
     int stream = StreamIndex(partitions->elems[i].topic);
     if (stream < 0) continue;
@@ -304,10 +577,15 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
 }
 
 void LiveEngine::MoveOutputsToOutbox() {
+  auto save = [&](state::OutboxEntry&& entry) {
+    const uint64_t seq = next_outbox_seq_++;
+    outbox_.Save(OutboxKey(seq), entry);
+    decided_.emplace_back(seq, std::move(entry));
+  };
   for (auto& alert : processor_.TakeAlerts()) {
     state::OutboxEntry entry;
     *entry.mutable_alert() = std::move(alert);
-    outbox_.Save(OutboxKey(next_outbox_seq_++), entry);
+    save(std::move(entry));
   }
   for (auto& letter : processor_.TakeDeadLetters()) {
     state::OutboxEntry entry;
@@ -316,26 +594,53 @@ void LiveEngine::MoveOutputsToOutbox() {
     record->set_value(letter.value);
     record->set_reason(letter.reason);
     record->set_source(letter.source);
-    outbox_.Save(OutboxKey(next_outbox_seq_++), entry);
+    save(std::move(entry));
   }
 }
 
-void LiveEngine::Checkpoint() {
+// engine/CHECKPOINTS.md, "The protocol". The processing thread waits neither for the synced batch
+// (written by the writer's thread; CompleteWrite takes over once it is durable) nor for Kafka: the
+// outbox is produced without waiting, and its acknowledgements are taken as they arrive
+// (TakeAcknowledgements) and written with the next batch.
+void LiveEngine::Checkpoint(CheckpointMode mode) {
+  CompleteWrite();  // batches become durable, and are published, in order
   MoveOutputsToOutbox();
+  PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
   for (const auto& [key, position] : assigned_) {
-    if (position.next_offset >= 0) {
-      processor_.SaveProgress({key.first, key.second}, static_cast<uint32_t>(key.second),
-                              position.next_offset);
-    }
+    if (position.next_offset < 0) continue;
+    processor_.SaveProgress({key.first, key.second}, static_cast<uint32_t>(key.second),
+                            position.next_offset);
+    rd_kafka_topic_partition_list_add(offsets.get(),
+                                      options_.topics.For(static_cast<Stream>(key.first)).c_str(),
+                                      key.second)->offset = position.next_offset;
   }
+  TakeAcknowledgements();
+  // A record not yet acknowledged may still land on Kafka before an acknowledged one's position
+  // (if reports could come out of order): the positions are saved only when none is in flight, so
+  // a durable `published` position never lies after a durable outbox entry's record.
+  if (in_flight_.empty()) SaveAcknowledgedPositions();
   processor_.PrepareCheckpoint();
   CrashPoint("checkpoint-before-write");
-  pipeline_.store->Checkpoint(/*sync=*/true);  // 1. state + offsets + outbox, atomically
-  CrashPoint("checkpoint-after-write");
-  PublishOutbox();                             // 2. to Kafka, acknowledged
-  CommitOffsets();                             // 3. the group's offsets, for tools that read them
-  CrashPoint("checkpoint-after-commit");
+  // 1-2. State, progress, the outbox (new entries, and deletions of the acknowledged ones) and the
+  // published positions, in one synced batch: the commit point once the writer has written it.
+  pipeline_.store->Checkpoint(/*sync=*/true);
+  written_ = Written{std::exchange(decided_, {}), std::move(offsets), mode};
   ++report_.checkpoints;
+  if (mode == CheckpointMode::kComplete) CompleteWrite();
+}
+
+// The rest of a checkpoint, once its batch is durable (waiting for it if need be): storage
+// failures are thrown here, before anything of the batch is published or committed.
+void LiveEngine::CompleteWrite() {
+  if (!written_) return;
+  writer_->Finish();
+  Written written = std::move(*written_);
+  written_.reset();
+  CrashPoint("checkpoint-after-write");
+  Publish(std::move(written.entries));  // 3. produced now, acknowledged later
+  // 4. the group's offsets, for tools that read them
+  CommitOffsets(written.offsets, written.mode == CheckpointMode::kBackground);
+  CrashPoint("checkpoint-after-commit");
 }
 
 LiveEngine::OutboxEntries LiveEngine::ReadOutbox() {
@@ -345,7 +650,7 @@ LiveEngine::OutboxEntries LiveEngine::ReadOutbox() {
     if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
       throw FatalError("outbox record cannot be parsed");
     }
-    entries.emplace_back(std::string(key), std::move(entry));
+    entries.emplace_back(static_cast<uint64_t>(ReadI64(key)), std::move(entry));
     return true;
   });
   return entries;
@@ -385,11 +690,11 @@ void LiveEngine::RecoverOutbox() {
     if (!status.ok()) throw FatalError("cannot read " + *topic + " to recover the outbox: " + status.message());
   }
   uint64_t already = 0;
-  for (const auto& [key, entry] : entries) {
+  for (const auto& [seq, entry] : entries) {
     bool published = entry.has_alert() ? alert_ids.count(entry.alert().alert_id()) > 0
                                        : dead_letter_sources.count(entry.dead_letter().source()) > 0;
     if (!published) continue;
-    outbox_.Delete(key);
+    outbox_.Delete(OutboxKey(seq));
     ++already;
   }
   report_.recovered_already_published = already;
@@ -402,62 +707,94 @@ void LiveEngine::RecoverOutbox() {
   CrashPoint("recovery-after-read");
 }
 
-void LiveEngine::PublishOutbox() {
-  OutboxEntries entries = ReadOutbox();
+// Produces durable outbox entries, in sequence order, without waiting for Kafka.
+void LiveEngine::Publish(OutboxEntries entries) {
   if (entries.empty()) return;
-  for (const auto& [key, entry] : entries) {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& [seq, entry] : entries) {
+    void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(seq));
     Status sent = entry.has_alert()
                       ? ProduceRecord(producer_.get(), options_.topics.alerts,
-                                      entry.alert().officer_id(), entry.alert().SerializeAsString())
+                                      entry.alert().officer_id(), entry.alert().SerializeAsString(),
+                                      {}, opaque)
                       : ProduceDeadLetter(producer_.get(), options_.topics.dlq,
                                           {entry.dead_letter().key(), entry.dead_letter().value(),
                                            entry.dead_letter().reason(),
-                                           entry.dead_letter().source()});
+                                           entry.dead_letter().source()},
+                                          opaque);
     if (!sent.ok()) throw FatalError(sent.message());
+    in_flight_.emplace(seq, InFlight{std::move(entry), now});
   }
   CrashPoint("publish-after-produce");
-  WaitForAcknowledgements();
-  CrashPoint("publish-after-acknowledged");
-  for (const auto& [key, entry] : entries) {
-    outbox_.Delete(key);
-    if (entry.has_alert()) {
-      ++report_.published_alerts;
-      if (options_.on_published) options_.on_published(entry.alert());
-    }
-  }
-  SaveAcknowledgedPositions();
 }
 
-// Deliveries never time out (message.timeout.ms=0): wait, and say why, while Kafka is away.
-void LiveEngine::WaitForAcknowledgements() {
-  while (true) {
-    Status flushed = Flush(producer_.get(), 5000);
-    if (flushed.ok()) break;
-    std::string reason;
-    {
-      std::lock_guard<std::mutex> lock(cluster_.mutex);
-      reason = cluster_.last_error.empty() ? "no answer" : cluster_.last_error;
-    }
-    SetHealth(HealthState::kKafkaUnreachable, "alerts not acknowledged: " + reason);
-    std::cerr << "run: waiting for Kafka to acknowledge " << rd_kafka_outq_len(producer_.get())
-              << " records (" << reason << "); nothing is lost, state is kept\n";
-  }
+// Takes the acknowledgements the delivery callback has collected: the acknowledged entries are
+// deleted from the outbox and their positions noted; both become durable with the next batch.
+void LiveEngine::TakeAcknowledgements() {
   if (deliveries_.failed > 0) {
-    // Permanent: the record can never be delivered (e.g. too large for the topic). The outbox
-    // keeps it, so nothing is lost; an operator must fix the topic and restart.
+    // Permanent (deliveries never time out, message.timeout.ms=0): the record can never be
+    // delivered (e.g. too large for the topic). The outbox keeps it, so nothing is lost; an
+    // operator must fix the topic and restart.
     throw FatalError(std::to_string(deliveries_.failed) + " records could not be published: " +
                      deliveries_.first_error);
+  }
+  if (deliveries_.acknowledged.empty()) return;
+  for (const Delivery& d : deliveries_.acknowledged) {
+    auto it = in_flight_.find(d.seq);
+    if (it == in_flight_.end()) continue;  // not an outbox record (none is produced otherwise)
+    outbox_.Delete(OutboxKey(d.seq));
+    int64_t& end = acknowledged_end_[{d.topic, d.partition}];
+    end = std::max(end, d.offset + 1);
+    if (it->second.entry.has_alert()) {
+      ++report_.published_alerts;
+      if (options_.on_published) options_.on_published(it->second.entry.alert());
+    }
+    in_flight_.erase(it);
+  }
+  deliveries_.acknowledged.clear();
+  CrashPoint("publish-after-acknowledged");
+}
+
+// Some record has waited more than 5 s for its acknowledgement (the cluster is away or failing).
+bool LiveEngine::AcknowledgementsOverdue() const {
+  return !in_flight_.empty() &&
+         std::chrono::steady_clock::now() - in_flight_.begin()->second.produced > std::chrono::seconds(5);
+}
+
+// Deliveries never time out (message.timeout.ms=0): say, every 5 s, why they are waiting.
+void LiveEngine::ReportOverdueAcknowledgements() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!AcknowledgementsOverdue() || now - last_overdue_report_ < std::chrono::seconds(5)) return;
+  last_overdue_report_ = now;
+  std::string reason;
+  {
+    std::lock_guard<std::mutex> lock(cluster_.mutex);
+    reason = cluster_.last_error.empty() ? "no answer" : cluster_.last_error;
+  }
+  SetHealth(HealthState::kKafkaUnreachable, "alerts not acknowledged: " + reason);
+  std::cerr << "run: waiting for Kafka to acknowledge " << in_flight_.size() << " records ("
+            << reason << "); nothing is lost, state is kept\n";
+}
+
+// Waits until everything produced is acknowledged (on start, for the recovered outbox, and on
+// stop), however long the cluster takes.
+void LiveEngine::WaitForAcknowledgements() {
+  while (true) {
+    Status flushed = Flush(producer_.get(), 5000);  // serves the delivery callback
+    TakeAcknowledgements();
+    if (flushed.ok()) break;
+    ReportOverdueAcknowledgements();
   }
 }
 
 // Written with the outbox deletions, so both become durable in the same batch.
 void LiveEngine::SaveAcknowledgedPositions() {
-  for (const auto& [where, next] : deliveries_.next_offset) {
+  for (const auto& [where, next] : acknowledged_end_) {
     std::string value;
     AppendI64(value, next);
     published_.Put(PublishedKey(where.first, where.second), value);
   }
-  deliveries_.next_offset.clear();
+  acknowledged_end_.clear();
 }
 
 void LiveEngine::SetHealth(HealthState state, const std::string& detail) {
@@ -482,7 +819,8 @@ void LiveEngine::WatchKafka() {
               outage + "; waiting for it, nothing is lost, state is kept");
     return;
   }
-  if (health_.state() != HealthState::kKafkaUnreachable || now - last_probe_ < std::chrono::seconds(1)) {
+  if (health_.state() != HealthState::kKafkaUnreachable || now - last_probe_ < std::chrono::seconds(1) ||
+      AcknowledgementsOverdue()) {
     return;
   }
   last_probe_ = now;
@@ -495,16 +833,11 @@ void LiveEngine::WatchKafka() {
   }
 }
 
-void LiveEngine::CommitOffsets() {
-  PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
-  for (const auto& [key, position] : assigned_) {
-    if (position.next_offset < 0) continue;
-    rd_kafka_topic_partition_list_add(offsets.get(),
-                                      options_.topics.For(static_cast<Stream>(key.first)).c_str(),
-                                      key.second)->offset = position.next_offset;
-  }
+// `offsets` are those of the batch just written: a commit never passes durable state.
+void LiveEngine::CommitOffsets(const PartitionList& offsets, bool async) {
   if (offsets->cnt == 0) return;
-  rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), offsets.get(), /*async=*/0);
+  // The result of an asynchronous commit comes back to OnOffsetsCommitted, through the consumer's poll.
+  rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), offsets.get(), async ? 1 : 0);
   if (err && options_.progress) {
     // Not fatal: RocksDB holds the offsets the engine resumes from.
     std::cerr << "run: committing offsets to the group failed: " << KafkaError(err) << "\n";
@@ -591,20 +924,31 @@ Result<LiveReport> LiveEngine::Loop() {
   if (!connected.ok()) return connected;
   // An outbox left by an earlier run was decided but maybe not (all) published: finish that first.
   RecoverOutbox();
-  PublishOutbox();
+  Publish(ReadOutbox());
+  WaitForAcknowledgements();
   SetHealth(HealthState::kRunning);
 
-  auto last_checkpoint = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
   const auto interval = std::chrono::milliseconds(options_.checkpoint_interval_ms);
+  auto next_checkpoint = Clock::now() + interval;
   while (!(options_.stop && options_.stop->load())) {
+    // Wait for input at most until the next checkpoint is due (and 100 ms, to notice a stop),
+    // or a moment while a batch is being written; and look up when it is written.
+    const auto until_due = std::chrono::ceil<std::chrono::milliseconds>(next_checkpoint - Clock::now());
+    const int wait_ms = static_cast<int>(std::clamp<int64_t>(until_due.count(), 0, written_ ? 1 : 100));
     for (int n = 0; n < kMaxBatch; ++n) {
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), n == 0 ? 100 : 0);
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), n == 0 ? wait_ms : 0);
       if (!m) break;
       Handle(*m);
       rd_kafka_message_destroy(m);
+      if (written_ && writer_->Done()) break;  // its alerts can be published
+      if (n % 64 == 63 && Clock::now() >= next_checkpoint) break;  // a checkpoint is due
     }
     if (rebalance_failure_) std::rethrow_exception(rebalance_failure_);
+    if (written_ && writer_->Done()) CompleteWrite();
     rd_kafka_poll(producer_.get(), 0);  // the producer's error and delivery callbacks
+    TakeAcknowledgements();
+    ReportOverdueAcknowledgements();
     processor_.Advance();
     MoveOutputsToOutbox();
     WatchKafka();
@@ -613,15 +957,20 @@ Result<LiveReport> LiveEngine::Loop() {
       TakeEndOffsets();
     }
     if (Finishing() && CaughtUp()) break;
-    if (std::chrono::steady_clock::now() - last_checkpoint >= interval) {
-      Checkpoint();
-      last_checkpoint = std::chrono::steady_clock::now();
+    if (const auto started = Clock::now(); started >= next_checkpoint) {
+      Checkpoint(CheckpointMode::kBackground);
+      // Checkpoints start one interval apart (an alert waits at most an interval for one), but
+      // one that took longer than the interval leaves processing a quarter interval before the next.
+      next_checkpoint = std::max(started + interval, Clock::now() + interval / 4);
     }
     MaybeReport(false);
   }
   SetHealth(HealthState::kStopping);
   if (Finishing() && CaughtUp()) processor_.Finish();  // close every window
-  Checkpoint();
+  Checkpoint(CheckpointMode::kComplete);
+  // Everything decided is on Kafka, and the outbox empty on disk, before the engine leaves.
+  WaitForAcknowledgements();
+  Checkpoint(CheckpointMode::kComplete);
   // Leaves the group, so that its partitions move on at once rather than after a session timeout.
   rd_kafka_resp_err_t left = rd_kafka_consumer_close(consumer_.get());
   if (rebalance_failure_) std::rethrow_exception(rebalance_failure_);

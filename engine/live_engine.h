@@ -2,18 +2,22 @@
 // state in RocksDB, and publishes alerts to the alert topic and rejected records to the
 // dead-letter topic.
 //
-// Checkpoint protocol (engine/CHECKPOINTS.md has the reasoning): every checkpoint interval,
+// Checkpoint protocol (engine/CHECKPOINTS.md has the reasoning): every checkpoint interval (one
+// interval after the previous checkpoint started),
 //   1. the next offset and highest event time of every assigned partition, every alert and dead
-//      letter decided since the last checkpoint (the outbox), and all operator state are written to
+//      letter decided since the last checkpoint (the outbox), all operator state, and the outbox
+//      deletions and published positions of the acknowledgements received so far are written to
 //      RocksDB in ONE atomic, synced batch;
-//   2. the outbox is published with the idempotent producer and flushed (acknowledged by Kafka);
-//   3. the published outbox entries are deleted (in the next batch) and the offsets are committed
-//      to the consumer group.
+//   2. the new outbox entries are produced with the idempotent producer, without waiting: their
+//      acknowledgements are taken as they arrive, and each acknowledged entry's deletion (and
+//      position) becomes durable with the next batch;
+//   3. the offsets of step 1 are committed to the consumer group (asynchronously).
 // On start, partitions resume from the offsets in RocksDB, which match the state there (from the
 // beginning when it has none: no state, so everything must be read). An outbox left by a crash is
 // compared with the tail of the alert and dead-letter topics (from the positions acknowledged
 // before it was written): what is already there is dropped, the rest is published before anything
-// else. The group's committed offsets are informational.
+// else. The group's committed offsets are informational. On stop, the engine waits for every
+// acknowledgement and writes one more batch, so that it leaves no outbox behind.
 #pragma once
 
 #include <atomic>
