@@ -572,8 +572,8 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
     return;
   }
   state::EventRef ref = MakeRef(*event, topic, m.partition, m.offset);
-  processor_.Ingest(*event, ref, {stream, m.partition}, static_cast<uint32_t>(m.partition),
-                    {key, value, position});
+  processor_.Ingest(std::move(*event), std::move(ref), {stream, m.partition},
+                    static_cast<uint32_t>(m.partition), {key, value, position});
 }
 
 void LiveEngine::MoveOutputsToOutbox() {
