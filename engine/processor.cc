@@ -19,6 +19,14 @@ constexpr char kRosterOwner[] = "$roster";  // timer owner for roster retention
 constexpr Millis kSeenBucket = kHour;
 constexpr size_t kSeenBucketKeySize = 9;  // [stream][hour:8]; a record adds [sequence:4]
 
+// Calls fn(id) for each id of a seen-ids record (each id followed by '\0').
+template <typename Fn>
+void ForEachId(std::string_view ids, Fn fn) {
+  for (size_t begin = 0, end; (end = ids.find('\0', begin)) != std::string_view::npos; begin = end + 1) {
+    fn(ids.substr(begin, end - begin));
+  }
+}
+
 constexpr char kDecisionTimer = 'd';
 constexpr char kCleanupTimer = 'c';
 // Cleanup timers are many (one per key an operator may forget) and are stored by (time, owner)
@@ -213,9 +221,9 @@ Processor::ScopeIndex& Processor::IndexFor(uint32_t scope) {
         it->second.next_seen_record = std::max(
             it->second.next_seen_record, ReadU32(key.substr(kSeenBucketKeySize)) + 1);
       }
-      for (size_t begin = 0, end; (end = ids.find('\0', begin)) != std::string_view::npos; begin = end + 1) {
-        it->second.seen.insert(std::string(key.substr(0, 1)) + std::string(ids.substr(begin, end - begin)));
-      }
+      ForEachId(ids, [&](std::string_view id) {
+        it->second.seen.insert(std::string(key.substr(0, 1)) + std::string(id));
+      });
       return true;
     });
   }
@@ -460,9 +468,9 @@ void Processor::PrepareCheckpoint() {
         continue;
       }
       std::string_view ids = it->second.ids;
-      for (size_t begin = 0, end; (end = ids.find('\0', begin)) != std::string_view::npos; begin = end + 1) {
-        index.seen.erase(it->first.substr(0, 1) + std::string(ids.substr(begin, end - begin)));
-      }
+      ForEachId(ids, [&](std::string_view id) {
+        index.seen.erase(it->first.substr(0, 1) + std::string(id));
+      });
       for (const std::string& record : it->second.records) buckets.Delete(record);
       it = index.seen_buckets.erase(it);
     }
