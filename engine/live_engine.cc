@@ -66,12 +66,16 @@ struct PartitionPosition {
   int64_t end_at_start = -1;    // high watermark when assigned (for --until-caught-up)
 };
 
+// The state directory's database, in this version's state format (or a FatalError saying why not).
+std::unique_ptr<KvBackend> OpenState(const LiveOptions& options) {
+  return CheckedStateFormat(OpenRocksBackend(options.state_dir, options.storage), options.state_dir);
+}
+
 class LiveEngine {
  public:
   LiveEngine(const LiveOptions& options, const v1::RulesConfig& config)
       : options_(options),
-        pipeline_(MakePipeline(
-            config, InBackground(OpenRocksBackend(options.state_dir, options.storage), writer_))),
+        pipeline_(MakePipeline(config, InBackground(OpenState(options), writer_))),
         processor_(*pipeline_.processor),
         outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "outbox")),
         published_(*pipeline_.store, ScopePrefix(kGlobalScope, "published")),

@@ -223,6 +223,24 @@ void StateStore::ThrowWrongType(std::string_view key) const {
   throw FatalError("state record read as two different types (key " + std::string(key) + ")");
 }
 
+std::unique_ptr<KvBackend> CheckedStateFormat(std::unique_ptr<KvBackend> backend,
+                                              const std::string& where) {
+  // Outside every input partition's keys (those start with the partition number).
+  const std::string key = std::string(4, '\xff') + "state-format";
+  const std::optional<std::string> format = backend->Get(key);
+  if (format == std::optional<std::string>(kStateFormat)) return backend;
+  auto any = backend->NewIterator();
+  any->Seek("");
+  if (!format && !any->Valid()) {  // a new state directory
+    backend->Write({{key, std::string_view(kStateFormat)}}, /*sync=*/true);
+    return backend;
+  }
+  throw FatalError("the state in " + where + " was written by another version of Vigil (state " +
+                   "format " + (format ? *format : std::string("before 3")) + ", this version " +
+                   "reads " + kStateFormat + "); resume it with that version, or start this one " +
+                   "on an empty --state-dir (it then reads its input topics from the beginning)");
+}
+
 void AppendU32(std::string& out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
 }

@@ -222,6 +222,16 @@ class StateStore {
   CheckpointWrites hook_writes_;
 };
 
+// The layout of Vigil's state records (schemas/state.proto and the key spaces of
+// engine/CHECKPOINTS.md). A state directory records the format it was written in; Vigil resumes
+// only from its own format, since an older layout would be misread, not rejected, by protobuf.
+constexpr char kStateFormat[] = "3";
+// Returns `backend` after checking its format marker: an empty database gets the current one; a
+// database with another format, or with state and no marker (written before markers), is refused
+// with a FatalError naming `where` and what to do.
+std::unique_ptr<KvBackend> CheckedStateFormat(std::unique_ptr<KvBackend> backend,
+                                              const std::string& where);
+
 // Big-endian encodings that sort like the numbers they encode.
 void AppendU32(std::string& out, uint32_t v);
 void AppendI64(std::string& out, int64_t v);  // order-preserving for negative values too

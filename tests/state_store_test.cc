@@ -473,3 +473,29 @@ TEST_CASE("StateStore: the before-checkpoint hook's writes join the batch and wi
 }
 
 }  // namespace vigil
+
+namespace vigil::testing {
+
+TEST_CASE("CheckedStateFormat: a new state directory is marked; state of another format is refused") {
+  TempDir dir("vigil-format-test-");
+  // New: marked with this version's format, and accepted again on reopening.
+  CheckedStateFormat(OpenRocksBackend(dir.path(), RocksOptions{}), dir.path());
+  CHECK_NOTHROW(CheckedStateFormat(OpenRocksBackend(dir.path(), RocksOptions{}), dir.path()));
+
+  // State written with no marker (before markers existed): refused, naming the directory.
+  TempDir old("vigil-format-test-");
+  OpenRocksBackend(old.path(), RocksOptions{})->Write({{"some-state", "x"}}, true);
+  CHECK_THROWS_WITH_AS(CheckedStateFormat(OpenRocksBackend(old.path(), RocksOptions{}), old.path()),
+                       doctest::Contains("was written by another version of Vigil (state format "
+                                         "before 3"),
+                       FatalError);
+  // Another format's marker: refused too.
+  TempDir other("vigil-format-test-");
+  OpenRocksBackend(other.path(), RocksOptions{})
+      ->Write({{std::string(4, '\xff') + "state-format", "9"}}, true);
+  CHECK_THROWS_WITH_AS(
+      CheckedStateFormat(OpenRocksBackend(other.path(), RocksOptions{}), other.path()),
+      doctest::Contains("(state format 9, this version reads 3)"), FatalError);
+}
+
+}  // namespace vigil::testing
