@@ -15,9 +15,9 @@ struct CrashPlan {
   long hits_left = 0;
 };
 
-CrashPlan ReadPlan() {
+CrashPlan ReadPlan(const char* variable) {
   CrashPlan plan;
-  const char* spec = std::getenv("VIGIL_CRASH_AT");
+  const char* spec = std::getenv(variable);
   if (!spec) return plan;
   const char* colon = std::strrchr(spec, ':');
   plan.name = colon ? std::string(spec, colon) : std::string(spec);
@@ -25,13 +25,19 @@ CrashPlan ReadPlan() {
   return plan;
 }
 
+// True the n-th time `name` is reached under `plan`.
+bool Due(CrashPlan& plan, const char* name) {
+  if (plan.name.empty() || plan.name != name) return false;
+  return --plan.hits_left == 0;
+}
+
 }  // namespace
 
 void CrashPoint(const char* name) {
-  static CrashPlan plan = ReadPlan();
-  if (plan.name.empty() || plan.name != name) return;
-  if (--plan.hits_left > 0) return;
-  kill(getpid(), SIGKILL);
+  static CrashPlan crash = ReadPlan("VIGIL_CRASH_AT");
+  static CrashPlan stop = ReadPlan("VIGIL_STOP_AT");
+  if (Due(stop, name)) kill(getpid(), SIGTERM);
+  if (Due(crash, name)) kill(getpid(), SIGKILL);
 }
 
 }  // namespace vigil

@@ -4,6 +4,9 @@
 // CrashPoint("<name>") the process kills itself with SIGKILL: no destructor, no flush, exactly as
 // an operator's `kill -9` or a power cut would leave it. Without the variable (always, in
 // production) a crash point does nothing but compare one pointer.
+//
+// VIGIL_STOP_AT=<name>:<n> sends SIGTERM instead (once): a graceful stop requested at a known
+// place, for the graceful-stop test, which must stop an engine part way however fast it runs.
 #pragma once
 
 namespace vigil {
