@@ -10,14 +10,6 @@ void InsertSorted(state::EventList& list, const state::EventRef& ref) {
   InsertSorted(*list.mutable_events(), ref);
 }
 
-const state::EventRef* EarliestBetween(const state::EventList& list, Millis from, Millis to) {
-  for (const auto& e : list.events()) {
-    if (e.time_ms() > to) return nullptr;
-    if (e.time_ms() >= from) return &e;
-  }
-  return nullptr;
-}
-
 bool DropBefore(state::EventList& list, Millis horizon) {
   auto* events = list.mutable_events();
   events->erase(std::remove_if(events->begin(), events->end(),
