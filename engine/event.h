@@ -23,6 +23,7 @@ struct Topics {
   std::string alerts = "vigil.alerts";
   std::string dlq = "vigil.dlq";
   std::string audit = "vigil.audit";  // who viewed which alerts through Vigil
+  std::string reviews = "vigil.reviews";  // review decisions, compacted, keyed by alert id
 
   const std::string& For(Stream stream) const;
 };

@@ -8,7 +8,10 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <thread>
+
+#include "review.pb.h"
 
 namespace vigil {
 
@@ -172,7 +175,9 @@ std::string Base64(std::string_view bytes) {
   return out;
 }
 
-std::string Quote(std::string_view text) {
+}  // namespace
+
+std::string QuoteJson(std::string_view text) {
   std::string out = "\"";
   for (unsigned char c : text) {
     if (c == '"' || c == '\\') {
@@ -189,9 +194,6 @@ std::string Quote(std::string_view text) {
   return out + "\"";
 }
 
-
-}  // namespace
-
 std::string HeaderValue(const rd_kafka_message_t& record, const char* name) {
   rd_kafka_headers_t* headers = nullptr;
   if (rd_kafka_message_headers(&record, &headers) || !headers) return "";
@@ -205,7 +207,7 @@ std::string RecordAsJson(const Topics& topics, const std::string& topic,
                          const rd_kafka_message_t& record) {
   std::string_view value(static_cast<const char*>(record.payload), record.len);
   std::string_view key(record.key ? static_cast<const char*>(record.key) : "", record.key_len);
-  std::string position = "\"topic\":" + Quote(topic) + ",\"partition\":" +
+  std::string position = "\"topic\":" + QuoteJson(topic) + ",\"partition\":" +
                          std::to_string(record.partition) + ",\"offset\":" +
                          std::to_string(record.offset);
   if (topic == topics.alerts) {
@@ -216,17 +218,110 @@ std::string RecordAsJson(const Topics& topics, const std::string& topic,
                     : topic == topics.access ? Stream::kAccess : Stream::kComplaint;
     Result<v1::Envelope> event = DecodeEvent(stream, value);
     if (event.ok()) return ToJsonLine(*event);
+  } else if (topic == topics.reviews) {
+    v1::Review review;
+    if (review.ParseFromArray(value.data(), static_cast<int>(value.size()))) return ToJsonLine(review);
   } else if (topic == topics.audit) {
     return std::string(value);
   }
   // Dead letters, and anything that does not decode as its topic says: show it as it is.
-  return "{" + position + ",\"key\":" + Quote(key) + ",\"reason\":" +
-         Quote(HeaderValue(record, "vigil.reason")) + ",\"source\":" +
-         Quote(HeaderValue(record, "vigil.source")) + ",\"valueBase64\":" + Quote(Base64(value)) + "}";
+  return "{" + position + ",\"key\":" + QuoteJson(key) + ",\"reason\":" +
+         QuoteJson(HeaderValue(record, "vigil.reason")) + ",\"source\":" +
+         QuoteJson(HeaderValue(record, "vigil.source")) + ",\"valueBase64\":" + QuoteJson(Base64(value)) + "}";
+}
+
+Result<std::unique_ptr<AckedProducer>> AckedProducer::Open(const std::string& brokers) {
+  std::unique_ptr<AckedProducer> producer(new AckedProducer());
+  Result<KafkaHandle> handle = MakeHandle(
+      RD_KAFKA_PRODUCER,
+      {{"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"acks", "all"},
+       {"linger.ms", "0"}, {"message.timeout.ms", "15000"}},
+      [](rd_kafka_conf_t* conf, void*) { rd_kafka_conf_set_dr_msg_cb(conf, &AckedProducer::OnDelivery); });
+  if (!handle.ok()) return handle.status();
+  producer->producer_ = std::move(handle.value());
+  return producer;
+}
+
+// What Send() waits for; shared with the delivery reports, which may come after Send() gave up.
+struct AckedProducer::Pending {
+  std::mutex mutex;
+  size_t outstanding = 0;
+  std::vector<Delivered> delivered;
+  std::string first_error;
+};
+
+namespace {
+struct DeliverySlot {  // one record's opaque: deleted by its delivery report
+  std::shared_ptr<void> pending;
+  size_t index;
+};
+}  // namespace
+
+void AckedProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
+  auto* slot = static_cast<DeliverySlot*>(message->_private);
+  if (!slot) return;
+  auto* pending = static_cast<Pending*>(slot->pending.get());
+  {
+    std::lock_guard<std::mutex> lock(pending->mutex);
+    if (message->err) {
+      if (pending->first_error.empty()) pending->first_error = KafkaError(message->err);
+    } else {
+      pending->delivered[slot->index] = {message->partition, message->offset};
+    }
+    --pending->outstanding;
+  }
+  delete slot;
+}
+
+Result<std::vector<AckedProducer::Delivered>> AckedProducer::Send(const std::vector<Record>& records,
+                                                                  int timeout_ms) {
+  auto pending = std::make_shared<Pending>();
+  pending->delivered.resize(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto* slot = new DeliverySlot{pending, i};
+    {
+      std::lock_guard<std::mutex> lock(pending->mutex);
+      ++pending->outstanding;
+    }
+    const Record& r = records[i];
+    Status queued = ProduceRecord(producer_.get(), r.topic, r.key, r.value, {}, slot);
+    if (!queued.ok()) {
+      std::lock_guard<std::mutex> lock(pending->mutex);
+      --pending->outstanding;
+      delete slot;
+      return queued;  // records queued before it are still reported, to `pending`
+    }
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(pending->mutex);
+      if (pending->outstanding == 0) {
+        if (!pending->first_error.empty()) {
+          return Status::Error("not acknowledged: " + pending->first_error);
+        }
+        return pending->delivered;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::Error("not acknowledged within " + std::to_string(timeout_ms) + " ms");
+    }
+    rd_kafka_poll(producer_.get(), 10);  // serves every thread's delivery reports
+  }
+}
+
+AckedProducer::~AckedProducer() {
+  if (!producer_) return;
+  rd_kafka_flush(producer_.get(), 5000);
+  rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_poll(producer_.get(), 0);  // purged records' reports free their slots
 }
 
 AuditLog::AuditLog(rd_kafka_t* producer, std::string topic, std::string interface)
     : producer_(producer), topic_(std::move(topic)), interface_(std::move(interface)) {}
+
+AuditLog::AuditLog(AckedProducer* producer, std::string topic, std::string interface)
+    : acked_(producer), topic_(std::move(topic)), interface_(std::move(interface)) {}
 
 std::string AuditLog::CurrentUser() {
   if (const char* user = std::getenv("USER")) return user;
@@ -234,15 +329,49 @@ std::string AuditLog::CurrentUser() {
   return "uid:" + std::to_string(getuid());
 }
 
+std::string AuditLog::Json(const AuditEntry& entry, Millis at) const {
+  std::string out = "{\"at\":" + QuoteJson(FormatTime(at)) + ",\"viewer\":" + QuoteJson(entry.viewer) +
+                    ",\"interface\":" + QuoteJson(interface_);
+  auto member = [&out](const char* name, const std::string& value) {
+    if (!value.empty()) out += std::string(",\"") + name + "\":" + QuoteJson(value);
+  };
+  member("from", entry.from);
+  member("what", entry.what);
+  member("purpose", entry.purpose);
+  member("officerId", entry.officer_id);
+  std::string ids;
+  for (const auto& id : entry.alert_ids) ids += (ids.empty() ? "" : ",") + QuoteJson(id);
+  return out + ",\"alertIds\":[" + ids + "]}";
+}
+
 void AuditLog::Viewed(const std::vector<std::string>& alert_ids) {
   if (alert_ids.empty()) return;
-  std::string ids;
-  for (const auto& id : alert_ids) ids += (ids.empty() ? "" : ",") + Quote(id);
-  std::string record = "{\"at\":" + Quote(FormatTime(SystemClock().NowMillis())) + ",\"viewer\":" +
-                       Quote(CurrentUser()) + ",\"interface\":" + Quote(interface_) +
-                       ",\"alertIds\":[" + ids + "]}";
-  Status sent = ProduceRecord(producer_, topic_, CurrentUser(), record);
+  AuditEntry entry;
+  entry.viewer = CurrentUser();
+  entry.alert_ids = alert_ids;
+  std::string record = Json(entry, SystemClock().NowMillis());
+  Status sent = acked_ ? Record(entry) : ProduceRecord(producer_, topic_, entry.viewer, record);
   if (!sent.ok()) throw FatalError("cannot write the audit record: " + sent.message());
+}
+
+Status AuditLog::Record(const std::vector<AuditEntry>& entries, int timeout_ms) {
+  std::vector<AckedProducer::Record> records;
+  Millis now = SystemClock().NowMillis();
+  for (const AuditEntry& entry : entries) records.push_back({topic_, entry.viewer, Json(entry, now)});
+  if (records.empty()) return Status::Ok();
+  Status status;
+  if (acked_) {
+    Result<std::vector<AckedProducer::Delivered>> sent = acked_->Send(records, timeout_ms);
+    if (!sent.ok()) status = sent.status();
+  } else {
+    for (const auto& r : records) {
+      status = ProduceRecord(producer_, r.topic, r.key, r.value);
+      if (!status.ok()) break;
+    }
+    if (status.ok()) status = Flush(producer_, timeout_ms);
+  }
+  if (!status.ok()) return Status::Error("the audit record was not written: " + status.message());
+  return Status::Ok();
 }
 
 }  // namespace vigil

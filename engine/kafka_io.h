@@ -5,7 +5,9 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alert.pb.h"
@@ -56,21 +58,79 @@ Status ReadTopic(const std::string& brokers, const std::string& topic, const Rea
 // The last value of header `name` of a record, or "" when it has none.
 std::string HeaderValue(const rd_kafka_message_t& record, const char* name);
 
-// One record of a Vigil topic as an NDJSON line: alerts and events as proto3 JSON, dead letters
-// with their headers and the original bytes.
+// One record of a Vigil topic as an NDJSON line: alerts, events and reviews as proto3 JSON, dead
+// letters with their headers and the original bytes.
 std::string RecordAsJson(const Topics& topics, const std::string& topic, const rd_kafka_message_t& record);
 
+// `text` as a JSON string literal, quotes included (the one escaper of kafka_io and the dashboard).
+std::string QuoteJson(std::string_view text);
+
+// A producer that can wait for its records' delivery reports: for records that must be on Kafka
+// before anything else happens (an audit record before the view it records, a review decision
+// before its answer). Thread-safe: any number of threads may Send() at once.
+class AckedProducer {
+ public:
+  struct Record {
+    std::string topic;
+    std::string key;
+    std::string value;
+  };
+  struct Delivered {
+    int32_t partition = -1;
+    int64_t offset = -1;
+  };
+  // An idempotent acks=all producer with linger.ms=0 (these records are waited for one by one).
+  static Result<std::unique_ptr<AckedProducer>> Open(const std::string& brokers);
+  ~AckedProducer();
+  // Produces every record and waits until each is acknowledged or failed, at most timeout_ms in
+  // all. Ok only if all were acknowledged; their partitions and offsets, in order.
+  Result<std::vector<Delivered>> Send(const std::vector<Record>& records, int timeout_ms = 10000);
+
+ private:
+  struct Pending;
+  AckedProducer() = default;
+  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*);
+  KafkaHandle producer_;
+};
+
+// One consultation of alerts through a Vigil interface (Data Protection Act 2018 s.62: who, when,
+// from where, why, which alerts or officer).
+struct AuditEntry {
+  std::string viewer;      // who: the user, or a dashboard token's NAME
+  std::string from;        // the client's "ADDRESS:PORT", when remote
+  std::string what;        // "stream", "alerts", "timeline", "recent", "review", ...
+  std::string purpose;     // why, in the viewer's words (required for timelines)
+  std::string officer_id;  // the officer whose timeline was asked for
+  std::vector<std::string> alert_ids;
+};
+
 // Audit trail: every view of alerts through Vigil's own interfaces is recorded on the audit topic
-// (who, when, through what, which alert ids).
+// as one JSON record keyed by viewer: {"at","viewer","interface","from","what","purpose",
+// "officerId","alertIds"} (empty members left out).
 class AuditLog {
  public:
+  // Records through `producer` (not owned); Viewed() does not wait for delivery: the caller
+  // flushes the producer before it ends.
   AuditLog(rd_kafka_t* producer, std::string topic, std::string interface);
-  // Records that the current user was shown these alerts.
+  // Records through `producer` and waits for each record's acknowledgement in Record().
+  AuditLog(AckedProducer* producer, std::string topic, std::string interface);
+
+  // Records that the current user was shown these alerts (nothing when there are none).
   void Viewed(const std::vector<std::string>& alert_ids);
+  // Records these views and returns once all are acknowledged (with the borrowed rd_kafka_t*: once
+  // the producer is flushed). An error means the views must not happen.
+  Status Record(const std::vector<AuditEntry>& entries, int timeout_ms = 10000);
+  Status Record(const AuditEntry& entry, int timeout_ms = 10000) {
+    return Record(std::vector<AuditEntry>{entry}, timeout_ms);
+  }
+
+  // The record's JSON (at: `at`).
+  std::string Json(const AuditEntry& entry, Millis at) const;
   static std::string CurrentUser();
 
  private:
-  rd_kafka_t* producer_;
+  rd_kafka_t* producer_ = nullptr;
+  AckedProducer* acked_ = nullptr;
   std::string topic_;
   std::string interface_;
 };
