@@ -1,7 +1,9 @@
 // `vigil run`, `produce`, `consume` and `dev-broker`: option parsing and reporting around
 // LiveEngine, kafka_io and MockBroker.
+#include <cctype>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "cli.h"
@@ -10,6 +12,7 @@
 #include "kafka_io.h"
 #include "live_engine.h"
 #include "mock_broker.h"
+#include "review.pb.h"
 #include "rules_config.h"
 #include "signals.h"
 
@@ -119,22 +122,118 @@ int ProduceCommand(int argc, char** argv) {
   return 0;
 }
 
+namespace {
+
+// `vigil consume`'s filters: an alert (or a review) is printed, and audited, only if it matches
+// every filter given.
+struct ConsumeFilter {
+  std::string rule;
+  std::string officer;
+  v1::Alert::Severity severity = v1::Alert::SEVERITY_UNSPECIFIED;  // unspecified: any
+  bool any() const {
+    return !rule.empty() || !officer.empty() || severity != v1::Alert::SEVERITY_UNSPECIFIED;
+  }
+  bool Matches(const v1::Alert& alert) const {
+    return (rule.empty() || alert.rule_id() == rule) &&
+           (officer.empty() || alert.officer_id() == officer) &&
+           (severity == v1::Alert::SEVERITY_UNSPECIFIED || alert.severity() == severity);
+  }
+  bool Matches(const v1::Review& review) const {
+    return (rule.empty() || review.rule_id() == rule) &&
+           (officer.empty() || review.officer_id() == officer);
+  }
+};
+
+// The label a final review outcome gives an alert (DASHBOARD.md, "Labels"); "" for a state that
+// is not an outcome.
+const char* LabelOf(v1::ReviewStep::State state) {
+  switch (state) {
+    case v1::ReviewStep::PRACTICE_REQUIRING_IMPROVEMENT:
+    case v1::ReviewStep::REFERRED_FOR_MISCONDUCT_INVESTIGATION:
+    case v1::ReviewStep::WELFARE_SUPPORT:
+      return "true_positive";
+    case v1::ReviewStep::NO_CASE_TO_ANSWER:
+    case v1::ReviewStep::FALSE_POSITIVE:
+      return "false_positive";
+    case v1::ReviewStep::DUPLICATE:
+      return "duplicate";
+    default:
+      return "";
+  }
+}
+
+std::string Lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// The labels line of a review whose last step is an outcome, or "" when it has none yet.
+std::string LabelLine(const v1::Review& review) {
+  if (review.steps().empty()) return "";
+  v1::ReviewStep::State outcome = review.steps().rbegin()->state();
+  const char* label = LabelOf(outcome);
+  if (!*label) return "";
+  return "{\"alertId\":" + QuoteJson(review.alert_id()) + ",\"officerId\":" +
+         QuoteJson(review.officer_id()) + ",\"ruleId\":" + QuoteJson(review.rule_id()) +
+         ",\"outcome\":" + QuoteJson(Lower(v1::ReviewStep::State_Name(outcome))) +
+         ",\"label\":" + QuoteJson(label) + "}";
+}
+
+}  // namespace
+
 int ConsumeCommand(int argc, char** argv) {
   const std::vector<OptionSpec> specs = {
       {"brokers", "HOST:PORT", "Kafka bootstrap servers", ""},
-      {"topic", "T", "topic to read (vigil.alerts, vigil.dlq, an input topic, vigil.audit)", ""},
+      {"topic", "T", "topic to read (vigil.alerts, vigil.reviews, vigil.dlq, an input topic, vigil.audit)", ""},
       {"from-beginning", "", "start at the oldest record (default: only records that arrive from now)", ""},
       {"output", "F", "write here instead of standard output", ""},
       {"follow", "", "keep reading new records until interrupted (default: stop at the end)", ""},
+      {"rule", "R", "vigil.alerts, vigil.reviews: only this rule's alerts", ""},
+      {"severity", "S", "vigil.alerts: only alerts of this severity (LOW, MEDIUM, HIGH)", ""},
+      {"officer", "O", "vigil.alerts, vigil.reviews: only this officer's alerts", ""},
+      {"labels", "", "vigil.reviews: one line per alert with a final outcome, {alertId, officerId, ruleId, outcome, label} (label true_positive, false_positive or duplicate), for tuning", ""},
   };
   const std::string usage = Usage(
-      "vigil consume --brokers HOST:PORT --topic T [--from-beginning] [--output F] [--follow]",
-      "Writes a Vigil topic as NDJSON: alerts and events in proto3 JSON, dead letters with their\n"
-      "reason, source and original bytes (base64). Reading alerts is recorded on vigil.audit\n"
-      "(who, when, which alert ids).",
+      "vigil consume --brokers HOST:PORT --topic T [--from-beginning] [--output F] [--follow]\n"
+      "       [--rule R] [--severity S] [--officer O] [--labels]",
+      "Writes a Vigil topic as NDJSON: alerts, events and reviews in proto3 JSON, dead letters\n"
+      "with their reason, source and original bytes (base64). Reading alerts or reviews is\n"
+      "recorded on vigil.audit (who, when, which alert ids); with filters, only the alerts that\n"
+      "match are written and recorded.",
       specs);
   Args args;
   if (int code = ParseCommandLine("consume", specs, usage, argc, argv, {"brokers", "topic"}, args); code >= 0) return code;
+  const Topics topics;
+  const std::string topic = args.Get("topic");
+  const bool alerts_topic = topic == topics.alerts;
+  const bool reviews_topic = topic == topics.reviews;
+  ConsumeFilter filter;
+  filter.rule = args.Get("rule");
+  filter.officer = args.Get("officer");
+  if (args.Has("severity")) {
+    std::string name = args.Get("severity");
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (!v1::Alert::Severity_Parse(name, &filter.severity) ||
+        filter.severity == v1::Alert::SEVERITY_UNSPECIFIED) {
+      std::cerr << "vigil consume: --severity: '" << args.Get("severity")
+                << "' is not LOW, MEDIUM or HIGH\n" << usage;
+      return 2;
+    }
+  }
+  if ((args.Has("rule") || args.Has("officer")) && !alerts_topic && !reviews_topic) {
+    std::cerr << "vigil consume: --rule and --officer apply to " << topics.alerts << " and "
+              << topics.reviews << " only\n";
+    return 2;
+  }
+  if (args.Has("severity") && !alerts_topic) {
+    std::cerr << "vigil consume: --severity applies to " << topics.alerts << " only\n";
+    return 2;
+  }
+  const bool labels = args.Has("labels");
+  if (labels && !reviews_topic) {
+    std::cerr << "vigil consume: --labels applies to " << topics.reviews << " only\n";
+    return 2;
+  }
   std::ofstream file;
   if (args.Has("output")) {
     file.open(args.Get("output"), std::ios::trunc);
@@ -144,8 +243,6 @@ int ConsumeCommand(int argc, char** argv) {
     }
   }
   std::ostream& out = args.Has("output") ? file : std::cout;
-  const Topics topics;
-  const std::string topic = args.Get("topic");
   Result<KafkaHandle> producer = MakeProducer(args.Get("brokers"));
   if (!producer.ok()) {
     std::cerr << "vigil consume: " << producer.status().message() << "\n";
@@ -153,19 +250,45 @@ int ConsumeCommand(int argc, char** argv) {
   }
   AuditLog audit(producer->get(), topics.audit, "vigil consume");
   std::vector<std::string> viewed;
+  std::set<std::string> labelled;  // alerts whose label is written (an outcome is final)
   ReadOptions options;
   options.from_beginning = args.Has("from-beginning");
   options.follow = args.Has("follow");
   options.stop = &StopRequested();
   uint64_t records = 0;
+  uint64_t written = 0;
   Status read = ReadTopic(args.Get("brokers"), topic, options, [&](const rd_kafka_message_t& m) {
     ++records;
-    if (topic == topics.alerts) {
-      v1::Alert alert;
-      if (alert.ParseFromArray(m.payload, static_cast<int>(m.len))) viewed.push_back(alert.alert_id());
+    std::string line;
+    if (alerts_topic || reviews_topic) {
+      // An alert's identity is shown: it is audited (before it is written), and filtered.
+      std::string alert_id;
+      bool decoded = false;
+      if (alerts_topic) {
+        v1::Alert alert;
+        decoded = alert.ParseFromArray(m.payload, static_cast<int>(m.len));
+        if (decoded && !filter.Matches(alert)) return;
+        alert_id = alert.alert_id();
+      } else {
+        v1::Review review;
+        decoded = m.payload != nullptr && review.ParseFromArray(m.payload, static_cast<int>(m.len));
+        if (decoded && !filter.Matches(review)) return;
+        alert_id = review.alert_id();
+        if (labels) {
+          if (!decoded || labelled.count(alert_id)) return;
+          line = LabelLine(review);
+          if (line.empty()) return;  // no outcome yet
+          labelled.insert(alert_id);
+        }
+      }
+      if (!decoded && (filter.any() || labels)) return;  // cannot match a filter
+      if (decoded) viewed.push_back(alert_id);
       if (viewed.size() >= 100) audit.Viewed(std::exchange(viewed, {}));  // before they are shown
+      if (options.follow && !viewed.empty()) audit.Viewed(std::exchange(viewed, {}));
     }
-    out << RecordAsJson(topics, topic, m) << "\n";
+    if (line.empty()) line = RecordAsJson(topics, topic, m);
+    ++written;
+    out << line << "\n";
     if (options.follow) out.flush();
   });
   audit.Viewed(viewed);
@@ -179,7 +302,9 @@ int ConsumeCommand(int argc, char** argv) {
     std::cerr << "vigil consume: the audit record was not acknowledged: " << audited.message() << "\n";
     return 1;
   }
-  std::cerr << "consume: " << records << " records from " << topic << "\n";
+  std::cerr << "consume: " << records << " records from " << topic;
+  if (written != records) std::cerr << ", " << written << " written";
+  std::cerr << "\n";
   return 0;
 }
 
