@@ -41,6 +41,8 @@
     retryTimer: null,
     streamBroken: false,
     summaryTimer: null,
+    summarySeq: 0,        // answers to older summary requests are dropped
+    deciding: new Set(),  // alert ids whose decision this page is sending
     charts: { rule: null, severity: null },
     timeline: null,       // { officer, purpose, next, alerts: Map, cards: Map }
     generation: 0,        // bumped on sign-out: answers to older requests are dropped
@@ -429,7 +431,7 @@
       const section = card && card.querySelector('.review');
       const typing = section && [...section.querySelectorAll('input[type=text]')].some((i) => i.value.trim());
       if (section) section.replaceWith(reviewSection(shown));
-      if (fromStream && typing && before !== normReview(review).state) {
+      if (fromStream && typing && !app.deciding.has(alertId) && before !== normReview(review).state) {
         notice(`The review of an alert you were editing was changed by someone else (now: ${stateLabel(normReview(review).state)}).`);
       }
     }
@@ -444,19 +446,36 @@
 
   async function loadSummary() {
     const days = $('summary-days').value;
+    const seq = ++app.summarySeq;
     let summary;
     try {
       summary = await api(`/api/summary?days=${encodeURIComponent(days)}`);
     } catch (e) {
-      report('Loading the summary', e);
+      if (seq === app.summarySeq) report('Loading the summary', e);
       return;
     }
-    const labels = (summary.days || []).map(fmtDay);
+    if (seq !== app.summarySeq) return;
+    const dayList = summary.days || [];
+    // Over long periods daily bars are too thin to read: sum them by week.
+    const step = dayList.length > 60 ? 7 : 1;
+    const bucket = (counts) => {
+      if (step === 1) return counts;
+      const out = [];
+      for (let i = 0; i < counts.length; i += step) out.push(counts.slice(i, i + step).reduce((a, n) => a + n, 0));
+      return out;
+    };
+    const labels = dayList.filter((_, i) => i % step === 0).map(fmtDay);
+    $('chart-rule-caption').textContent = `Alerts per rule, by ${step === 1 ? 'day' : 'week'} (window end, UTC)`;
+    $('chart-severity-caption').textContent = `Alerts per severity, by ${step === 1 ? 'day' : 'week'}`;
+    // The server's period ends on the day of the newest alert (a replayed history shows too).
+    $('summary-range').textContent = dayList.length
+      ? `${fmtDay(dayList[0])} – ${fmtDay(dayList[dayList.length - 1])} ${String(dayList[dayList.length - 1]).slice(0, 4)}`
+      : '';
     const byRule = summary.byRule || {};
     const bySeverity = summary.bySeverity || {};
     Object.keys(byRule).forEach(noteRule);
     drawChart('rule', $('chart-rule'), labels, Object.keys(byRule).sort().map((rule, i) => ({
-      label: ruleLabel(rule), data: byRule[rule], backgroundColor: RULE_COLORS[i % RULE_COLORS.length],
+      label: ruleLabel(rule), data: bucket(byRule[rule] || []), backgroundColor: RULE_COLORS[i % RULE_COLORS.length],
     })));
     const severities = Object.keys(bySeverity).sort((a, b) => {
       const ia = SEVERITY_ORDER.indexOf(a);
@@ -464,7 +483,7 @@
       return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
     });
     drawChart('severity', $('chart-severity'), labels, severities.map((s) => ({
-      label: s.charAt(0) + s.slice(1).toLowerCase(), data: bySeverity[s],
+      label: s.charAt(0) + s.slice(1).toLowerCase(), data: bucket(bySeverity[s] || []),
       backgroundColor: SEVERITY_COLORS[s] || '#667085',
     })));
     renderStates(summary.byState || {});
@@ -613,8 +632,8 @@
   }
 
   function evidenceItem(e) {
-    const where = [e.topic, e.partition !== undefined ? `p${e.partition}` : null,
-      e.offset !== undefined ? `@${e.offset}` : null].filter(Boolean).join(' ');
+    const at = e.partition !== undefined && e.offset !== undefined ? `${e.partition}:${e.offset}` : null;
+    const where = [e.topic, at].filter(Boolean).join(' ');
     return el('li', null, el('code', null, e.eventId || ''), where ? el('span', { className: 'muted' }, ` ${where}`) : null);
   }
 
@@ -671,6 +690,7 @@
       if (!text) { error.textContent = 'A reason is required.'; return; }
       error.textContent = '';
       submit.disabled = true;
+      app.deciding.add(alert.alertId);
       try {
         const review = await api('/api/reviews', {
           method: 'POST', body: { alertId: alert.alertId, state, reason: text, expect: current },
@@ -685,6 +705,8 @@
         } else if (e.status !== 401 && e.status !== -1) {
           error.textContent = e.message;
         }
+      } finally {
+        app.deciding.delete(alert.alertId);
       }
     });
     return form;
