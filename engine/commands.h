@@ -12,6 +12,6 @@ int DevBrokerCommand(int argc, char** argv);
 int DemoCommand(int argc, char** argv);
 int RulesCommand(int argc, char** argv);
 int GenerateCommand(int argc, char** argv);
-
+int DashboardCommand(int argc, char** argv);  // cli/dashboard_command.cc
 
 }  // namespace vigil

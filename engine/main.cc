@@ -1,4 +1,4 @@
-// The `vigil` command: replay, run, produce, consume, dev-broker, demo, rules.
+// The `vigil` command: replay, run, produce, consume, dev-broker, demo, rules, generate, dashboard.
 #include <google/protobuf/stubs/logging.h>
 
 #include <atomic>
@@ -26,6 +26,7 @@ const char kOverview[] =
     "  demo         everything on one machine: broker, synthetic force, live alerts\n"
     "  rules        print the rules file with every default (--defaults)\n"
     "  generate     write a synthetic force (rosters, system use, complaints) as NDJSON\n"
+    "  dashboard    serve the reviewers' live page and API over HTTP (tokens, roles, audit)\n"
     "\n"
     "Exit status: 0 success, 1 failure while running, 2 bad usage or configuration.\n";
 
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
       {"produce", vigil::ProduceCommand},   {"consume", vigil::ConsumeCommand},
       {"dev-broker", vigil::DevBrokerCommand}, {"demo", vigil::DemoCommand},
       {"rules", vigil::RulesCommand},       {"generate", vigil::GenerateCommand},
+      {"dashboard", vigil::DashboardCommand},
   };
   google::protobuf::SetLogHandler(&ThrottledProtobufLog);
   auto it = commands.find(argv[1]);

@@ -1,5 +1,6 @@
 #include "tokens.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -70,9 +71,10 @@ Result<std::vector<TokenEntry>> ParseTokens(std::string_view text, const std::st
     }
     if (!seen.insert(token).second) return error("the same token is given twice (name " + name + ")");
     TokenEntry entry{token, Identity{name, 0}};
-    std::istringstream list(roles);
-    std::string role;
-    while (std::getline(list, role, ',')) {
+    for (size_t start = 0; start <= roles.size();) {
+      size_t comma = std::min(roles.find(',', start), roles.size());
+      const std::string role = roles.substr(start, comma - start);
+      start = comma + 1;
       const RoleName* found = nullptr;
       for (const RoleName& r : kRoles) {
         if (role == r.name) found = &r;
@@ -80,7 +82,6 @@ Result<std::vector<TokenEntry>> ParseTokens(std::string_view text, const std::st
       if (!found) return error("unknown role '" + role + "' (misconduct, welfare, reviewer, auditor)");
       entry.identity.roles |= static_cast<uint8_t>(found->role);
     }
-    if (entry.identity.roles == 0) return error("no role");
     entries.push_back(std::move(entry));
   }
   return entries;
