@@ -1,18 +1,23 @@
 // `vigil demo`: everything on one machine with no set-up. An embedded Kafka broker (librdkafka's
 // mock cluster), a synthetic force streamed into it, the live engine consuming it with RocksDB
 // state, and the alerts read back from vigil.alerts and printed as they arrive; then a table of
-// what was planted, found and unexpected per rule.
+// what was planted, found and unexpected per rule. A dashboard (engine/http/DASHBOARD.md) runs
+// beside it on the same broker, with a demo token that has every role, so the page fills as the
+// run goes; --keep-open keeps broker and dashboard up after the table until Ctrl-C.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "cli.h"
 #include "commands.h"
+#include "dashboard.h"
 #include "kafka_io.h"
 #include "live_engine.h"
 #include "mock_broker.h"
@@ -56,6 +61,41 @@ void PrintTable(const std::vector<RuleTally>& tallies, const ProcessorMetrics& m
               unexpected);
 }
 
+// A random token for the demo's dashboard: 32 hex digits from the system's random source.
+std::string RandomToken() {
+  std::random_device random;
+  std::string token;
+  const char* hex = "0123456789abcdef";
+  for (int i = 0; i < 32; ++i) token.push_back(hex[random() % 16]);
+  return token;
+}
+
+// The demo's dashboard on `listen` with a tokens file in `dir` holding one token with every role.
+// When `fallback` and `listen` is taken, any free port instead.
+Result<std::unique_ptr<Dashboard>> StartDemoDashboard(const std::string& brokers, const Topics& topics,
+                                                      std::string listen, bool fallback,
+                                                      const std::string& dir, const std::string& token) {
+  const std::string tokens_path = dir + "/tokens";
+  {
+    std::ofstream tokens(tokens_path, std::ios::trunc);
+    tokens << "# vigil demo: one token with every role\n"
+           << token << " demo misconduct,welfare,reviewer,auditor\n";
+    if (!tokens) return Status::Error("cannot write " + tokens_path);
+  }
+  DashboardOptions options;
+  options.brokers = brokers;
+  options.listen = listen;
+  options.tokens_path = tokens_path;
+  options.group = "vigil-demo-dashboard";
+  options.topics = topics;
+  Result<std::unique_ptr<Dashboard>> dashboard = Dashboard::Start(options);
+  if (dashboard.ok() || !fallback) return dashboard;
+  std::cerr << "demo: the dashboard cannot listen on " << listen << " ("
+            << dashboard.status().message() << "); using a free port\n";
+  options.listen = listen.substr(0, listen.rfind(':')) + ":0";
+  return Dashboard::Start(options);
+}
+
 }  // namespace
 
 int DemoCommand(int argc, char** argv) {
@@ -67,17 +107,25 @@ int DemoCommand(int argc, char** argv) {
       {"rules", "RULES.json", "rules file; defaults if absent", ""},
       {"no-alerts", "", "do not print each alert as it arrives, only the final table", ""},
       {"checkpoint-interval-ms", "MS", "how often the engine checkpoints and publishes (as vigil run)", "1000"},
+      {"dashboard", "ADDRESS:PORT", "serve the dashboard there (if the default is taken: any free port)", "127.0.0.1:8080"},
+      {"no-dashboard", "", "run without the dashboard", ""},
+      {"keep-open", "", "after the run, keep the broker and the dashboard up until Ctrl-C", ""},
   };
   const std::string usage = Usage(
-      "vigil demo [--officers N] [--days D] [--seed S]",
+      "vigil demo [--officers N] [--days D] [--seed S] [--dashboard ADDRESS:PORT] [--keep-open]",
       "Starts an embedded Kafka broker, streams a synthetic force with misconduct and welfare\n"
       "patterns planted at known places (and near misses that must not fire) through the live\n"
       "engine (Kafka in, RocksDB state, Kafka out), prints alerts as they are published, and ends\n"
       "with a table: events processed, events/s, alerts, and planted vs found per rule.\n"
-      "Alert views are recorded on the embedded broker's vigil.audit topic.",
+      "A dashboard serves the live page meanwhile: its address and a demo token (every role)\n"
+      "are printed first. Alert views are recorded on the embedded broker's vigil.audit topic.",
       specs);
   Args args;
   if (int code = ParseCommandLine("demo", specs, usage, argc, argv, {}, args); code >= 0) return code;
+  if (args.Has("no-dashboard") && (args.Has("dashboard") || args.Has("keep-open"))) {
+    std::cerr << "vigil demo: --no-dashboard goes with neither --dashboard nor --keep-open\n";
+    return 2;
+  }
   Result<long long> officers = args.GetInt("officers", 1, 2000000);
   Result<long long> days = args.GetInt("days", 1, 400);
   Result<long long> seed = args.GetInt("seed", 0, 1LL << 62);
@@ -113,9 +161,25 @@ int DemoCommand(int argc, char** argv) {
     return 1;
   }
   std::printf("Vigil demo: %s officers and staff, %lld days, %zu patterns planted (%d of them near "
-              "misses that must not fire)\nembedded Kafka broker at %s\n\n",
+              "misses that must not fire)\nembedded Kafka broker at %s\n",
               Thousands(*officers).c_str(), *days, force.plan().size(), near_misses,
               broker.bootstrap().c_str());
+  TempDir dashboard_dir("vigil-demo-dashboard-");
+  std::unique_ptr<Dashboard> dashboard;
+  if (!args.Has("no-dashboard")) {
+    const std::string token = RandomToken();
+    Result<std::unique_ptr<Dashboard>> started = StartDemoDashboard(
+        broker.bootstrap(), topics, args.Get("dashboard"), !args.Has("dashboard"),
+        dashboard_dir.path(), token);
+    if (!started.ok()) {
+      std::cerr << "vigil demo: the dashboard: " << started.status().message() << "\n";
+      return args.Has("dashboard") ? 2 : 1;
+    }
+    dashboard = std::move(started.value());
+    std::printf("dashboard at %s  (token: %s, roles misconduct, welfare, reviewer, auditor)\n",
+                dashboard->url().c_str(), token.c_str());
+  }
+  std::printf("\n");
   std::fflush(stdout);
   const auto started = std::chrono::steady_clock::now();
 
@@ -231,6 +295,12 @@ int DemoCommand(int argc, char** argv) {
   std::printf("  alerts published  %s, shown %zu\n", Thousands(report->published_alerts).c_str(),
               shown.size());
   PrintTable(MatchAlerts(force.plan(), shown), m);
+  if (args.Has("keep-open") && !interrupted) {
+    std::printf("\nkeeping the broker (%s) and the dashboard (%s) up; Ctrl-C to stop\n",
+                broker.bootstrap().c_str(), dashboard->url().c_str());
+    std::fflush(stdout);
+    while (!interrupted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   return 0;
 }
 

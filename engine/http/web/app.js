@@ -469,7 +469,7 @@
     $('chart-severity-caption').textContent = `Alerts per severity, by ${step === 1 ? 'day' : 'week'}`;
     // The server's period ends on the day of the newest alert (a replayed history shows too).
     $('summary-range').textContent = dayList.length
-      ? `${fmtDay(dayList[0])} – ${fmtDay(dayList[dayList.length - 1])} ${String(dayList[dayList.length - 1]).slice(0, 4)}`
+      ? `${fmtDay(dayList[0])} ${String(dayList[0]).slice(0, 4)} \u2013 ${fmtDay(dayList[dayList.length - 1])} ${String(dayList[dayList.length - 1]).slice(0, 4)}`
       : '';
     const byRule = summary.byRule || {};
     const bySeverity = summary.bySeverity || {};
