@@ -294,8 +294,10 @@ def main():
         sign_in(welfare, url, welfare_token)
         wait_for("wel.only signed in", lambda: welfare.find_element(By.ID, "me-name").text == "wel.only")
         wait_for("the welfare alert on the welfare page", lambda: row_for(welfare, "MP7501"))
-        welfare.find_element(By.ID, "conn")  # the stream is up; give it a moment to bring anything else
-        time.sleep(2)
+        # The list at load (recent) and the stream resumed after it are both up: a misconduct
+        # alert would have come through either by now.
+        wait_for("the welfare page's stream connected",
+                 lambda: welfare.find_element(By.ID, "conn").get_attribute("data-state") == "live")
         source = welfare.page_source
         if row_for(welfare, "MP4001") or "MP4001" in source or misconduct_id in source:
             fail("the welfare-only page shows the misconduct alert")
