@@ -400,16 +400,21 @@
     };
   }
 
-  // After the stream was down, review changes may have been missed: take the current states.
+  // After the stream was down, review changes may have been missed, and a stream resumed on
+  // another dashboard process (a restart) may miss alerts of other partitions (DASHBOARD.md): take
+  // the newest alerts and their current states again.
   async function refreshReviewStates() {
     try {
       const body = await api(`/api/alerts/recent?limit=${RECENT_AT_LOAD}`);
       const alerts = Array.isArray(body) ? body : (body && body.alerts) || [];
-      for (const alert of alerts) {
+      for (let i = alerts.length - 1; i >= 0; i -= 1) {
+        const alert = alerts[i];
         if (app.alerts.has(alert.alertId)) applyReview(alert.alertId, alert.review, false);
+        else addAlert(alert, true);
       }
+      applyFilters();
     } catch (e) {
-      report('Refreshing review states', e);
+      report('Refreshing after the stream reconnected', e);
     }
   }
 
