@@ -62,7 +62,8 @@ std::optional<Reply> ParseHead(const std::string& raw, size_t* body_start) {
     size_t next = raw.find("\r\n", line);
     std::string field = raw.substr(line, next - line);
     size_t colon = field.find(':');
-    reply.headers[Lower(field.substr(0, colon))] = field.substr(field.find_first_not_of(' ', colon + 1));
+    reply.headers[Lower(field.substr(0, colon))] =
+        field.substr(field.find_first_not_of(' ', colon + 1));
     line = next + 2;
   }
   *body_start = end + 4;
@@ -117,7 +118,8 @@ class Client {
     size_t body_start = 0;
     std::optional<Reply> reply = ParseHead(received_, &body_start);
     if (!reply || (!Complete(received_) && !closed_)) return Reply{};
-    size_t length = reply->headers.count("content-length")
+    size_t length = reply->status == 204 || reply->status == 304 ? 0
+                    : reply->headers.count("content-length")
                         ? std::stoul(reply->headers["content-length"])
                         : received_.size() - body_start;
     reply->body = received_.substr(body_start, length);
@@ -137,7 +139,8 @@ class Client {
     size_t body_start = 0;
     std::optional<Reply> reply = ParseHead(raw, &body_start);
     if (!reply) return false;
-    if (!reply->headers.count("content-length")) return false;  // runs until the close
+    if (reply->status == 204 || reply->status == 304) return true;  // never a body
+    if (!reply->headers.count("content-length")) return false;      // runs until the close
     return raw.size() - body_start >= std::stoul(reply->headers["content-length"]);
   }
 
@@ -174,7 +177,8 @@ class Mailbox {
   }
   T Take() {
     std::unique_lock<std::mutex> lock(mu_);
-    REQUIRE(changed_.wait_for(lock, std::chrono::seconds(10), [this] { return value_.has_value(); }));
+    REQUIRE(
+        changed_.wait_for(lock, std::chrono::seconds(10), [this] { return value_.has_value(); }));
     T value = std::move(*value_);
     value_.reset();
     return value;
@@ -204,20 +208,23 @@ std::unique_ptr<HttpServer> Serve(Limits limits, Handler handler) {
 
 // Answers with what it understood of the request, one "name=value" a line.
 void Echo(const Request& request, const Responder& responder) {
-  std::string text = "method=" + request.method + "\npath=" + request.path + "\nremote=" +
-                     request.remote + "\nbody=" + request.body + "\n";
+  std::string text = "method=" + request.method + "\npath=" + request.path +
+                     "\nremote=" + request.remote + "\nbody=" + request.body + "\n";
   for (const auto& [name, value] : request.query) text += "query." + name + "=" + value + "\n";
   for (const auto& [name, value] : request.headers) text += "header." + name + "=" + value + "\n";
   Response response = Response::Json(200, text);
   response.content_type = "text/plain";
   response.headers.emplace_back("X-Echo", "yes");
+  if (request.path == "/empty") response.status = 204;  // the body is dropped, not sent
   if (request.path == "/own-policy") {
     response.headers.emplace_back("Content-Security-Policy", "default-src 'none'");
   }
   responder.Reply(std::move(response));
 }
 
-bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool Has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // The crowd test opens about 1,000 descriptors in this process (both ends of 500 connections).
 void RaiseDescriptorLimit() {
@@ -233,7 +240,7 @@ void RaiseDescriptorLimit() {
 
 }  // namespace
 
-TEST_CASE("http_server: a GET answers with its body and the security headers, twice on one connection") {
+TEST_CASE("http_server: a GET gets its body and the security headers, twice on one connection") {
   auto server = Serve(FastLimits(), Echo);
   CHECK(server->url() == "http://127.0.0.1:" + std::to_string(server->port()));
   Client client(server->port());
@@ -248,6 +255,11 @@ TEST_CASE("http_server: a GET answers with its body and the security headers, tw
   CHECK(Has(reply.body, "method=GET\npath=/hello\nremote=127.0.0.1:"));
   CHECK(Has(reply.body, "header.host=test\n"));
 
+  REQUIRE(client.Send(Get("/empty")));
+  reply = client.ReadReply();
+  CHECK(reply.status == 204);
+  CHECK(reply.headers.count("content-length") == 0);
+
   REQUIRE(client.Send(Get("/own-policy")));  // keep-alive: the same connection again
   reply = client.ReadReply();
   CHECK(reply.status == 200);
@@ -258,8 +270,8 @@ TEST_CASE("http_server: a GET answers with its body and the security headers, tw
 TEST_CASE("http_server: path and query are percent-decoded, '+' is a space in the query") {
   auto server = Serve(FastLimits(), Echo);
   Client client(server->port());
-  REQUIRE(client.Send(Get("/a%20b/c%2Fd?x=1&name=Ann+O%27Neil&amp=a%26b&x=2&flag",
-                          "X-Mixed-Case: Value\r\n")));
+  REQUIRE(client.Send(
+      Get("/a%20b/c%2Fd?x=1&name=Ann+O%27Neil&amp=a%26b&x=2&flag", "X-Mixed-Case: Value\r\n")));
   Reply reply = client.ReadReply();
   REQUIRE(reply.status == 200);
   CHECK(Has(reply.body, "path=/a b/c/d\n"));
@@ -278,7 +290,7 @@ TEST_CASE("http_server: path and query are percent-decoded, '+' is a space in th
   CHECK(bad.ClosedWithin(Millis(3000)));
 }
 
-TEST_CASE("http_server: an oversized header is 431, an oversized body 413, a malformed request 400; each closes") {
+TEST_CASE("http_server: too big a header is 431, too big a body 413, malformed 400; each closes") {
   auto server = Serve(FastLimits(), Echo);
   SUBCASE("header") {
     Client client(server->port());
@@ -321,10 +333,10 @@ TEST_CASE("http_server: a client silent for the idle timeout is closed") {
   CHECK(kept.ClosedWithin(Millis(5000)));  // idle again after its answer
 }
 
-TEST_CASE("http_server: a slowloris client is cut off by the request timeout; others are served meanwhile") {
+TEST_CASE("http_server: slowloris is cut off by the request timeout; others served meanwhile") {
   Limits limits = FastLimits();
-  limits.idle_timeout_ms = 5000;     // a byte every 50 ms keeps the idle timer from firing ...
-  limits.request_timeout_ms = 500;   // ... so only the whole-request deadline can end it
+  limits.idle_timeout_ms = 5000;    // a byte every 50 ms keeps the idle timer from firing ...
+  limits.request_timeout_ms = 500;  // ... so only the whole-request deadline can end it
   auto server = Serve(limits, Echo);
   Client slow(server->port());
   const std::string request = Get("/slow", "X-Padding: " + std::string(1000, 'p') + "\r\n");
@@ -347,7 +359,7 @@ TEST_CASE("http_server: a slowloris client is cut off by the request timeout; ot
   CHECK(served_in < Millis(1000));
 }
 
-TEST_CASE("http_server: 500 idle and half-sent connections do not stop a fresh request being answered") {
+TEST_CASE("http_server: 500 idle and half-sent connections do not stop a fresh request's answer") {
   RaiseDescriptorLimit();
   Limits limits = FastLimits();
   limits.idle_timeout_ms = 10000;  // the crowd holds its places for the whole test
@@ -376,7 +388,7 @@ TEST_CASE("http_server: 500 idle and half-sent connections do not stop a fresh r
   CHECK(after.ReadReply().status == 200);
 }
 
-TEST_CASE("http_server: a stream delivers Send()s in order and turns closed when its client leaves") {
+TEST_CASE("http_server: a stream delivers Send()s in order and closes when its client goes") {
   Mailbox<std::shared_ptr<EventStream>> streams;
   auto server = Serve(FastLimits(), [&](const Request& request, const Responder& responder) {
     streams.Put(responder.StartStream({{"X-Stream", "1"}}));
@@ -384,8 +396,8 @@ TEST_CASE("http_server: a stream delivers Send()s in order and turns closed when
   auto client = std::make_unique<Client>(server->port());
   client->Send(Get("/stream"));
   std::shared_ptr<EventStream> stream = streams.Take();
-  std::string head = client->ReadUntil([](const std::string& raw) { return Has(raw, "\r\n\r\n"); },
-                                       Millis(3000));
+  std::string head =
+      client->ReadUntil([](const std::string& raw) { return Has(raw, "\r\n\r\n"); }, Millis(3000));
   size_t body_start = 0;
   std::optional<Reply> reply = ParseHead(head, &body_start);
   REQUIRE(reply);
@@ -400,12 +412,14 @@ TEST_CASE("http_server: a stream delivers Send()s in order and turns closed when
 
   std::string expected;
   for (int i = 1; i <= 50; ++i) {
-    std::string event = "id: 0:" + std::to_string(i) + "\ndata: {\"n\":" + std::to_string(i) + "}\n\n";
+    std::string event =
+        "id: 0:" + std::to_string(i) + "\ndata: {\"n\":" + std::to_string(i) + "}\n\n";
     stream->Send(event);
     expected += event;
   }
   std::string all = client->ReadUntil(
-      [&](const std::string& raw) { return raw.size() >= body_start + expected.size(); }, Millis(3000));
+      [&](const std::string& raw) { return raw.size() >= body_start + expected.size(); },
+      Millis(3000));
   CHECK(all.substr(body_start) == expected);
   CHECK(stream->open());  // the idle timeout does not apply to a stream
 
@@ -427,10 +441,11 @@ TEST_CASE("http_server: Close() ends a stream after what was sent; the client se
   stream->Close();
   CHECK_FALSE(stream->open());
   CHECK(client.ClosedWithin(Millis(3000)));
-  CHECK(Has(client.ReadUntil([](const std::string&) { return true; }, Millis(0)), "\r\n\r\ndata: last\n\n"));
+  CHECK(Has(client.ReadUntil([](const std::string&) { return true; }, Millis(0)),
+            "\r\n\r\ndata: last\n\n"));
 }
 
-TEST_CASE("http_server: a stream whose client never reads is closed once its backlog passes the limit") {
+TEST_CASE("http_server: a stream whose client never reads is closed past its backlog limit") {
   Limits limits = FastLimits();
   limits.max_stream_backlog_bytes = 64 * 1024;
   Mailbox<std::shared_ptr<EventStream>> streams;
@@ -482,7 +497,7 @@ TEST_CASE("http_server: a blocking handler does not stall other requests") {
   CHECK(blocked_too.ReadReply().status == 200);
 }
 
-TEST_CASE("http_server: a Responder answers once from any thread; dropped unanswered it replies 500") {
+TEST_CASE("http_server: a Responder answers once, from any thread; unanswered it sends 500") {
   Mailbox<Responder> held;
   auto server = Serve(FastLimits(), [&](const Request& request, const Responder& responder) {
     if (request.path == "/later") held.Put(responder);

@@ -149,8 +149,8 @@ Result<Request> ToRequest(BeastRequest& message, const std::string& remote) {
     if (!parsed.ok()) return parsed;
   }
   for (const auto& field : message) {
-    auto [it, inserted] = request.headers.emplace(Lower(field.name_string()),
-                                                     std::string(field.value()));
+    auto [it, inserted] =
+        request.headers.emplace(Lower(field.name_string()), std::string(field.value()));
     if (!inserted) it->second += ", " + std::string(field.value());  // repeated: one list
   }
   request.body = std::move(message.body());
@@ -188,13 +188,18 @@ void SetHeaders(bhttp::fields& fields, const HeaderList& headers) {
 
 bhttp::response<bhttp::string_body> ToMessage(Response response, unsigned version, bool keep_alive,
                                               bool head) {
+  // A 1xx is never a final answer; 204 and 304 carry no body (Beast throws on one).
+  int status = response.status >= 200 && response.status <= 599 ? response.status : 500;
+  bool bodyless = status == 204 || status == 304;
   bhttp::response<bhttp::string_body> message;
   message.version(version);
-  message.result(response.status >= 100 && response.status <= 599 ? response.status : 500);
-  if (!response.content_type.empty()) message.set(bhttp::field::content_type, response.content_type);
+  message.result(status);
+  if (!response.content_type.empty())
+    message.set(bhttp::field::content_type, response.content_type);
   SetHeaders(message, response.headers);
   SetDefault(message, "Cache-Control", "no-store");
   message.keep_alive(keep_alive);
+  if (bodyless) return message;
   message.body() = std::move(response.body);
   message.prepare_payload();
   if (head) message.body().clear();  // Content-Length stays that of the body a GET would get
@@ -359,7 +364,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<std::string> in_flight_;
   bool writing_ = false;
   bool ending_ = false;
-  bool discarding_ = false;
   bool closed_ = false;
   std::array<char, 1024> discard_{};
 };
@@ -442,7 +446,8 @@ void Connection::Refuse(beast::error_code error) {
   if (error == bhttp::error::header_limit || error == bhttp::error::buffer_overflow) {
     return Write(Response::Error(431, "request header fields too large"));
   }
-  if (error == bhttp::error::body_limit) return Write(Response::Error(413, "request body too large"));
+  if (error == bhttp::error::body_limit)
+    return Write(Response::Error(413, "request body too large"));
   Write(Response::Error(400, "malformed request: " + error.message()));
 }
 
@@ -473,7 +478,6 @@ void Connection::Linger() {
 }
 
 void Connection::Discard() {
-  discarding_ = true;
   stream_.async_read_some(asio::buffer(discard_),
                           [self = shared_from_this()](beast::error_code error, size_t) {
                             if (error) return self->Close();
@@ -499,8 +503,8 @@ void Connection::FlushStream() {
   std::vector<asio::const_buffer> buffers;
   for (const std::string& bytes : in_flight_) buffers.push_back(asio::buffer(bytes));
   writing_ = true;
-  // Only the write's timer is set (the pending read's is not touched): a client that takes no
-  // byte for this long is not reading.
+  // Only the write's timer is set (the pending read's is not touched): a client that has not taken
+  // the write in this long is not reading.
   stream_.expires_after(core_.WriteTimeout());
   asio::async_write(stream_, buffers,
                     [self = shared_from_this()](beast::error_code error, size_t bytes) {
@@ -673,7 +677,8 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
     return Status::Error(usage);
   }
   std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   beast::error_code error;
   asio::ip::address address = asio::ip::make_address(host, error);
   int port = std::stoi(listen.substr(colon + 1));
@@ -685,8 +690,9 @@ Status CheckLimits(const Limits& limits) {
   if (limits.max_connections < 1 || limits.handler_threads < 1 || limits.idle_timeout_ms < 1 ||
       limits.request_timeout_ms < 1 || limits.max_header_bytes < 1 ||
       limits.max_header_bytes > UINT32_MAX) {
-    return Status::Error("http server limits: connections, handler threads, timeouts and the "
-                         "header limit must be positive");
+    return Status::Error(
+        "http server limits: connections, handler threads, timeouts and the "
+        "header limit must be positive");
   }
   return Status::Ok();
 }
@@ -719,8 +725,9 @@ class Responder::Impl {
 
  private:
   void Deliver(Response response) {
-    PostTo(*gate_, connection_,
-           [response = std::move(response)](Connection& c) mutable { c.Answer(std::move(response)); });
+    PostTo(*gate_, connection_, [response = std::move(response)](Connection& c) mutable {
+      c.Answer(std::move(response));
+    });
   }
 
   const std::shared_ptr<Gate> gate_;
@@ -796,9 +803,10 @@ class HttpServer::Impl {
 
  private:
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code error, tcp::socket socket) {
-      OnAccept(error, std::move(socket));
-    });
+    acceptor_.async_accept(asio::make_strand(io_),
+                           [this](beast::error_code error, tcp::socket socket) {
+                             OnAccept(error, std::move(socket));
+                           });
   }
 
   void OnAccept(beast::error_code error, tcp::socket socket) {

@@ -1,10 +1,11 @@
 // HttpServer: a small HTTP/1.1 server on Boost.Beast for Vigil's own interfaces (the dashboard
 // today; health and metrics can move onto it). It exists so that every interface gets the same
 // defences against slow, oversized and malicious clients without repeating them:
-//  - at most `max_connections` open connections; the next one is accepted and closed at once
-//    (503), so an idle crowd cannot starve the acceptor;
-//  - header and body size limits (431 / 413), and a request that is not whole within
-//    `request_timeout_ms` or silent for `idle_timeout_ms` is closed (408 where possible);
+//  - at most `max_connections` open connections; the next one is accepted, answered 503 at once
+//    and closed, so an idle crowd cannot starve the acceptor;
+//  - header and body size limits (431 / 413), a malformed request is 400; each then closes;
+//  - a request that is not whole within `request_timeout_ms` of its first byte, or a connection
+//    silent for `idle_timeout_ms` (between keep-alive requests too), is closed without an answer;
 //  - a streaming response (Server-Sent Events) whose client does not read is closed once
 //    `max_stream_backlog_bytes` wait unsent, instead of growing without bound.
 //
@@ -13,6 +14,10 @@
 // `handler_threads` threads, so a handler may block (for example, waiting for an audit record to be
 // acknowledged by Kafka) without stalling other clients. A handler answers exactly once through its
 // Responder, from any thread, either with Reply() or by opening a stream with StartStream().
+// A handler that opens a stream should keep the EventStream and return: a handler thread held for a
+// stream's life is one fewer for every other request. The destructor waits for running handlers
+// to return (so it must not run on a handler thread); Responders and EventStreams may outlive the
+// server, and then do nothing.
 #pragma once
 
 #include <cstddef>
@@ -42,7 +47,7 @@ struct Request {
   std::string target;   // as sent: "/api/alerts?officer=o-1"
   std::string path;     // decoded path without the query: "/api/alerts"
   std::map<std::string, std::string> query;    // decoded query parameters (last one wins)
-  std::map<std::string, std::string> headers;  // names in lower case
+  std::map<std::string, std::string> headers;  // names in lower case; repeats joined by ", "
   std::string body;
   std::string remote;   // the client's "ADDRESS:PORT"
 
@@ -56,7 +61,11 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  // Extra headers; they win over the server's defaults (X-Content-Type-Options: nosniff,
+  // Cache-Control: no-store, Content-Security-Policy: default-src 'self'). Dropped: Content-Length,
+  // Transfer-Encoding and Connection (the server frames the message), and any name or value with
+  // CR or LF (it would forge headers of its own).
+  std::vector<std::pair<std::string, std::string>> headers;
 
   static Response Json(int status, std::string body);
   // {"error": message} with that status.
@@ -65,7 +74,9 @@ struct Response {
 
 // An open streaming response (text/event-stream). Thread-safe; Send() never blocks: it queues the
 // bytes for the connection's I/O thread. Once the client is gone, or its backlog passed the limit,
-// open() turns false and Send() does nothing.
+// open() turns false and Send() does nothing. A write the client has not taken within
+// max(idle_timeout_ms, request_timeout_ms) closes the stream too. The body is not chunked: it runs until the
+// connection closes, which Close() does once the queued bytes are written.
 class EventStream {
  public:
   virtual ~EventStream() = default;
@@ -101,7 +112,7 @@ class HttpServer {
   ~HttpServer();
   int port() const;
   std::string url() const;  // http://ADDRESS:PORT
-  size_t open_connections() const;
+  size_t open_connections() const;  // admitted ones (not those being refused with 503)
 
   class Impl;
 
