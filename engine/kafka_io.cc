@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "json_text.h"
 #include "review.pb.h"
 
 namespace vigil {
@@ -177,23 +178,6 @@ std::string Base64(std::string_view bytes) {
 
 }  // namespace
 
-std::string QuoteJson(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out + "\"";
-}
-
 std::string HeaderValue(const rd_kafka_message_t& record, const char* name) {
   rd_kafka_headers_t* headers = nullptr;
   if (rd_kafka_message_headers(&record, &headers) || !headers) return "";
@@ -207,7 +191,7 @@ std::string RecordAsJson(const Topics& topics, const std::string& topic,
                          const rd_kafka_message_t& record) {
   std::string_view value(static_cast<const char*>(record.payload), record.len);
   std::string_view key(record.key ? static_cast<const char*>(record.key) : "", record.key_len);
-  std::string position = "\"topic\":" + QuoteJson(topic) + ",\"partition\":" +
+  std::string position = "\"topic\":" + JsonQuote(topic) + ",\"partition\":" +
                          std::to_string(record.partition) + ",\"offset\":" +
                          std::to_string(record.offset);
   if (topic == topics.alerts) {
@@ -225,9 +209,9 @@ std::string RecordAsJson(const Topics& topics, const std::string& topic,
     return std::string(value);
   }
   // Dead letters, and anything that does not decode as its topic says: show it as it is.
-  return "{" + position + ",\"key\":" + QuoteJson(key) + ",\"reason\":" +
-         QuoteJson(HeaderValue(record, "vigil.reason")) + ",\"source\":" +
-         QuoteJson(HeaderValue(record, "vigil.source")) + ",\"valueBase64\":" + QuoteJson(Base64(value)) + "}";
+  return "{" + position + ",\"key\":" + JsonQuote(key) + ",\"reason\":" +
+         JsonQuote(HeaderValue(record, "vigil.reason")) + ",\"source\":" +
+         JsonQuote(HeaderValue(record, "vigil.source")) + ",\"valueBase64\":" + JsonQuote(Base64(value)) + "}";
 }
 
 Result<std::unique_ptr<AckedProducer>> AckedProducer::Open(const std::string& brokers) {
@@ -330,17 +314,17 @@ std::string AuditLog::CurrentUser() {
 }
 
 std::string AuditLog::Json(const AuditEntry& entry, Millis at) const {
-  std::string out = "{\"at\":" + QuoteJson(FormatTime(at)) + ",\"viewer\":" + QuoteJson(entry.viewer) +
-                    ",\"interface\":" + QuoteJson(interface_);
+  std::string out = "{\"at\":" + JsonQuote(FormatTime(at)) + ",\"viewer\":" + JsonQuote(entry.viewer) +
+                    ",\"interface\":" + JsonQuote(interface_);
   auto member = [&out](const char* name, const std::string& value) {
-    if (!value.empty()) out += std::string(",\"") + name + "\":" + QuoteJson(value);
+    if (!value.empty()) out += std::string(",\"") + name + "\":" + JsonQuote(value);
   };
   member("from", entry.from);
   member("what", entry.what);
   member("purpose", entry.purpose);
   member("officerId", entry.officer_id);
   std::string ids;
-  for (const auto& id : entry.alert_ids) ids += (ids.empty() ? "" : ",") + QuoteJson(id);
+  for (const auto& id : entry.alert_ids) ids += (ids.empty() ? "" : ",") + JsonQuote(id);
   return out + ",\"alertIds\":[" + ids + "]}";
 }
 

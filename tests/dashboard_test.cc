@@ -571,5 +571,29 @@ TEST_CASE("dashboard: the tokens file is re-read; a removed token's stream is cl
   CHECK(Http(url, "GET", "/api/me", Bearer(frank)).status == 200);  // the old tokens stay
 }
 
+TEST_CASE("dashboard: when the audit cannot be written, nothing is shown (503)") {
+  DashboardOnKafka setup;
+  setup.Publish(MakeAlert("m-1", "officer-1", v1::Alert::MISCONDUCT));
+  auto dashboard = setup.Start();
+  const std::string url = dashboard->url();
+  REQUIRE(RecentIds(url, kAlice) == std::vector<std::string>{"m-1"});
+  // Every produce request fails from now on, for good (the audit's and the reviews').
+  std::vector<rd_kafka_resp_err_t> errors(50, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  rd_kafka_mock_push_request_errors_array(setup.broker.cluster(), 0 /* Produce */, errors.size(),
+                                          errors.data());
+  for (const std::string target : {"/api/alerts/recent", "/api/alerts?officer=officer-1&purpose=x"}) {
+    HttpResult refused = Http(url, "GET", target, Bearer(kAlice));
+    CHECK_MESSAGE(refused.status == 503, target);
+    CHECK(refused.body.find("m-1") == std::string::npos);
+  }
+  SseClient stream(url, "/api/alerts/stream?from=beginning", Bearer(kAlice));
+  CHECK(stream.status() == 503);
+  CHECK(stream.body_text().find("m-1") == std::string::npos);
+  HttpResult decision = Http(url, "POST", "/api/reviews", Bearer(kAlice),
+                             R"({"alertId":"m-1","state":"under_review","reason":"r","expect":"new"})");
+  CHECK(decision.status == 503);
+  CHECK(Http(url, "GET", "/api/me", Bearer(kAlice)).status == 200);  // what reveals no alert still works
+}
+
 }  // namespace
 }  // namespace vigil::testing

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "alert_index.h"
+#include "json_text.h"
 #include "kafka_io.h"
 #include "reviews.h"
 #include "tokens.h"
@@ -39,13 +40,10 @@ constexpr size_t kAuditRecordsKept = 1000;
 constexpr auto kCatchUpLimit = std::chrono::seconds(60);
 constexpr auto kResumeWait = std::chrono::seconds(10);
 
-// Headers of every answer: nothing cached (the data is personal), no sniffing, no referrer (the
-// stream's URL may carry its token), only the dashboard's own scripts and styles.
+// HttpServer adds nosniff, no caching and `default-src 'self'` to every answer; the dashboard adds
+// no referrer: the stream's URL may carry its token.
 std::vector<std::pair<std::string, std::string>> SafeHeaders() {
-  return {{"Cache-Control", "no-store"},
-          {"X-Content-Type-Options", "nosniff"},
-          {"Referrer-Policy", "no-referrer"},
-          {"Content-Security-Policy", "default-src 'self'"}};
+  return {{"Referrer-Policy", "no-referrer"}};
 }
 
 Response WithHeaders(Response response) {
@@ -398,6 +396,11 @@ Response Dashboard::Impl::Static(const Request& request) {
     response.content_type = page.type;
     return response;
   }
+  if (request.path == "/favicon.ico") {  // browsers ask on every load; a 404 is a console error
+    Response none = WithHeaders(Response::Json(204, ""));
+    none.content_type = "image/x-icon";
+    return none;
+  }
   if (request.path == "/chart.js") {
     std::ifstream in(kChartJs, std::ios::binary);
     if (!in) {
@@ -415,14 +418,14 @@ Response Dashboard::Impl::Static(const Request& request) {
 
 Response Dashboard::Impl::Me(const Identity& who) {
   std::string roles;
-  for (const std::string& role : who.RoleNames()) roles += (roles.empty() ? "" : ",") + QuoteJson(role);
-  return Json(200, "{\"name\":" + QuoteJson(who.name) + ",\"roles\":[" + roles + "]}");
+  for (const std::string& role : who.RoleNames()) roles += (roles.empty() ? "" : ",") + JsonQuote(role);
+  return Json(200, "{\"name\":" + JsonQuote(who.name) + ",\"roles\":[" + roles + "]}");
 }
 
 std::string Dashboard::Impl::AlertJson(const http::IndexedAlert& alert) const {
   std::string json = alert.json;
   json.pop_back();  // the closing brace
-  return json + ",\"position\":" + QuoteJson(alert.position.ToString()) +
+  return json + ",\"position\":" + JsonQuote(alert.position.ToString()) +
          ",\"review\":" + reviews_.JsonOf(alert.alert.alert_id()) + "}";
 }
 
@@ -468,7 +471,7 @@ Response Dashboard::Impl::Timeline(const Request& request, const Identity& who) 
   if (!Audit(who, request, "timeline", page.alerts, purpose, officer).ok()) {
     return Error(503, "the audit cannot be written; nothing is shown");
   }
-  std::string next = page.more ? QuoteJson(page.alerts.back()->position.ToString()) : "null";
+  std::string next = page.more ? JsonQuote(page.alerts.back()->position.ToString()) : "null";
   return Json(200, "{\"alerts\":" + AlertsJson(page.alerts) + ",\"next\":" + next + "}");
 }
 
@@ -494,18 +497,18 @@ Response Dashboard::Impl::Summary(const Request& request, const Identity& who) {
     return out + "]";
   };
   std::string day_list, by_rule, by_severity, by_state;
-  for (Millis day : summary.days) day_list += (day_list.empty() ? "" : ",") + QuoteJson(FormatDay(day));
+  for (Millis day : summary.days) day_list += (day_list.empty() ? "" : ",") + JsonQuote(FormatDay(day));
   for (const auto& [rule, n] : summary.by_rule) {
-    by_rule += (by_rule.empty() ? "" : ",") + QuoteJson(rule) + ":" + counts(n);
+    by_rule += (by_rule.empty() ? "" : ",") + JsonQuote(rule) + ":" + counts(n);
   }
   for (const auto& [severity, n] : summary.by_severity) {
-    by_severity += (by_severity.empty() ? "" : ",") + QuoteJson(v1::Alert::Severity_Name(severity)) +
+    by_severity += (by_severity.empty() ? "" : ",") + JsonQuote(v1::Alert::Severity_Name(severity)) +
                    ":" + counts(n);
   }
   std::map<http::ReviewState, int> states;
   for (const std::string& id : summary.alert_ids) ++states[reviews_.StateOf(id)];
   for (http::ReviewState state : http::AllStates()) {
-    by_state += (by_state.empty() ? "" : ",") + QuoteJson(http::StateName(state)) + ":" +
+    by_state += (by_state.empty() ? "" : ",") + JsonQuote(http::StateName(state)) + ":" +
                 std::to_string(states[state]);
   }
   return Json(200, "{\"days\":[" + day_list + "],\"byRule\":{" + by_rule + "},\"bySeverity\":{" +
@@ -534,7 +537,7 @@ Response Dashboard::Impl::Decide(const Request& request, const Identity& who) {
   http::ReviewDesk::Answer answer =
       desk_->Decide(alert->alert, decision, who.name, SystemClock().NowMillis());
   if (answer.status != 200) return Error(answer.status, answer.error);
-  return Json(200, "{\"alertId\":" + QuoteJson(decision.alert_id) +
+  return Json(200, "{\"alertId\":" + JsonQuote(decision.alert_id) +
                        ",\"review\":" + http::ReviewJson(&answer.review) + "}");
 }
 
@@ -580,9 +583,7 @@ void Dashboard::Impl::OpenStream(const Request& request, const Responder& respon
   if (!first.alerts.empty() && !Audit(who, request, "stream", first.alerts).ok()) {
     return responder.Reply(Error(503, "the audit cannot be written; nothing is shown"));
   }
-  std::vector<std::pair<std::string, std::string>> headers = SafeHeaders();
-  headers.erase(headers.begin());  // the stream sets its own Cache-Control
-  sub->stream = responder.StartStream(headers);
+  sub->stream = responder.StartStream(SafeHeaders());
   std::string bytes = "retry: 3000\n\n";
   for (const AlertRef& alert : first.alerts) bytes += AlertEvent(*alert);
   sub->stream->Send(std::move(bytes));
@@ -636,7 +637,7 @@ void Dashboard::Impl::FanOut() {
       for (const std::string& id : reviews_.ChangedSince(sub->review_version, &now_version)) {
         AlertRef alert = index_.Find(id);  // not yet indexed: its own event will carry the review
         if (!alert || alert->sequence > sub->cursor || !visible(alert->alert)) continue;
-        bytes += "event: review\ndata: {\"alertId\":" + QuoteJson(id) + ",\"review\":" +
+        bytes += "event: review\ndata: {\"alertId\":" + JsonQuote(id) + ",\"review\":" +
                  reviews_.JsonOf(id) + "}\n\n";
         entry.alert_ids.push_back(id);
       }

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "json_text.h"
+
 namespace vigil::http {
 
 namespace {
@@ -55,11 +57,11 @@ std::string ReviewJson(const v1::Review* review) {
   if (!review || review->steps().empty()) return "{\"state\":\"new\"}";
   std::string steps;
   for (const v1::ReviewStep& step : review->steps()) {
-    steps += std::string(steps.empty() ? "" : ",") + "{\"state\":" + QuoteJson(StateName(step.state())) +
-             ",\"reason\":" + QuoteJson(step.reason()) + ",\"reviewer\":" + QuoteJson(step.reviewer()) +
-             ",\"at\":" + QuoteJson(FormatTime(ToMillis(step.at()))) + "}";
+    steps += std::string(steps.empty() ? "" : ",") + "{\"state\":" + JsonQuote(StateName(step.state())) +
+             ",\"reason\":" + JsonQuote(step.reason()) + ",\"reviewer\":" + JsonQuote(step.reviewer()) +
+             ",\"at\":" + JsonQuote(FormatTime(ToMillis(step.at()))) + "}";
   }
-  return "{\"state\":" + QuoteJson(StateName(CurrentState(*review))) + ",\"steps\":[" + steps + "]}";
+  return "{\"state\":" + JsonQuote(StateName(CurrentState(*review))) + ",\"steps\":[" + steps + "]}";
 }
 
 std::optional<Refusal> CheckDecision(ReviewState current, const Decision& decision) {
