@@ -443,6 +443,7 @@ void Connection::SendContinue() {
 void Connection::Refuse(beast::error_code error) {
   keep_alive_ = false;
   version_ = 11;
+  head_ = false;  // left from an earlier HEAD on this connection, it would drop the error's body
   if (error == bhttp::error::header_limit || error == bhttp::error::buffer_overflow) {
     return Write(Response::Error(431, "request header fields too large"));
   }
