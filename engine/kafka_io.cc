@@ -333,8 +333,8 @@ void AuditLog::Viewed(const std::vector<std::string>& alert_ids) {
   AuditEntry entry;
   entry.viewer = CurrentUser();
   entry.alert_ids = alert_ids;
-  std::string record = Json(entry, SystemClock().NowMillis());
-  Status sent = acked_ ? Record(entry) : ProduceRecord(producer_, topic_, entry.viewer, record);
+  Status sent = acked_ ? Record(entry)
+                       : ProduceRecord(producer_, topic_, entry.viewer, Json(entry, SystemClock().NowMillis()));
   if (!sent.ok()) throw FatalError("cannot write the audit record: " + sent.message());
 }
 

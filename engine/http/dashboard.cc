@@ -119,6 +119,11 @@ std::string BearerOf(const Request& request, bool query_allowed) {
   return query_allowed ? request.Query("token") : "";
 }
 
+// The alerts `who` may see.
+http::AlertFilter VisibleTo(const Identity& who) {
+  return [&who](const v1::Alert& a) { return who.MaySee(a.kind()); };
+}
+
 std::string StringField(const google::protobuf::Struct& body, const std::string& name) {
   auto it = body.fields().find(name);
   if (it == body.fields().end() || it->second.kind_case() != google::protobuf::Value::kStringValue) {
@@ -137,6 +142,9 @@ struct Subscription {
   uint64_t cursor = 0;          // alerts up to this sequence were considered
   uint64_t review_version = 0;  // review changes up to this version were considered
   Steady::time_point last_write;
+
+  // Whether this stream shows `alert`: its roles may see it and it passes the stream's filters.
+  bool Sees(const v1::Alert& alert) const { return identity.MaySee(alert.kind()) && filters.Pass(alert); }
 };
 
 }  // namespace
@@ -174,6 +182,7 @@ class Dashboard::Impl {
 
   // The stream fan-out thread: new alerts and review changes to every open stream.
   void FanOut();
+  std::string PendingEvents(Subscription& sub, std::vector<std::string>* ids, bool* more);
   std::string AlertJson(const http::IndexedAlert& alert) const;
   std::string AlertEvent(const http::IndexedAlert& alert) const;
   std::string AlertsJson(const std::vector<AlertRef>& alerts) const;
@@ -466,7 +475,7 @@ Response Dashboard::Impl::Timeline(const Request& request, const Identity& who) 
     if (!before) return Error(400, "before: not the position of an alert (PARTITION:OFFSET)");
   }
   http::AlertIndex::Page page = index_.ForOfficer(
-      officer, before, [&](const v1::Alert& a) { return who.MaySee(a.kind()); },
+      officer, before, VisibleTo(who),
       static_cast<size_t>(*limit));
   if (!Audit(who, request, "timeline", page.alerts, purpose, officer).ok()) {
     return Error(503, "the audit cannot be written; nothing is shown");
@@ -479,7 +488,7 @@ Response Dashboard::Impl::Recent(const Request& request, const Identity& who) {
   Result<long long> limit = IntQuery(request, "limit", 50, 1, 500);
   if (!limit.ok()) return Error(400, limit.status().message());
   std::vector<AlertRef> alerts = index_.Recent(
-      [&](const v1::Alert& a) { return who.MaySee(a.kind()); }, static_cast<size_t>(*limit));
+      VisibleTo(who), static_cast<size_t>(*limit));
   if (!alerts.empty() && !Audit(who, request, "recent", alerts).ok()) {
     return Error(503, "the audit cannot be written; nothing is shown");
   }
@@ -490,7 +499,7 @@ Response Dashboard::Impl::Summary(const Request& request, const Identity& who) {
   Result<long long> days = IntQuery(request, "days", 14, 1, 366);
   if (!days.ok()) return Error(400, days.status().message());
   http::AlertIndex::Summary summary = index_.Summarize(
-      static_cast<int>(*days), [&](const v1::Alert& a) { return who.MaySee(a.kind()); });
+      static_cast<int>(*days), VisibleTo(who));
   auto counts = [](const std::vector<int>& v) {
     std::string out = "[";
     for (int n : v) out += (out.size() > 1 ? "," : "") + std::to_string(n);
@@ -578,21 +587,44 @@ void Dashboard::Impl::OpenStream(const Request& request, const Responder& respon
   } else {
     sub->cursor = request.Query("from") == "beginning" ? 0 : index_.last_sequence();
   }
-  auto visible = [&](const v1::Alert& a) { return who.MaySee(a.kind()) && sub->filters.Pass(a); };
-  http::AlertIndex::Scan first = index_.After(sub->cursor, visible, kStreamBatch);
-  if (!first.alerts.empty() && !Audit(who, request, "stream", first.alerts).ok()) {
+  AuditEntry entry{who.name, request.remote, "stream", "", "", {}};
+  bool more = false;
+  std::string events = PendingEvents(*sub, &entry.alert_ids, &more);
+  if (Status recorded = entry.alert_ids.empty() ? Status::Ok() : audit_->Record(entry); !recorded.ok()) {
+    std::cerr << "dashboard: " << recorded.message() << "; stream refused (503)\n";
     return responder.Reply(Error(503, "the audit cannot be written; nothing is shown"));
   }
   sub->stream = responder.StartStream(SafeHeaders());
-  std::string bytes = "retry: 3000\n\n";
-  for (const AlertRef& alert : first.alerts) bytes += AlertEvent(*alert);
-  sub->stream->Send(std::move(bytes));
-  sub->cursor = first.scanned_to;
+  sub->stream->Send("retry: 3000\n\n" + events);
   sub->last_write = Steady::now();
   std::lock_guard<std::mutex> lock(streams_mutex_);
   streams_.push_back(std::move(sub));
   changed_ = true;  // more may have arrived, or remain beyond the first batch
   streams_cv_.notify_all();
+}
+
+// The review changes and alerts `sub` has not been sent yet (at most one batch of alerts), as SSE
+// events; moves its cursor and review version past them and lists what they reveal in `ids`.
+std::string Dashboard::Impl::PendingEvents(Subscription& sub, std::vector<std::string>* ids, bool* more) {
+  auto visible = [&sub](const v1::Alert& a) { return sub.Sees(a); };
+  std::string bytes;
+  uint64_t now_version = 0;
+  for (const std::string& id : reviews_.ChangedSince(sub.review_version, &now_version)) {
+    AlertRef alert = index_.Find(id);  // not yet indexed: its own event will carry the review
+    if (!alert || alert->sequence > sub.cursor || !visible(alert->alert)) continue;
+    bytes += "event: review\ndata: {\"alertId\":" + JsonQuote(id) + ",\"review\":" +
+             reviews_.JsonOf(id) + "}\n\n";
+    ids->push_back(id);
+  }
+  sub.review_version = now_version;
+  http::AlertIndex::Scan scan = index_.After(sub.cursor, visible, kStreamBatch);
+  for (const AlertRef& alert : scan.alerts) {
+    bytes += AlertEvent(*alert);
+    ids->push_back(alert->alert.alert_id());
+  }
+  *more = *more || scan.alerts.size() == kStreamBatch;
+  sub.cursor = scan.scanned_to;
+  return bytes;
 }
 
 void Dashboard::Impl::FanOut() {
@@ -629,26 +661,8 @@ void Dashboard::Impl::FanOut() {
         sub->identity = *who;
         sub->generation = generation;
       }
-      const Identity& who = sub->identity;
-      auto visible = [&](const v1::Alert& a) { return who.MaySee(a.kind()) && sub->filters.Pass(a); };
-      AuditEntry entry{who.name, sub->remote, "stream", "", "", {}};
-      std::string bytes;
-      uint64_t now_version = 0;
-      for (const std::string& id : reviews_.ChangedSince(sub->review_version, &now_version)) {
-        AlertRef alert = index_.Find(id);  // not yet indexed: its own event will carry the review
-        if (!alert || alert->sequence > sub->cursor || !visible(alert->alert)) continue;
-        bytes += "event: review\ndata: {\"alertId\":" + JsonQuote(id) + ",\"review\":" +
-                 reviews_.JsonOf(id) + "}\n\n";
-        entry.alert_ids.push_back(id);
-      }
-      sub->review_version = now_version;
-      http::AlertIndex::Scan scan = index_.After(sub->cursor, visible, kStreamBatch);
-      for (const AlertRef& alert : scan.alerts) {
-        bytes += AlertEvent(*alert);
-        entry.alert_ids.push_back(alert->alert.alert_id());
-      }
-      more = more || scan.alerts.size() == kStreamBatch;
-      sub->cursor = scan.scanned_to;
+      AuditEntry entry{sub->identity.name, sub->remote, "stream", "", "", {}};
+      std::string bytes = PendingEvents(*sub, &entry.alert_ids, &more);
       if (!bytes.empty()) {
         entries.push_back(std::move(entry));
         batches.push_back({sub.get(), std::move(bytes), true});
