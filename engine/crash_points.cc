@@ -40,4 +40,9 @@ void CrashPoint(const char* name) {
   if (Due(crash, name)) kill(getpid(), SIGKILL);
 }
 
+uint64_t PauseAfterRecords() {
+  const char* records = std::getenv("VIGIL_PAUSE_AFTER");
+  return records ? std::strtoull(records, nullptr, 10) : 0;
+}
+
 }  // namespace vigil

@@ -7,10 +7,20 @@
 //
 // VIGIL_STOP_AT=<name>:<n> sends SIGTERM instead (once): a graceful stop requested at a known
 // place, for the graceful-stop test, which must stop an engine part way however fast it runs.
+//
+// VIGIL_PAUSE_AFTER=<records> makes `vigil run` read at most that many records of each input
+// partition, then carry on checkpointing and publishing as if the input had ended
+// (LiveOptions::read_limit): with it a fault test decides how much input each run sees, so that a
+// faster engine cannot read everything before the fault lands.
 #pragma once
+
+#include <cstdint>
 
 namespace vigil {
 
 void CrashPoint(const char* name);
+
+// VIGIL_PAUSE_AFTER's value, or 0 when it is not set.
+uint64_t PauseAfterRecords();
 
 }  // namespace vigil

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "crash_points.h"
 #include "commands.h"
 #include "health_server.h"
 #include "kafka_io.h"
@@ -71,6 +72,7 @@ int RunCommand(int argc, char** argv) {
   options.checkpoint_interval_ms = static_cast<int>(*interval);
   options.progress = !args.Has("quiet");
   options.stop = &StopRequested();
+  options.read_limit = PauseAfterRecords();  // fault tests only
   Health health;
   options.health = &health;
   std::unique_ptr<HealthServer> health_server;

@@ -64,6 +64,7 @@ enum class CheckpointMode { kBackground, kComplete };
 struct PartitionPosition {
   int64_t next_offset = -1;     // -1: nothing consumed yet in this run
   int64_t end_at_start = -1;    // high watermark when assigned (for --until-caught-up)
+  bool paused = false;          // at LiveOptions::read_limit
 };
 
 // The state directory's database, in this version's state format (or a FatalError saying why not).
@@ -117,6 +118,7 @@ class LiveEngine {
   void TakeEndOffsets();
   std::pair<int64_t, int64_t> OffsetsOf(const std::string& topic, int32_t partition);
   bool Finishing() const { return options_.until_caught_up || end_offsets_taken_; }
+  bool AtReadLimit(const std::string& topic, int32_t partition, PartitionPosition& position);
   void MaybeReport(bool force);
 
   const LiveOptions& options_;
@@ -133,8 +135,10 @@ class LiveEngine {
     OutboxEntries entries;  // to produce
     PartitionList offsets;  // to commit to the group
     CheckpointMode mode = CheckpointMode::kBackground;
+    uint64_t records = 0;   // records read when it was taken
   };
   std::optional<Written> written_;
+  std::map<std::pair<std::string, int32_t>, uint64_t> read_in_run_;  // for options_.read_limit
   // Outbox entries produced and not yet acknowledged, by sequence number (= production order).
   std::map<uint64_t, InFlight> in_flight_;
   // (topic, partition) -> the offset after the last acknowledged record, not yet in `published`.
@@ -329,6 +333,26 @@ void LiveEngine::Revoke(rd_kafka_topic_partition_list_t* partitions) {
   rd_kafka_assign(consumer_.get(), nullptr);
 }
 
+// LiveOptions::read_limit (fault tests): a partition that has given its share of records is
+// paused. A record fetched beyond the limit is left unread: the partition's offset stays before
+// it, so the next run reads it.
+bool LiveEngine::AtReadLimit(const std::string& topic, int32_t partition, PartitionPosition& position) {
+  if (options_.read_limit == 0) return false;
+  // Counted for the whole run: a rebalance that assigns the partition again does not reset it.
+  uint64_t& read = read_in_run_[{topic, partition}];
+  if (read < options_.read_limit) {
+    ++read;
+    return false;
+  }
+  if (!position.paused) {
+    PartitionList list(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+    rd_kafka_pause_partitions(consumer_.get(), list.get());
+    position.paused = true;
+  }
+  return true;
+}
+
 void LiveEngine::Handle(const rd_kafka_message_t& m) {
   const char* topic = rd_kafka_topic_name(m.rkt);
   int stream = StreamIndex(topic);
@@ -341,9 +365,11 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
     return;
   }
   if (stream < 0) return;
+  PartitionPosition& partition = assigned_[{stream, m.partition}];
+  if (AtReadLimit(topic, m.partition, partition)) return;
   ++report_.records;
   if (options_.records_consumed) options_.records_consumed->fetch_add(1, std::memory_order_relaxed);
-  assigned_[{stream, m.partition}].next_offset = m.offset + 1;
+  partition.next_offset = m.offset + 1;
   std::string_view value(static_cast<const char*>(m.payload), m.payload ? m.len : 0);
   std::string_view key(m.key ? static_cast<const char*>(m.key) : "", m.key ? m.key_len : 0);
   std::string position = std::string(topic) + "/" + std::to_string(m.partition) + "/" +
@@ -414,7 +440,7 @@ void LiveEngine::Checkpoint(CheckpointMode mode) {
   // 1-2. State, progress, the outbox (new entries, and deletions of the acknowledged ones) and the
   // published positions, in one synced batch: the commit point once the writer has written it.
   pipeline_.store->Checkpoint(/*sync=*/true);
-  written_ = Written{std::exchange(decided_, {}), std::move(offsets), mode};
+  written_ = Written{std::exchange(decided_, {}), std::move(offsets), mode, report_.records};
   ++report_.checkpoints;
   if (mode == CheckpointMode::kComplete) CompleteWrite();
 }
@@ -427,6 +453,7 @@ void LiveEngine::CompleteWrite() {
   Written written = std::move(*written_);
   written_.reset();
   CrashPoint("checkpoint-after-write");
+  if (options_.records_durable) options_.records_durable->store(written.records);
   Publish(std::move(written.entries));  // 3. produced now, acknowledged later
   // 4. the group's offsets, for tools that read them
   CommitOffsets(written.offsets, written.mode == CheckpointMode::kBackground);

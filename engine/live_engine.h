@@ -52,6 +52,15 @@ struct LiveOptions {
   // behaves as with until_caught_up, taking the end offsets at that moment.
   const std::atomic<bool>* input_closed = nullptr;
   std::atomic<uint64_t>* records_consumed = nullptr;  // progress for a producer pacing itself
+  // Set, once each checkpoint's batch is durable, to the number of records it covers: an event a
+  // test can wait for ("a checkpoint covering N records is durable") instead of for wall time.
+  std::atomic<uint64_t>* records_durable = nullptr;
+  // Fault tests only (0: no limit): read at most this many records of each input partition in
+  // this run, then go on checkpointing, publishing and taking acknowledgements as if the topics
+  // held no more, so that how much input a run sees is set by the test, not by how fast the
+  // machine is. A run at its limit never ends by --until-caught-up. `vigil run` takes it from
+  // VIGIL_PAUSE_AFTER (engine/crash_points.h).
+  uint64_t read_limit = 0;
   Health* health = nullptr;  // where the engine reports its state; optional
   // Called for each alert once Kafka has acknowledged it (e.g. the demo's live display).
   std::function<void(const v1::Alert&)> on_published;

@@ -143,6 +143,21 @@ std::map<std::pair<int, int32_t>, int64_t> CommittedInputOffsets(const std::stri
   return offsets;
 }
 
+uint64_t RecordsWithinLimit(const std::string& brokers, uint64_t limit, int partitions) {
+  Result<KafkaHandle> producer = MakeProducer(brokers);
+  REQUIRE(producer.ok());
+  uint64_t records = 0;
+  for (int s = 0; s < kStreamCount; ++s) {
+    for (int32_t p = 0; p < partitions; ++p) {
+      auto range = QueryOffsets(producer->get(), Topics{}.For(static_cast<Stream>(s)), p);
+      REQUIRE(range.ok());
+      REQUIRE(range->first == 0);  // nothing dropped: offsets count records
+      records += std::min<uint64_t>(limit, static_cast<uint64_t>(range->second));
+    }
+  }
+  return records;
+}
+
 HttpReply HttpGet(const std::string& url) {
   namespace http = boost::beast::http;
   using tcp = boost::asio::ip::tcp;
@@ -184,6 +199,8 @@ LiveRun::LiveRun(LiveOptions options, const v1::RulesConfig& config) : options_(
   options_.health = &health_;
   options_.input_closed = &input_closed_;
   options_.records_consumed = &consumed_;
+  options_.records_durable = &durable_;
+  options_.stop = &stop_;
   thread_ = std::thread([this, config] {
     try {
       Result<LiveReport> report = RunLive(options_, config);

@@ -75,6 +75,10 @@ void CheckPublishedExactlyOnce(const ForceOnKafka& setup);
 std::map<std::pair<int, int32_t>, int64_t> CommittedInputOffsets(const std::string& brokers,
                                                                  int partitions);
 
+// How many records a run limited to `limit` records a partition (LiveOptions::read_limit) reads
+// from a fresh start: the sum over the input partitions of min(limit, the partition's records).
+uint64_t RecordsWithinLimit(const std::string& brokers, uint64_t limit, int partitions);
+
 // GET of an http://HOST:PORT/PATH URL: the status code and the body.
 struct HttpReply {
   int status = 0;
@@ -100,21 +104,33 @@ class CerrCapture {
 // Options of a `vigil run` for these tests: a checkpoint every 100 ms.
 LiveOptions RunOptions(const std::string& brokers, const std::string& state_dir);
 
-// `vigil run` on a thread, until the input is closed and processed (or it fails).
+// `vigil run` on a thread, until the input is closed and processed (or it fails). The run's
+// options.stop is its own (Stop()).
 class LiveRun {
  public:
   LiveRun(LiveOptions options, const v1::RulesConfig& config);
-  ~LiveRun() { Finish(); }
+  // Stops the run (as SIGTERM would) if it still works: a test that failed part way, or a run
+  // with a read limit, which would never finish by itself.
+  ~LiveRun() {
+    Stop();
+    Finish();
+  }
   // Lets the run finish what the topics hold now, and waits for it; returns its error, if any.
   std::string Finish();
+  // Asks the run to stop as SIGTERM would: finish the batch, checkpoint, leave the group.
+  void Stop() { stop_ = true; }
   uint64_t consumed() const { return consumed_.load(); }
+  // Records covered by the last checkpoint made durable (0 until the first).
+  uint64_t durable() const { return durable_.load(); }
   HealthState health() const { return health_.state(); }
 
  private:
   LiveOptions options_;
   Health health_;
   std::atomic<bool> input_closed_{false};
+  std::atomic<bool> stop_{false};
   std::atomic<uint64_t> consumed_{0};
+  std::atomic<uint64_t> durable_{0};
   std::string error_;
   std::thread thread_;
 };

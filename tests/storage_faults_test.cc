@@ -6,6 +6,7 @@
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 
@@ -87,30 +88,40 @@ TEST_CASE("storage faults: a full disk stops the engine before any offset passes
 
   auto disk = std::make_shared<FillableFileSystem>();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  // The run reads about a third of the input and no more (at most 3,000 records a partition,
+  // however fast it is), the disk fills once a checkpoint covering all of that is durable, and the
+  // next checkpoint's write fails.
+  const uint64_t limit = 3000;
+  const uint64_t read = RecordsWithinLimit(setup.brokers(), limit, 3);
+  REQUIRE(read < input.records);
   {
     LiveOptions options = RunOptions(setup.brokers(), state_dir);
     options.storage.env = env.get();
     options.progress = false;
+    options.read_limit = limit;
     LiveRun run(options, setup.config);
-    WaitUntil([&] { return run.consumed() > input.records / 3; }, "a third of the input");
+    WaitUntil([&] { return run.durable() == read; }, "a durable checkpoint of all it may read");
     disk->SetFull(true);
     WaitUntil([&] { return run.health() == HealthState::kFailed; }, "the engine to stop");
     std::string error = run.Finish();
     CHECK(error.find("state store write failed") != std::string::npos);
     CHECK(error.find("No space") != std::string::npos);
-    CHECK(run.consumed() < input.records);  // stopped, not carried on without its state
   }
   disk->SetFull(false);
 
-  // No committed offset is past what the state store holds: the group never claims more.
+  // No committed offset is past what the state store holds: the group never claims more. The
+  // state store holds the checkpoint made before the disk filled, every record of it.
   Offsets offsets = ReadOffsets(setup.brokers(), state_dir, setup.config, 3);
   int partitions_with_progress = 0;
+  int64_t durable_records = 0;
   for (const auto& [partition, durable] : offsets.durable) {
     INFO("stream " << partition.first << " partition " << partition.second);
     CHECK(offsets.committed[partition] <= durable);
     partitions_with_progress += durable > 0;
+    durable_records += std::max<int64_t>(durable, 0);
   }
   CHECK(partitions_with_progress > 0);
+  CHECK(durable_records == static_cast<int64_t>(read));
 
   // Space is back: a restart on the same state publishes every alert exactly once.
   LiveOptions options = RunOptions(setup.brokers(), state_dir);
