@@ -528,6 +528,9 @@ TEST_CASE("dashboard: timelines need a purpose; every view is audited with viewe
       CHECK(Field(record, "purpose").string_value() == "complaint 42");
       CHECK(Field(record, "officerId").string_value() == "officer-1");
     }
+    if (what == "stream" || what == "recent") {
+      CHECK(Field(record, "purpose").string_value() == "live alert monitoring");
+    }
     for (const std::string& id : [&] {
            std::vector<std::string> ids;
            for (const Value& v : Field(record, "alertIds").list_value().values()) ids.push_back(v.string_value());

@@ -132,6 +132,15 @@ std::string StringField(const google::protobuf::Struct& body, const std::string&
   return it->second.string_value();
 }
 
+// The purpose the audit records for the live list and stream when the client gives none: watching
+// new alerts is the directorate's standing purpose; a timeline needs the reviewer's own words.
+constexpr char kLivePurpose[] = "live alert monitoring";
+
+std::string PurposeOr(const Request& request, const char* standing) {
+  const std::string& given = request.Query("purpose");
+  return given.find_first_not_of(" \t") == std::string::npos ? standing : given;
+}
+
 struct Subscription {
   std::shared_ptr<http::EventStream> stream;
   std::string token;  // re-checked after a reload of the tokens file
@@ -139,6 +148,7 @@ struct Subscription {
   Identity identity;
   Filters filters;
   std::string remote;
+  std::string purpose;          // recorded in the audit with every batch
   uint64_t cursor = 0;          // alerts up to this sequence were considered
   uint64_t review_version = 0;  // review changes up to this version were considered
   Steady::time_point last_write;
@@ -489,7 +499,7 @@ Response Dashboard::Impl::Recent(const Request& request, const Identity& who) {
   if (!limit.ok()) return Error(400, limit.status().message());
   std::vector<AlertRef> alerts = index_.Recent(
       VisibleTo(who), static_cast<size_t>(*limit));
-  if (!alerts.empty() && !Audit(who, request, "recent", alerts).ok()) {
+  if (!alerts.empty() && !Audit(who, request, "recent", alerts, PurposeOr(request, kLivePurpose)).ok()) {
     return Error(503, "the audit cannot be written; nothing is shown");
   }
   return Json(200, "{\"alerts\":" + AlertsJson(alerts) + "}");
@@ -575,6 +585,7 @@ void Dashboard::Impl::OpenStream(const Request& request, const Responder& respon
   sub->identity = who;
   sub->filters = *filters;
   sub->remote = request.remote;
+  sub->purpose = PurposeOr(request, kLivePurpose);
   sub->review_version = reviews_.version();
   std::string last_id = request.Header("last-event-id");
   if (last_id.empty()) last_id = request.Query("lastEventId");
@@ -587,7 +598,7 @@ void Dashboard::Impl::OpenStream(const Request& request, const Responder& respon
   } else {
     sub->cursor = request.Query("from") == "beginning" ? 0 : index_.last_sequence();
   }
-  AuditEntry entry{who.name, request.remote, "stream", "", "", {}};
+  AuditEntry entry{who.name, request.remote, "stream", sub->purpose, "", {}};
   bool more = false;
   std::string events = PendingEvents(*sub, &entry.alert_ids, &more);
   if (Status recorded = entry.alert_ids.empty() ? Status::Ok() : audit_->Record(entry); !recorded.ok()) {
@@ -661,7 +672,7 @@ void Dashboard::Impl::FanOut() {
         sub->identity = *who;
         sub->generation = generation;
       }
-      AuditEntry entry{sub->identity.name, sub->remote, "stream", "", "", {}};
+      AuditEntry entry{sub->identity.name, sub->remote, "stream", sub->purpose, "", {}};
       std::string bytes = PendingEvents(*sub, &entry.alert_ids, &more);
       if (!bytes.empty()) {
         entries.push_back(std::move(entry));
