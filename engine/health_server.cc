@@ -6,36 +6,17 @@
 
 #include <thread>
 
+#include "json_text.h"
+
 namespace vigil {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
-namespace {
-
-std::string JsonString(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-      out += escaped;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-}  // namespace
-
 std::string HealthJson(const Health::Snapshot& snapshot) {
-  return "{\"state\":" + JsonString(HealthName(snapshot.state)) + ",\"since\":" +
-         JsonString(FormatTime(snapshot.since)) + ",\"detail\":" + JsonString(snapshot.detail) + "}\n";
+  return "{\"state\":" + JsonQuote(HealthName(snapshot.state)) + ",\"since\":" +
+         JsonQuote(FormatTime(snapshot.since)) + ",\"detail\":" + JsonQuote(snapshot.detail) + "}\n";
 }
 
 int HealthHttpStatus(HealthState state) {

@@ -10,6 +10,7 @@
 #include "crash_points.h"
 #include "commands.h"
 #include "health_server.h"
+#include "json_text.h"
 #include "kafka_io.h"
 #include "live_engine.h"
 #include "mock_broker.h"
@@ -175,10 +176,10 @@ std::string LabelLine(const v1::Review& review) {
   v1::ReviewStep::State outcome = review.steps().rbegin()->state();
   const char* label = LabelOf(outcome);
   if (!*label) return "";
-  return "{\"alertId\":" + QuoteJson(review.alert_id()) + ",\"officerId\":" +
-         QuoteJson(review.officer_id()) + ",\"ruleId\":" + QuoteJson(review.rule_id()) +
-         ",\"outcome\":" + QuoteJson(Lower(v1::ReviewStep::State_Name(outcome))) +
-         ",\"label\":" + QuoteJson(label) + "}";
+  return "{\"alertId\":" + JsonQuote(review.alert_id()) + ",\"officerId\":" +
+         JsonQuote(review.officer_id()) + ",\"ruleId\":" + JsonQuote(review.rule_id()) +
+         ",\"outcome\":" + JsonQuote(Lower(v1::ReviewStep::State_Name(outcome))) +
+         ",\"label\":" + JsonQuote(label) + "}";
 }
 
 }  // namespace
@@ -319,7 +320,8 @@ int DevBrokerCommand(int argc, char** argv) {
   const std::string usage = Usage(
       "vigil dev-broker [--port P] [--partitions N]",
       "Runs librdkafka's mock cluster as a local Kafka endpoint with Vigil's topics created\n"
-      "(vigil.roster, vigil.access, vigil.complaints, vigil.alerts, vigil.dlq, vigil.audit)\n"
+      "(vigil.roster, vigil.access, vigil.complaints, vigil.alerts, vigil.dlq, vigil.audit,\n"
+      "vigil.reviews)\n"
       "until interrupted. For development and tests only: each partition keeps about 5 MiB and\n"
       "silently drops older data, and transactions are not isolated.",
       specs);

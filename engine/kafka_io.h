@@ -63,9 +63,6 @@ std::string HeaderValue(const rd_kafka_message_t& record, const char* name);
 // letters with their headers and the original bytes.
 std::string RecordAsJson(const Topics& topics, const std::string& topic, const rd_kafka_message_t& record);
 
-// JsonQuote (json_text.h) under the name kafka_commands.cc calls it by; new code calls JsonQuote.
-inline std::string QuoteJson(std::string_view text) { return JsonQuote(text); }
-
 // A producer that can wait for its records' delivery reports: for records that must be on Kafka
 // before anything else happens (an audit record before the view it records, a review decision
 // before its answer). Thread-safe: any number of threads may Send() at once.
