@@ -6,6 +6,7 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <array>
 #include <fstream>
 #include <set>
 
@@ -599,4 +600,67 @@ TEST_CASE("dashboard: when the audit cannot be written, nothing is shown (503)")
 }
 
 }  // namespace
+
+namespace {
+
+// A raw client for the hostile-client test: sends whatever it is given, reads whatever comes.
+class RawClient {
+ public:
+  explicit RawClient(const std::string& url) : socket_(io_) { socket_.connect(EndpointOf(url)); }
+  void Send(const std::string& bytes) { boost::asio::write(socket_, boost::asio::buffer(bytes)); }
+  // The status code of the answer ("HTTP/1.1 431 ..."), or 0 when the server closed without one.
+  int Status() {
+    std::string answer;
+    std::array<char, 4096> buffer{};
+    boost::system::error_code error;
+    while (answer.find("\r\n") == std::string::npos) {
+      size_t n = socket_.read_some(boost::asio::buffer(buffer), error);
+      if (error) break;
+      answer.append(buffer.data(), n);
+    }
+    return answer.rfind("HTTP/1.1 ", 0) == 0 ? std::stoi(answer.substr(9, 3)) : 0;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::socket socket_;
+};
+
+}  // namespace
+
+TEST_CASE("dashboard: oversized, malformed, slow and idle clients do not stop it serving others") {
+  DashboardOnKafka setup;
+  setup.Publish(MakeAlert("m-1", "officer-1", v1::Alert::MISCONDUCT));
+  auto dashboard = setup.Start();
+  const std::string url = dashboard->url();
+  SseClient stream(url, "/api/alerts/stream?from=beginning", Bearer(kAlice));
+  ReadUntil(stream, "m-1");
+
+  // A crowd: idle connections, and requests sent only in part (slowloris), well inside the
+  // connection limit (256 by default; beyond it a connection is answered 503 at once).
+  std::vector<std::unique_ptr<RawClient>> crowd;
+  for (int i = 0; i < 120; ++i) {
+    crowd.push_back(std::make_unique<RawClient>(url));
+    if (i % 2 == 1) crowd.back()->Send("GET /api/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bea");
+  }
+  RawClient oversized(url);
+  oversized.Send("GET /api/me HTTP/1.1\r\nHost: x\r\nX-Padding: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
+  CHECK(oversized.Status() == 431);
+  RawClient malformed(url);
+  malformed.Send("NOT HTTP AT ALL\r\n\r\n");
+  CHECK(malformed.Status() == 400);
+  RawClient huge_body(url);
+  huge_body.Send("POST /api/reviews HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(kAlice) +
+                 "\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{");
+  CHECK(huge_body.Status() == 413);
+
+  // Meanwhile a reviewer is served at once, and the open stream still gets new alerts.
+  const auto asked = std::chrono::steady_clock::now();
+  HttpResult me = Http(url, "GET", "/api/me", Bearer(kAlice));
+  CHECK(me.status == 200);
+  CHECK(std::chrono::steady_clock::now() - asked < std::chrono::seconds(1));  // a guard, not a benchmark
+  setup.Publish(MakeAlert("m-2", "officer-2", v1::Alert::MISCONDUCT));
+  CHECK(ReadUntil(stream, "m-2") == std::vector<std::string>{"m-2"});
+}
+
 }  // namespace vigil::testing
