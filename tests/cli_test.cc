@@ -18,11 +18,6 @@ namespace {
 
 const std::string kVigil = VIGIL_BINARY;
 
-int Run(const std::string& command) {
-  int status = std::system((command + " 2>/dev/null").c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 // `vigil dev-broker` as a child process; its first line of output is the address.
 class DevBroker {
  public:
@@ -72,14 +67,14 @@ TEST_CASE("cli: dev-broker, produce, run --until-caught-up and consume give repl
   const std::string events = std::string(VIGIL_SOURCE_DIR) + "/tests/scenarios/complainant-lookup.events.ndjson";
   const std::string replayed = dir.path() + "/replay.ndjson";
   const std::string consumed = dir.path() + "/consumed.ndjson";
-  REQUIRE(Run(kVigil + " replay --quiet --input " + events + " --output " + replayed) == 0);
+  REQUIRE(RunShell(kVigil + " replay --quiet --input " + events + " --output " + replayed) == 0);
 
   DevBroker broker;
   REQUIRE(!broker.address().empty());
-  CHECK(Run(kVigil + " produce --quiet --brokers " + broker.address() + " --input " + events) == 0);
-  CHECK(Run(kVigil + " run --quiet --until-caught-up --brokers " + broker.address() +
+  CHECK(RunShell(kVigil + " produce --quiet --brokers " + broker.address() + " --input " + events) == 0);
+  CHECK(RunShell(kVigil + " run --quiet --until-caught-up --brokers " + broker.address() +
             " --state-dir " + dir.path() + "/state") == 0);
-  CHECK(Run(kVigil + " consume --from-beginning --brokers " + broker.address() +
+  CHECK(RunShell(kVigil + " consume --from-beginning --brokers " + broker.address() +
             " --topic vigil.alerts --output " + consumed) == 0);
   std::multiset<std::string> expected = AlertIds(replayed);
   CHECK(!expected.empty());
@@ -87,7 +82,7 @@ TEST_CASE("cli: dev-broker, produce, run --until-caught-up and consume give repl
 
   // Reading the alerts left an audit record naming them.
   const std::string audit = dir.path() + "/audit.ndjson";
-  CHECK(Run(kVigil + " consume --from-beginning --brokers " + broker.address() +
+  CHECK(RunShell(kVigil + " consume --from-beginning --brokers " + broker.address() +
             " --topic vigil.audit --output " + audit) == 0);
   std::vector<std::string> records = ReadLines(audit);
   REQUIRE(records.size() == 1);
@@ -101,12 +96,12 @@ TEST_CASE("cli: bad usage and bad configuration exit 2 with a message") {
   FILE* f = std::fopen(bad_rules.c_str(), "w");
   std::fputs("{\"repeatedSubjectLookup\": {\"windowDays\": -3}}", f);
   std::fclose(f);
-  CHECK(Run(kVigil + " replay --input x.ndjson") == 2);               // --output missing
-  CHECK(Run(kVigil + " replay --input x --output y --bogus") == 2);   // unknown option
-  CHECK(Run(kVigil + " rules --check " + bad_rules) == 2);
-  CHECK(Run(kVigil + " replay --input x --output " + dir.path() + "/o --rules " + bad_rules) == 2);
-  CHECK(Run(kVigil + " no-such-command") == 2);
-  CHECK(Run(kVigil + " run --help") == 0);
+  CHECK(RunShell(kVigil + " replay --input x.ndjson") == 2);               // --output missing
+  CHECK(RunShell(kVigil + " replay --input x --output y --bogus") == 2);   // unknown option
+  CHECK(RunShell(kVigil + " rules --check " + bad_rules) == 2);
+  CHECK(RunShell(kVigil + " replay --input x --output " + dir.path() + "/o --rules " + bad_rules) == 2);
+  CHECK(RunShell(kVigil + " no-such-command") == 2);
+  CHECK(RunShell(kVigil + " run --help") == 0);
 }
 
 }  // namespace vigil::testing

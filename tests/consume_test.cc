@@ -19,11 +19,6 @@ namespace {
 
 const std::string kVigil = VIGIL_BINARY;
 
-int Run(const std::string& command) {
-  int status = std::system((command + " 2>/dev/null").c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 v1::Alert MakeAlert(const std::string& id, const std::string& rule, const std::string& officer,
                     v1::Alert::Severity severity) {
   v1::Alert alert;
@@ -80,7 +75,7 @@ class Cluster {
   void Flushed() { REQUIRE(Flush(producer_.get(), 10000).ok()); }
   // `vigil consume --from-beginning --topic T <extra>` into `out`; its exit status.
   int Consume(const std::string& topic, const std::string& extra, const std::string& out) {
-    return Run(kVigil + " consume --from-beginning --brokers " + broker_.bootstrap() + " --topic " +
+    return RunShell(kVigil + " consume --from-beginning --brokers " + broker_.bootstrap() + " --topic " +
                topic + " " + extra + " --output " + out);
   }
   const Topics& topics() const { return topics_; }
@@ -177,10 +172,10 @@ TEST_CASE("consume: filters on the wrong topic or a bad severity are bad usage (
   TempDir dir("vigil-consume-test-");
   const std::string out = dir.path() + "/out.ndjson";
   const std::string consume = kVigil + " consume --brokers 127.0.0.1:1 --output " + out;
-  CHECK(Run(consume + " --topic vigil.alerts --severity urgent") == 2);
-  CHECK(Run(consume + " --topic vigil.dlq --rule complainant_lookup") == 2);
-  CHECK(Run(consume + " --topic vigil.reviews --severity HIGH") == 2);
-  CHECK(Run(consume + " --topic vigil.alerts --labels") == 2);
+  CHECK(RunShell(consume + " --topic vigil.alerts --severity urgent") == 2);
+  CHECK(RunShell(consume + " --topic vigil.dlq --rule complainant_lookup") == 2);
+  CHECK(RunShell(consume + " --topic vigil.reviews --severity HIGH") == 2);
+  CHECK(RunShell(consume + " --topic vigil.alerts --labels") == 2);
 }
 
 }  // namespace vigil::testing

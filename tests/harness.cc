@@ -1,6 +1,9 @@
 #include "harness.h"
 
+#include <sys/wait.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 
 #include <doctest/doctest.h>
@@ -9,6 +12,11 @@
 #include "rules_config.h"
 
 namespace vigil::testing {
+
+int RunShell(const std::string& command) {
+  int status = std::system((command + " 2>/dev/null").c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 namespace {
 v1::RulesConfig ConfigOrFail(const std::string& json) {

@@ -16,6 +16,9 @@
 
 namespace vigil::testing {
 
+// Runs a shell command line, its stderr discarded; its exit status (-1 if it did not exit).
+int RunShell(const std::string& command);
+
 class Harness {
  public:
   explicit Harness(const std::string& rules_json = "{}");
