@@ -135,9 +135,6 @@ def browser():
 def severe_entries(driver, allowed=()):
     """SEVERE console entries, except those naming one of `allowed`."""
     entries = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
-    # Chromium asks for /favicon.ico by itself; until the dashboard answers it (web/NEEDS.md)
-    # its 404 is no script error.
-    allowed = tuple(allowed) + ("/favicon.ico",)
     return [e for e in entries if not any(a in e.get("message", "") for a in allowed)]
 
 
