@@ -13,5 +13,6 @@ int DemoCommand(int argc, char** argv);
 int RulesCommand(int argc, char** argv);
 int GenerateCommand(int argc, char** argv);
 int DashboardCommand(int argc, char** argv);  // cli/dashboard_command.cc
+int DiffCommand(int argc, char** argv);       // cli/diff_command.cc
 
 }  // namespace vigil

@@ -27,6 +27,7 @@ const char kOverview[] =
     "  rules        print the rules file with every default (--defaults)\n"
     "  generate     write a synthetic force (rosters, system use, complaints) as NDJSON\n"
     "  dashboard    serve the reviewers' live page and API over HTTP (tokens, roles, audit)\n"
+    "  diff         run two rule sets over one history: alerts gained and lost, per rule and week\n"
     "\n"
     "Exit status: 0 success, 1 failure while running, 2 bad usage or configuration.\n";
 
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
       {"dev-broker", vigil::DevBrokerCommand}, {"demo", vigil::DemoCommand},
       {"rules", vigil::RulesCommand},       {"generate", vigil::GenerateCommand},
       {"dashboard", vigil::DashboardCommand},
+      {"diff", vigil::DiffCommand},
   };
   google::protobuf::SetLogHandler(&ThrottledProtobufLog);
   auto it = commands.find(argv[1]);
