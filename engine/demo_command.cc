@@ -1,7 +1,8 @@
 // `vigil demo`: everything on one machine with no set-up. An embedded Kafka broker (librdkafka's
 // mock cluster), a synthetic force streamed into it, the live engine consuming it with RocksDB
 // state, and the alerts read back from vigil.alerts and printed as they arrive; then a table of
-// what was planted, found and unexpected per rule. A dashboard (engine/http/DASHBOARD.md) runs
+// what was planted, found and unexpected per rule, and how many alerts were planted patterns and
+// how many benign behaviour (by the labels of their officer and rule, as a reviewer would judge). A dashboard (engine/http/DASHBOARD.md) runs
 // beside it on the same broker, with a demo token that has every role, so the page fills as the
 // run goes; --keep-open keeps broker and dashboard up after the table until Ctrl-C.
 #include <atomic>
@@ -44,21 +45,28 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 }
 
 void PrintTable(const std::vector<RuleTally>& tallies, const ProcessorMetrics& metrics) {
-  std::printf("\n  %-30s %8s %8s %8s %10s %8s\n", "rule", "alerts", "planted", "found", "missed",
-              "unexpected");
-  int planted = 0, found = 0, unexpected = 0;
+  std::printf("\n  %-30s %8s %8s %8s %10s %8s %8s %14s %13s\n", "rule", "alerts", "planted", "found",
+              "missed", "unexpected", "benign", "planted alerts", "benign alerts");
+  RuleTally all;
+  auto row = [&](const char* rule, uint64_t alerts, const RuleTally& t) {
+    std::printf("  %-30s %8llu %8d %8d %10d %8d %8d %14d %13d\n", rule, static_cast<unsigned long long>(alerts),
+                t.planted, t.found, t.missed, t.unexpected, t.benign, t.on_planted, t.on_benign);
+  };
   for (const auto& t : tallies) {
     auto alerts = metrics.alerts_by_rule.find(t.rule_id);
-    std::printf("  %-30s %8llu %8d %8d %10d %8d\n", t.rule_id.c_str(),
-                static_cast<unsigned long long>(alerts == metrics.alerts_by_rule.end() ? 0 : alerts->second),
-                t.planted, t.found, t.missed, t.unexpected);
-    planted += t.planted;
-    found += t.found;
-    unexpected += t.unexpected;
+    row(t.rule_id.c_str(), alerts == metrics.alerts_by_rule.end() ? 0 : alerts->second, t);
+    for (int RuleTally::*field : {&RuleTally::planted, &RuleTally::found, &RuleTally::missed, &RuleTally::unexpected,
+                                  &RuleTally::benign, &RuleTally::on_planted, &RuleTally::on_benign}) {
+      all.*field += t.*field;
+    }
   }
-  std::printf("  %-30s %8llu %8d %8d %10d %8d\n", "all rules",
-              static_cast<unsigned long long>(metrics.alerts), planted, found, planted - found,
-              unexpected);
+  row("all rules", metrics.alerts, all);
+  const int judged = all.on_planted + all.on_benign;
+  if (judged > 0) {
+    std::printf("\n  of the alerts on labelled cases, %d were planted patterns and %d benign behaviour: "
+                "precision %.2f\n",
+                all.on_planted, all.on_benign, static_cast<double>(all.on_planted) / judged);
+  }
 }
 
 // A random token for the demo's dashboard: 32 hex digits from the system's random source.
@@ -103,6 +111,10 @@ int DemoCommand(int argc, char** argv) {
       {"officers", "N", "officers and staff in the synthetic force", "45000"},
       {"days", "D", "days of rosters, system use and complaints (16 is the fewest in which every rule has a planted pattern)", "16"},
       {"seed", "S", "random seed of the synthetic force", "1"},
+      {"benign-rate", "X",
+       "benign behaviour the rules catch (rest-day log-ins, lookups for reasons the case reference "
+       "does not show, sickness with a known cause, ...): X times about 22 cases; 0 for none",
+       "1.0"},
       {"partitions", "P", "partitions per topic on the embedded broker", "16"},
       {"rules", "RULES.json", "rules file; defaults if absent", ""},
       {"no-alerts", "", "do not print each alert as it arrives, only the final table", ""},
@@ -116,7 +128,10 @@ int DemoCommand(int argc, char** argv) {
       "Starts an embedded Kafka broker, streams a synthetic force with misconduct and welfare\n"
       "patterns planted at known places (and near misses that must not fire) through the live\n"
       "engine (Kafka in, RocksDB state, Kafka out), prints alerts as they are published, and ends\n"
-      "with a table: events processed, events/s, alerts, and planted vs found per rule.\n"
+      "with a table: events processed, events/s, alerts, and planted vs found per rule. The force\n"
+      "also behaves like a real one: benign cases (a rest-day log-in to check the roster, sickness\n"
+      "with a known cause, ...) alert too, and the table says how many alerts were planted\n"
+      "patterns and how many benign, and the precision that gives.\n"
       "A dashboard serves the live page meanwhile: its address and a demo token (every role)\n"
       "are printed first. Alert views are recorded on the embedded broker's vigil.audit topic.",
       specs);
@@ -137,6 +152,11 @@ int DemoCommand(int argc, char** argv) {
       return 2;
     }
   }
+  Result<double> benign_rate = args.GetDouble("benign-rate", 0, 100);
+  if (!benign_rate.ok()) {
+    std::cerr << "vigil demo: " << benign_rate.status().message() << "\n";
+    return 2;
+  }
   Result<v1::RulesConfig> config = LoadRulesConfig(args.Get("rules"));
   if (!config.ok()) {
     std::cerr << "vigil demo: " << config.status().message() << "\n";
@@ -149,9 +169,13 @@ int DemoCommand(int argc, char** argv) {
   force_options.officers = *officers;
   force_options.days = static_cast<int>(*days);
   force_options.seed = static_cast<uint64_t>(*seed);
+  force_options.benign_rate = *benign_rate;
   SyntheticForce force(force_options);
-  int near_misses = 0;
-  for (const auto& p : force.plan()) near_misses += p.near_miss ? 1 : 0;
+  int near_misses = 0, benign = 0;
+  for (const auto& p : force.plan()) {
+    if (p.benign) ++benign;
+    else if (p.near_miss) ++near_misses;
+  }
 
   MockBroker broker;
   const Topics topics;
@@ -162,8 +186,9 @@ int DemoCommand(int argc, char** argv) {
   }
   std::printf("Vigil demo: %s officers and staff, %lld days, %zu patterns planted (%d of them near "
               "misses that must not fire)\nembedded Kafka broker at %s\n",
-              Thousands(*officers).c_str(), *days, force.plan().size(), near_misses,
+              Thousands(*officers).c_str(), *days, force.plan().size() - benign, near_misses,
               broker.bootstrap().c_str());
+  std::printf("benign behaviour the rules will catch: %d cases (--benign-rate %g)\n", benign, *benign_rate);
   TempDir dashboard_dir("vigil-demo-dashboard-");
   std::unique_ptr<Dashboard> dashboard;
   if (!args.Has("no-dashboard")) {

@@ -1,5 +1,5 @@
 // `vigil generate`: writes a synthetic force (synthetic_force.h) as an NDJSON event file, and
-// optionally the plan of the patterns planted in it.
+// optionally the plan of the patterns planted in it and the labels of its cases.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -29,20 +29,31 @@ int GenerateCommand(int argc, char** argv) {
        "a day, plus about 0.85 x officers roster events a day)",
        "1.5"},
       {"events-per-day", "N", "volume as a rate: sets --access-per-shift to give about N events a day", ""},
-      {"plan", "PLAN.json", "also write the planted patterns (rule, officer, subject, day of window end)", ""},
-      {"no-plant", "", "background behaviour only, no planted patterns", ""},
+      {"plan", "PLAN.json",
+       "also write the planted patterns and benign cases (rule, officer, subject, day of window end)", ""},
+      {"labels", "LABELS.ndjson",
+       "also write one label per (officer, rule) case: planted patterns true_positive, benign cases "
+       "false_positive (what `vigil diff --labels` reads)",
+       ""},
+      {"benign-rate", "X",
+       "benign behaviour the rules catch (rest-day log-ins, lookups for reasons the case reference "
+       "does not show, sickness with a known cause, ...): X times about 22 cases; 0 for none",
+       "1.0"},
+      {"no-plant", "", "background behaviour only, no planted patterns and no benign cases", ""},
       {"dry-run", "", "generate and count the events without writing them (measures the generator)", ""},
       {"quiet", "", "no progress lines", ""},
   };
   const std::string usage = Usage(
-      "vigil generate --output EVENTS.ndjson [--officers N] [--days D] [--seed S] [--plan PLAN.json]",
+      "vigil generate --output EVENTS.ndjson [--officers N] [--days D] [--seed S] [--plan PLAN.json]\n"
+      "               [--labels LABELS.ndjson] [--benign-rate X]",
       "Writes a deterministic synthetic police force: rosters (early/late/night shifts, rest days,\n"
       "leave, sickness, overtime, later changes and cancellations), system use during shifts\n"
       "(LOGIN, SEARCH, RECORD_VIEW, LOGOUT at sites around the UK) and rare complaints, in event-time\n"
       "order (a few access events up to 90 s late). Patterns for every rule are planted at known\n"
-      "places, with near misses just outside each rule's boundary; --plan lists them, so that\n"
-      "`vigil replay` of the file can be checked against it. The defaults give about 1.6 million\n"
-      "events.",
+      "places, with near misses just outside each rule's boundary, and benign behaviour that the\n"
+      "rules catch although nobody did wrong (--benign-rate); --plan lists them, so that\n"
+      "`vigil replay` of the file can be checked against it, and --labels says which alerts are\n"
+      "true and which false positives. The defaults give about 1.6 million events.",
       specs);
   Args args;
   if (int code = ParseCommandLine("generate", specs, usage, argc, argv, {}, args); code >= 0) return code;
@@ -80,6 +91,14 @@ int GenerateCommand(int argc, char** argv) {
     }
     options.access_per_shift = *x;
   }
+  {
+    Result<double> x = args.GetDouble("benign-rate", 0, 100);
+    if (!x.ok()) {
+      std::cerr << "vigil generate: " << x.status().message() << "\n";
+      return 2;
+    }
+    options.benign_rate = *x;
+  }
   if (args.Has("events-per-day")) {
     Result<long long> rate = args.GetInt("events-per-day", 1, 1000000000000LL);
     if (!rate.ok()) {
@@ -89,6 +108,11 @@ int GenerateCommand(int argc, char** argv) {
     options.access_per_shift = AccessPerShiftFor(static_cast<double>(*rate), options.officers);
   }
   options.plant = !args.Has("no-plant");
+  if (!options.plant && args.Has("benign-rate") && options.benign_rate > 0) {
+    std::cerr << "vigil generate: --benign-rate needs planting (benign cases are planted like the "
+                 "patterns); drop --no-plant or --benign-rate\n";
+    return 2;
+  }
 
   const std::string output = dry_run ? "-" : args.Get("output");
   std::ofstream file;
@@ -105,11 +129,13 @@ int GenerateCommand(int argc, char** argv) {
   const bool progress = !args.Has("quiet") && options.officers * options.days >= 100000;
 
   SyntheticForce force(options);
-  if (args.Has("plan")) {
-    std::ofstream plan(args.Get("plan"), std::ios::trunc);
-    plan << PlanToJson(options, force.plan());
-    if (!plan) {
-      std::cerr << "vigil generate: cannot write " << args.Get("plan") << "\n";
+  for (const auto& [flag, text] : {std::pair<const char*, std::string>{"plan", PlanToJson(options, force.plan())},
+                                   {"labels", LabelsToNdjson(LabelsOf(force.plan()))}}) {
+    if (!args.Has(flag)) continue;
+    std::ofstream file_out(args.Get(flag), std::ios::trunc);
+    file_out << text;
+    if (!file_out) {
+      std::cerr << "vigil generate: cannot write " << args.Get(flag) << "\n";
       return 2;
     }
   }
@@ -132,8 +158,8 @@ int GenerateCommand(int argc, char** argv) {
     return 1;
   }
   const double seconds = static_cast<double>(clock.NowMillis() - began) / 1000;
-  int planted = 0, near = 0;
-  for (const auto& p : force.plan()) (p.near_miss ? near : planted)++;
+  int planted = 0, near = 0, benign = 0;
+  for (const auto& p : force.plan()) (p.near_miss ? near : p.benign ? benign : planted)++;
   if (!args.Has("quiet")) {
     char rate[64];
     std::snprintf(rate, sizeof rate, "%.1f s (%.0f events/s)", seconds,
@@ -141,7 +167,8 @@ int GenerateCommand(int argc, char** argv) {
     std::cerr << "generate: " << options.officers << " officers, " << options.days << " days: "
               << stats.total() << " events (" << stats.roster << " roster, " << stats.access
               << " access, " << stats.complaints << " complaints), " << planted
-              << " planted patterns and " << near << " near misses, in " << rate << "\n";
+              << " planted patterns, " << near << " near misses and " << benign << " benign cases, in "
+              << rate << "\n";
   }
   return 0;
 }

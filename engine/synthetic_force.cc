@@ -38,7 +38,7 @@ double Unit(uint64_t h) { return static_cast<double>(h >> 11) * (1.0 / 900719925
 enum Tag : uint64_t {
   kTagType = 1, kTagPhase, kTagCity, kTagSite, kTagTeam, kTagActivity, kTagLeave, kTagSick,
   kTagSickDay, kTagChange, kTagOvertime, kTagSession, kTagComplaint, kTagComplaintDay, kTagPick,
-  kTagCitySite,
+  kTagCitySite, kTagBenign, kTagBenignCount,
 };
 
 class Rng {
@@ -621,9 +621,10 @@ struct SyntheticForce::Impl {
     int64_t o;
     std::string staff, prefix;
     int n = 0;
-    Script(Impl& i, int64_t officer)
+    bool benign;  // what it plants is benign behaviour, not a pattern
+    Script(Impl& i, int64_t officer, bool is_benign = false)
         : impl(i), o(officer), staff(StaffId(officer)),
-          prefix("P" + std::to_string(i.pattern_count++) + "-") {}
+          prefix("P" + std::to_string(i.pattern_count++) + "-"), benign(is_benign) {}
     std::string Id() { return prefix + std::to_string(n++); }
     void Add(v1::Envelope e) { impl.planted_events.emplace_back(EventTime(e), std::move(e)); }
     void Access(v1::AccessEvent::Action action, Millis at, const std::string& subject = "",
@@ -647,9 +648,30 @@ struct SyntheticForce::Impl {
       Add(ComplaintEvent(id, "CMP-" + id, staff, complainant, category, at));
     }
     void Quiet(int x) { impl.quiet[o].insert(x); }
+    // Shift worker o off sick on day x (cycle position 0-1: its early shift), phoned in at 06:10.
+    void OffSick(int x) {
+      Quiet(x);
+      Shift(impl.ShiftId(o, x, 'E'), v1::RosterChange::SICK, impl.Day(x), impl.Day(x + 1), impl.At(x, 6, 10));
+    }
+    // Shift worker o's early shift on day x turned into annual leave two days before.
+    void OnLeave(int x) {
+      Shift(impl.ShiftId(o, x, 'E'), v1::RosterChange::ANNUAL_LEAVE, impl.At(x, 7), impl.At(x, 17),
+            impl.At(x - 2, 10));
+    }
+    // Whole days of sickness: a worked shift becomes SICK; on a rest day (or a day without a
+    // record) a SICK record of its own, as long-term sickness is recorded through rest days.
+    void SickDays(const std::vector<int>& days) {
+      for (int x : days) {
+        Quiet(x);
+        const char kind = impl.BaseRecord(o, x).kind;
+        const char sick_kind = (kind && kind != 'R') ? kind : 'S';
+        Shift(impl.ShiftId(o, x, sick_kind), v1::RosterChange::SICK, impl.Day(x), impl.Day(x + 1),
+              impl.At(x, 6, 15));
+      }
+    }
     void Expect(const std::string& rule, Millis window_end, const std::string& note,
                 bool near_miss = false, const std::string& subject = "") {
-      impl.plan.push_back({rule, staff, subject, DayStart(window_end), near_miss, note});
+      impl.plan.push_back({rule, staff, subject, DayStart(window_end), near_miss, note, benign});
     }
   };
 
@@ -669,6 +691,7 @@ struct SyntheticForce::Impl {
     PlantAccessVolumeSpike();
     PlantOvertimeOverlap();
     PlantBradfordFactor();
+    PlantBenign();
     std::stable_sort(planted_events.begin(), planted_events.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
   }
@@ -693,8 +716,7 @@ struct SyntheticForce::Impl {
       const int w = NextCycleDay(o, 1, 0);
       if (w < D()) {
         Script s(*this, o);
-        s.Quiet(w);
-        s.Shift(ShiftId(o, w, 'E'), v1::RosterChange::SICK, Day(w), Day(w + 1), At(w, 6, 10));
+        s.OffSick(w);
         s.Access(v1::AccessEvent::LOGIN, At(w, 10, 30));
         s.Expect(rule, At(w, 10, 30), "LOGIN while off sick (HIGH)");
       }
@@ -838,16 +860,27 @@ struct SyntheticForce::Impl {
          "one sensitive complaint and one discrimination complaint"},
     };
     for (const Plan& p : plans) {
-      int64_t o = Pick([](int64_t) { return true; });
-      if (o < 0) return;
-      Script s(*this, o);
-      Millis last = 0;
-      for (const auto& [day, category] : p.complaints) {
-        last = At(day, 9 + day % 7, 17);
-        s.Complaint(category, PlantedSubject(), last);
-      }
-      s.Expect(p.rule, last, p.note, p.near_miss);
+      if (!PlantComplaintSeries(p.rule, p.complaints, p.near_miss, p.note)) return;
     }
+  }
+
+  using Series = std::vector<std::pair<int, v1::Complaint::Category>>;
+  // Complaints against one officer, received on the given days; from one complainant when
+  // `one_complainant` (a serial complainant), else from a different one each. False when no
+  // officer is left.
+  bool PlantComplaintSeries(const std::string& rule, const Series& complaints, bool near_miss,
+                            const std::string& note, bool benign = false, bool one_complainant = false) {
+    const int64_t o = Pick([](int64_t) { return true; });
+    if (o < 0) return false;
+    Script s(*this, o, benign);
+    const std::string complainant = one_complainant ? PlantedSubject() : "";
+    Millis last = 0;
+    for (const auto& [day, category] : complaints) {
+      last = At(day, 9 + day % 7, 17);
+      s.Complaint(category, one_complainant ? complainant : PlantedSubject(), last);
+    }
+    s.Expect(rule, last, note, near_miss);
+    return true;
   }
 
   // 6. impossible_travel. Each on an early shift with no other system use that day.
@@ -910,45 +943,52 @@ struct SyntheticForce::Impl {
   // 7. access_volume_spike, on office staff (weekday shifts). The window is the spike's day
   // [00:00, next 00:00), so its window_end falls on the next UTC day.
   void PlantAccessVolumeSpike() {
-    const std::string rule = "access_volume_spike";
-    auto office = [&](int64_t o) { return profiles[o].office; };
-    // first: first access day, forced by a small planted session; spike: lookups on day first+gap.
-    auto plant = [&](int first, int gap, int count, bool near_miss, const std::string& note) {
-      if (first < 0 || first + gap >= D()) return;
-      const int64_t o = Pick(office);
-      if (o < 0) return;
-      Script s(*this, o);
-      for (int x = 0; x <= first; ++x) s.Quiet(x);
-      const int d = first + gap;
-      s.Quiet(d);
-      s.Access(v1::AccessEvent::LOGIN, At(first, 8, 20));
-      for (int i = 0; i < 3; ++i) s.Lookup(At(first, 9 + 2 * i), PlantedSubject());
-      s.Access(v1::AccessEvent::LOGOUT, At(first, 15, 40));
-      if (count < 0) {  // enough to clear max(50, mean + 4 sd) of days d-28 .. d-1
-        std::vector<double> counts;
-        for (int x = d - 28; x < d; ++x) counts.push_back(x == first ? 3 : BackgroundLookups(o, x));
-        double mean = 0, var = 0;
-        for (double c : counts) mean += c;
-        mean /= counts.size();
-        for (double c : counts) var += (c - mean) * (c - mean);
-        const double threshold = mean + 4 * std::sqrt(var / (counts.size() - 1));
-        count = std::max(60, static_cast<int>(std::ceil(threshold)) + 5);
-      }
-      s.Access(v1::AccessEvent::LOGIN, At(d, 8, 5));
-      const Millis from = At(d, 8, 10), span = 7 * kHour + 40 * kMinute;
-      for (int i = 0; i < count; ++i) s.Lookup(from + span * i / count, PlantedSubject());
-      s.Access(v1::AccessEvent::LOGOUT, At(d, 15, 55));
-      s.Expect(rule, Day(d + 1), note + " (" + std::to_string(count) + " lookups)", near_miss);
-    };
-    auto weekday_from = [&](int x, int lo, int hi) {  // first day >= x with lo <= weekday <= hi
-      for (int i = 0; i < 7; ++i) {
-        if (Weekday(x + i) >= lo && Weekday(x + i) <= hi) return x + i;
-      }
-      return -1;
-    };
-    plant(weekday_from(0, 0, 4), 14, -1, false, "spike 14 days after the first access");
-    plant(weekday_from(0, 0, 4), 14, 49, true, "49 lookups in a day, below min_count 50");
-    plant(weekday_from(0, 1, 4), 13, 80, true, "spike only 13 days after the first access");
+    PlantSpike(WeekdayFrom(0, 0, 4), 14, -1, false, "spike 14 days after the first access");
+    PlantSpike(WeekdayFrom(0, 0, 4), 14, 49, true, "49 lookups in a day, below min_count 50");
+    PlantSpike(WeekdayFrom(0, 1, 4), 13, 80, true, "spike only 13 days after the first access");
+  }
+
+  // The first day >= x with lo <= weekday <= hi (Monday 0); -1 if none.
+  int WeekdayFrom(int x, int lo, int hi) const {
+    for (int i = 0; i < 7; ++i) {
+      if (Weekday(x + i) >= lo && Weekday(x + i) <= hi) return x + i;
+    }
+    return -1;
+  }
+
+  // An office officer whose first access is a small session on day `first` and who makes `count`
+  // lookups on day first + gap; count -1: enough to clear max(50, mean + 4 sd) of the 28 days
+  // before.
+  void PlantSpike(int first, int gap, int count, bool near_miss, const std::string& note,
+                  bool benign = false) {
+    if (first < 0 || first + gap >= D()) return;
+    const int64_t o = Pick([&](int64_t o) { return profiles[o].office; });
+    if (o < 0) return;
+    Script s(*this, o, benign);
+    for (int x = 0; x <= first; ++x) s.Quiet(x);
+    const int d = first + gap;
+    s.Quiet(d);
+    s.Access(v1::AccessEvent::LOGIN, At(first, 8, 20));
+    for (int i = 0; i < 3; ++i) s.Lookup(At(first, 9 + 2 * i), PlantedSubject());
+    s.Access(v1::AccessEvent::LOGOUT, At(first, 15, 40));
+    if (count < 0) count = SpikeCount(o, first, d);
+    s.Access(v1::AccessEvent::LOGIN, At(d, 8, 5));
+    const Millis from = At(d, 8, 10), span = 7 * kHour + 40 * kMinute;
+    for (int i = 0; i < count; ++i) s.Lookup(from + span * i / count, PlantedSubject());
+    s.Access(v1::AccessEvent::LOGOUT, At(d, 15, 55));
+    s.Expect("access_volume_spike", Day(d + 1), note + " (" + std::to_string(count) + " lookups)", near_miss);
+  }
+  // Lookups that clear max(50, mean + 4 sd) of office officer o's days d-28 .. d-1, with 3 on
+  // day `first` and the background sessions on the others.
+  int SpikeCount(int64_t o, int first, int d) const {
+    std::vector<double> counts;
+    for (int x = d - 28; x < d; ++x) counts.push_back(x == first ? 3 : BackgroundLookups(o, x));
+    double mean = 0, var = 0;
+    for (double c : counts) mean += c;
+    mean /= counts.size();
+    for (double c : counts) var += (c - mean) * (c - mean);
+    const double threshold = mean + 4 * std::sqrt(var / (counts.size() - 1));
+    return std::max(60, static_cast<int>(std::ceil(threshold)) + 5);
   }
 
   // 8. overtime_overlap: each on an early shift day w with no system use.
@@ -962,31 +1002,32 @@ struct SyntheticForce::Impl {
       if (w >= D()) continue;
       Script s(*this, o);
       s.Quiet(w);
-      const std::string shift = ShiftId(o, w, 'E'), ot = ShiftId(o, w, 'O');
+      const std::string shift = ShiftId(o, w, 'E');
       Millis ot_start = At(w, 12), ot_end = At(w, 20);
       std::string note;
       switch (c) {
         case kLeave:
-          s.Shift(shift, v1::RosterChange::ANNUAL_LEAVE, At(w, 7), At(w, 17), At(w - 2, 10));
+          s.OnLeave(w);
           note = "overtime 12-20 on a day of annual leave 07-17";
           break;
         case kSick:
-          s.Shift(shift, v1::RosterChange::SICK, Day(w), Day(w + 1), At(w, 6, 5));
+          s.OffSick(w);
           ot_start = At(w, 18), ot_end = At(w, 22);
           note = "overtime 18-22 on a day off sick";
           break;
         case kTouching:
-          s.Shift(shift, v1::RosterChange::ANNUAL_LEAVE, At(w, 7), At(w, 17), At(w - 2, 10));
+          s.OnLeave(w);
           ot_start = At(w, 17), ot_end = At(w, 21);
           note = "overtime 17-21 right after annual leave 07-17 (no overlap)";
           break;
         case kCancelledLeave:
-          s.Shift(shift, v1::RosterChange::ANNUAL_LEAVE, At(w, 7), At(w, 17), At(w - 2, 10));
+          s.OnLeave(w);
           s.Shift(shift, v1::RosterChange::CANCELLED, At(w, 7), At(w, 17), At(w - 1, 10));
           note = "overtime 12-20 over annual leave cancelled the day before";
           break;
       }
-      s.Shift(ot, v1::RosterChange::OVERTIME, ot_start, ot_end, At(w - 2 + (c == kCancelledLeave), 12));
+      s.Shift(ShiftId(o, w, 'O'), v1::RosterChange::OVERTIME, ot_start, ot_end,
+              At(w - 2 + (c == kCancelledLeave), 12));
       s.Expect(rule, ot_end, note, c == kTouching || c == kCancelledLeave);
     }
   }
@@ -1006,14 +1047,224 @@ struct SyntheticForce::Impl {
       Script s(*this, o);
       std::vector<int> days = {0, 2, 4, 10, 12, 14};
       if (!near_miss) days.push_back(15);
-      for (int d : days) {
-        const int x = c0 + d;
-        s.Quiet(x);
-        s.Shift(ShiftId(o, x, BaseRecord(o, x).kind), v1::RosterChange::SICK, Day(x), Day(x + 1), At(x, 6, 15));
-      }
-      s.Expect(rule, Day(c0 + days.back() + 1),
+      for (int& d : days) d += c0;
+      s.SickDays(days);
+      s.Expect(rule, Day(days.back() + 1),
                near_miss ? "6 one-day spells: B = 216" : "6 spells, 7 sick days: B = 252", near_miss);
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Benign behaviour: what officers do for good reasons that the rules catch all the same. Each
+  // case is planted like a pattern, on an officer of its own, and its expected alert is marked
+  // benign; the notes say what a reviewer would find. Cases spread over the force's days by hash;
+  // one that does not fit the force is left out.
+
+  using BenignCase = void (Impl::*)(int variant);
+  struct BenignKind {
+    double base;  // cases at benign_rate 1
+    BenignCase plant;
+  };
+
+  void PlantBenign() {
+    static constexpr BenignKind kKinds[] = {
+        {4, &Impl::BenignRosterCheck},    {2, &Impl::BenignLeaveLogin},   {1, &Impl::BenignSickLogin},
+        {3, &Impl::BenignLookups},        {1, &Impl::BenignComplainant},  {2, &Impl::BenignComplaints},
+        {1, &Impl::BenignSensitive},      {2, &Impl::BenignGateway},      {2, &Impl::BenignEnquiry},
+        {2, &Impl::BenignOvertime},       {2, &Impl::BenignSickness},
+    };
+    for (const BenignKind& kind : kKinds) {
+      for (int i = 0, n = BenignCount(kind.base); i < n; ++i) (this->*kind.plant)(i);
+    }
+  }
+
+  uint64_t benign_draws = 0;
+
+  // How many cases of a kind with `base` at benign_rate 1; the seed decides the fraction.
+  int BenignCount(double base) {
+    const double x = std::max(0.0, opt.benign_rate) * base;
+    const int whole = static_cast<int>(x);
+    return whole + (Unit(Hash(opt.seed, kTagBenignCount, benign_draws++)) < x - whole ? 1 : 0);
+  }
+  // A day x for a case using days x .. x + span - 1, at shift worker o's cycle position c (c < 0:
+  // any day), chosen by the hash h; from day 3, so that leave booked two days ahead and the rest
+  // block of day x begin in the stream. -1 if none fits.
+  int ChooseDay(int64_t o, int c, int span, uint64_t h) const {
+    std::vector<int> days;
+    for (int x = 3; x + span <= D(); ++x) {
+      if (c < 0 || Cycle(o, x) == c) days.push_back(x);
+    }
+    return days.empty() ? -1 : days[h % days.size()];
+  }
+  // The day for shift worker o: the same on every call, as Pick's predicate needs.
+  int BenignDay(int64_t o, int c, int span) const {
+    return ChooseDay(o, c, span, Hash(opt.seed, kTagBenign, static_cast<uint64_t>(o), static_cast<uint64_t>(c)));
+  }
+  // A day for a case that fits any officer; each call draws anew.
+  int BenignAnyDay(int span) { return ChooseDay(-1, -1, span, Hash(opt.seed, kTagBenign, kTagPick, benign_draws++)); }
+  // A shift worker not used yet on whom the case fits, and its day in `x`; -1 if none.
+  int64_t PickBenignShiftWorker(int c, int span, int& x) {
+    const int64_t o = Pick([&](int64_t o) { return !profiles[o].office && BenignDay(o, c, span) >= 0; });
+    if (o >= 0) x = BenignDay(o, c, span);
+    return o;
+  }
+
+  // Remote access from home: the portal reports no position.
+  inline static const Site kRemote{"REMOTE", 0, 0};
+
+  // 1. off_duty_access: a LOGIN on a rest day to read next week's roster, out again minutes later.
+  void BenignRosterCheck(int variant) {
+    int r = 0;
+    const int64_t o = PickBenignShiftWorker(6 + variant % 4, 1, r);
+    if (o < 0) return;
+    Script s(*this, o, true);
+    const Millis login = At(r, 9 + variant % 10, 7 * variant % 60);
+    s.Access(v1::AccessEvent::LOGIN, login, "", "", &kRemote);
+    s.Access(v1::AccessEvent::LOGOUT, login + (3 + variant % 5) * kMinute, "", "", &kRemote);
+    s.Expect("off_duty_access", login, "LOGIN on a rest day to check next week's roster, out minutes later");
+  }
+  // 1. off_duty_access: a LOGIN during annual leave to answer a supervisor's message.
+  void BenignLeaveLogin(int variant) {
+    int w = 0;
+    const int64_t o = PickBenignShiftWorker(variant % 2, 1, w);  // an early shift 07-17
+    if (o < 0) return;
+    Script s(*this, o, true);
+    s.Quiet(w);
+    s.OnLeave(w);
+    const Millis login = At(w, 11 + variant % 4, 20);
+    s.Access(v1::AccessEvent::LOGIN, login, "", "", &kRemote);
+    s.Access(v1::AccessEvent::LOGOUT, login + 9 * kMinute, "", "", &kRemote);
+    s.Expect("off_duty_access", login, "LOGIN during annual leave to answer a supervisor's message about a court date");
+  }
+  // 1. off_duty_access (HIGH): a LOGIN while off sick to send in the self-certification form.
+  void BenignSickLogin(int variant) {
+    int w = 0;
+    const int64_t o = PickBenignShiftWorker(variant % 2, 1, w);
+    if (o < 0) return;
+    Script s(*this, o, true);
+    s.OffSick(w);
+    const Millis login = At(w, 10, 40);
+    s.Access(v1::AccessEvent::LOGIN, login, "", "", &kRemote);
+    s.Access(v1::AccessEvent::LOGOUT, login + 6 * kMinute, "", "", &kRemote);
+    s.Expect("off_duty_access", login, "LOGIN while off sick to send in the self-certification form");
+  }
+  // 2. repeated_subject_lookup: one person looked up on three shifts, for a reason recorded
+  // somewhere other than the case reference.
+  void BenignLookups(int variant) {
+    static const char* kWhy[] = {
+        "a relative reported missing: the missing-person record checked on 3 shifts, the reference "
+        "kept on the missing-persons system",
+        "a colleague's vehicle checked on 3 shifts after a supervisor's welfare concern, no case opened",
+        "a witness traced for a statement on 3 shifts, the reference written in the pocket notebook",
+    };
+    int w = 0;
+    const int64_t o = PickBenignShiftWorker(0, 3, w);
+    if (o < 0) return;
+    Script s(*this, o, true);
+    const std::string subject = PlantedSubject();
+    for (int i = 0; i < 3; ++i) s.Lookup(InShift(o, w + i, 3 + variant % 3), subject, false);
+    s.Expect("repeated_subject_lookup", InShift(o, w + 2, 3 + variant % 3), kWhy[variant % 3], false, subject);
+  }
+  // 3. complainant_lookup (rare): the complainant is also the victim in a case the officer works.
+  void BenignComplainant(int) {
+    int w = 0;
+    const int64_t o = PickBenignShiftWorker(0, 1, w);
+    if (o < 0) return;
+    Script s(*this, o, true);
+    const std::string subject = PlantedSubject();
+    s.Complaint(v1::Complaint::INCIVILITY, subject, At(w - 2, 15, 30));
+    s.Lookup(InShift(o, w, 2), subject);  // with the burglary's case reference
+    s.Expect("complainant_lookup", InShift(o, w, 2),
+             "the complainant is also the victim of a burglary the officer investigates, looked up under it",
+             false, subject);
+  }
+  // 4. complaint_accumulation: complaints that follow the job, none upheld.
+  void BenignComplaints(int variant) {
+    using C = v1::Complaint;
+    const bool serial = variant % 2 == 0;
+    const int x = BenignAnyDay(serial ? 9 : 3);
+    if (x < 0) return;
+    if (serial) {
+      PlantComplaintSeries("complaint_accumulation", {{x, C::INCIVILITY}, {x + 3, C::OTHER}, {x + 8, C::INCIVILITY}},
+                           false, "3 complaints from one serial complainant after an arrest, none upheld", true, true);
+    } else {
+      PlantComplaintSeries("complaint_accumulation", {{x, C::USE_OF_FORCE}, {x + 1, C::INCIVILITY}, {x + 2, C::USE_OF_FORCE}},
+                           false, "3 complaints after a public-order deployment, body-worn video shows none upheld", true);
+    }
+  }
+  // 5. sensitive_complaint_pattern: two allegations by one detained person, disproved.
+  void BenignSensitive(int) {
+    using C = v1::Complaint;
+    const int x = BenignAnyDay(5);
+    if (x < 0) return;
+    PlantComplaintSeries("sensitive_complaint_pattern", {{x, C::SEXUAL_MISCONDUCT}, {x + 4, C::ABUSE_OF_POSITION}},
+                         false, "two allegations by one detained person after an arrest, disproved by custody video",
+                         true, true);
+  }
+  // 6. impossible_travel: a second LOGIN through the remote-desktop gateway, which reports its
+  // data centre's position.
+  void BenignGateway(int variant) {
+    static const Site kDataCentres[] = {{"DC-NORTH", 53.8, -1.55}, {"DC-SOUTH", 51.45, -2.59}};
+    int w = 0;
+    const int64_t o = PickBenignShiftWorker(variant % 2, 1, w);  // an early shift 07-17
+    if (o < 0) return;
+    Script s(*this, o, true);
+    s.Quiet(w);
+    const Site home = HomeSite(o);
+    const Site* dc = &kDataCentres[0];
+    if (DistanceKm(home.lat, home.lon, dc->lat, dc->lon) < 100) dc = &kDataCentres[1];
+    const int km = static_cast<int>(DistanceKm(home.lat, home.lon, dc->lat, dc->lon));
+    s.Access(v1::AccessEvent::LOGIN, At(w, 7, 30));
+    s.Lookup(At(w, 9, 0), PlantedSubject());
+    s.Access(v1::AccessEvent::LOGIN, At(w, 9, 10), "", "", dc);
+    s.Lookup(At(w, 9, 30), PlantedSubject(), true, dc);
+    s.Access(v1::AccessEvent::LOGOUT, At(w, 16, 30), "", "", dc);
+    s.Expect("impossible_travel", At(w, 9, 10),
+             "second LOGIN through the remote-desktop gateway, which reports its data centre " +
+                 std::to_string(km) + " km away");
+  }
+  // 7. access_volume_spike: a day of lookups for a major enquiry.
+  void BenignEnquiry(int variant) {
+    static const char* kWhy[] = {"house-to-house enquiry after a murder: every name checked in one day",
+                                 "disclosure review before a trial: every witness record checked in one day"};
+    std::vector<int> weekdays;  // days the spike's first access may fall on, 14 days before it
+    for (int x = 0; x + 14 < D(); ++x) {
+      if (Weekday(x) < 5) weekdays.push_back(x);
+    }
+    if (weekdays.empty()) return;
+    const int first = weekdays[Hash(opt.seed, kTagBenign, kTagPick, benign_draws++) % weekdays.size()];
+    PlantSpike(first, 14, -1, false, kWhy[variant % 2], true);
+  }
+  // 8. overtime_overlap: overtime over a day recorded as leave or sickness, for good reasons.
+  void BenignOvertime(int variant) {
+    int w = 0;
+    const int64_t o = PickBenignShiftWorker(variant % 2, 1, w);  // an early shift 07-17
+    if (o < 0) return;
+    Script s(*this, o, true);
+    const bool court = variant % 2 == 0;
+    s.Quiet(w);
+    if (court) s.OnLeave(w);
+    else s.OffSick(w);
+    const Millis start = court ? At(w, 9, 30) : At(w, 14), end = court ? At(w, 13, 30) : At(w, 20);
+    s.Shift(ShiftId(o, w, 'O'), v1::RosterChange::OVERTIME, start, end, At(w - 3, 14));
+    s.Expect("overtime_overlap", end,
+             court ? "called to court on a day of annual leave: court attendance is paid as overtime"
+                   : "back from a morning appointment for booked overtime; the day's sickness record was never closed");
+  }
+  // 9. bradford_factor: sickness with a known cause. Spells {0-5} {8} {10} {12} {14}: on day 14,
+  // S = 5, D = 10, B = 250.
+  void BenignSickness(int variant) {
+    const int x = BenignAnyDay(15);
+    if (x < 0) return;
+    const int64_t o = Pick([](int64_t) { return true; });
+    if (o < 0) return;
+    Script s(*this, o, true);
+    std::vector<int> days = {0, 1, 2, 3, 4, 5, 8, 10, 12, 14};
+    for (int& d : days) d += x;
+    s.SickDays(days);
+    s.Expect("bradford_factor", Day(days.back() + 1),
+             variant % 2 ? "a recurring condition under an occupational-health plan: a 6-day spell, then 4 single days"
+                         : "6 days off after surgery, then 4 single days of physiotherapy recorded as sickness");
   }
 };
 
@@ -1036,80 +1287,5 @@ double AccessPerShiftFor(double events_per_day, int64_t officers) {
 }
 
 std::string SyntheticForce::StaffId(int64_t officer) { return "MP" + std::to_string(100001 + officer); }
-
-namespace {
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-}  // namespace
-
-std::string PlanToJson(const SyntheticForceOptions& options, const std::vector<PlantedPattern>& plan) {
-  std::string out = "{\"options\": {\"officers\": " + std::to_string(options.officers) +
-                    ", \"days\": " + std::to_string(options.days) +
-                    ", \"start\": " + JsonString(FormatTime(options.start)) +
-                    ", \"seed\": " + std::to_string(options.seed) +
-                    ", \"accessPerShift\": " + std::to_string(options.access_per_shift) + "},\n \"patterns\": [";
-  for (size_t i = 0; i < plan.size(); ++i) {
-    const PlantedPattern& p = plan[i];
-    out += std::string(i ? ",\n" : "\n") + "  {\"ruleId\": " + JsonString(p.rule_id) +
-           ", \"officerId\": " + JsonString(p.officer_id) + ", \"subjectId\": " + JsonString(p.subject_id) +
-           ", \"windowEndDay\": " + JsonString(FormatDay(p.window_end_day)) +
-           ", \"nearMiss\": " + (p.near_miss ? "true" : "false") + ", \"note\": " + JsonString(p.note) + "}";
-  }
-  return out + "\n]}\n";
-}
-
-std::vector<RuleTally> MatchAlerts(const std::vector<PlantedPattern>& plan,
-                                   const std::vector<v1::Alert>& alerts) {
-  std::map<std::string, RuleTally> tallies;
-  std::map<std::string, std::multimap<std::string, std::string>> open;  // rule -> key -> note
-  std::map<std::string, std::map<std::string, std::string>> near;
-  auto key = [](const std::string& officer, const std::string& subject, Millis day) {
-    return officer + " " + subject + " " + FormatDay(day);
-  };
-  for (const PlantedPattern& p : plan) {
-    RuleTally& t = tallies[p.rule_id];
-    t.rule_id = p.rule_id;
-    const std::string k = key(p.officer_id, p.subject_id, p.window_end_day);
-    if (p.near_miss) {
-      near[p.rule_id][k] = p.note;
-    } else {
-      ++t.planted;
-      open[p.rule_id].emplace(k, p.note);
-    }
-  }
-  for (const v1::Alert& a : alerts) {
-    RuleTally& t = tallies[a.rule_id()];
-    t.rule_id = a.rule_id();
-    const std::string k = key(a.officer_id(), a.subject_id(), ToMillis(a.window_end()));
-    auto& waiting = open[a.rule_id()];
-    auto it = waiting.find(k);
-    if (it != waiting.end()) {
-      ++t.found;
-      waiting.erase(it);
-      continue;
-    }
-    ++t.unexpected;
-    auto n = near[a.rule_id()].find(k);
-    if (n != near[a.rule_id()].end()) {
-      ++t.near_miss_hits;
-      t.unexpected_keys.push_back(k + " [near miss: " + n->second + "]");
-    } else {
-      t.unexpected_keys.push_back(k);
-    }
-  }
-  std::vector<RuleTally> out;
-  for (auto& [rule, t] : tallies) {
-    t.missed = t.planted - t.found;
-    for (const auto& [k, note] : open[rule]) t.missed_keys.push_back(k + " [" + note + "]");
-    out.push_back(std::move(t));
-  }
-  return out;
-}
 
 }  // namespace vigil

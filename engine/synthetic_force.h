@@ -23,8 +23,17 @@
 // and never name a complainant, sessions lie inside worked shifts, an officer uses one site per
 // shift and sites change only between shifts, background sickness is single days at most once per
 // 120 days, overtime falls on rest days, and an officer gets at most one background complaint per
-// 400 days (a sensitive one only in even 400-day blocks). Every alert on the generated events
-// should therefore match a planted pattern.
+// 400 days (a sensitive one only in even 400-day blocks).
+//
+// Benign behaviour is what a real force does that the rules catch although nobody did wrong: a
+// rest-day log-in to check the roster, a relative looked up for a reason the case reference does
+// not show, three complaints from one serial complainant, a remote-desktop gateway reporting its
+// data centre's position, a major-incident enquiry, court attendance paid as overtime on a leave
+// day, sickness with a known cause. It is planted like the patterns (PlantedPattern::benign), so
+// every alert on the generated events should match a planted pattern or a benign case. Its amount
+// is fixed per rule, not per officer (about 22 cases at benign_rate 1 against about 16 planted
+// alerts), so the share of benign alerts, the precision a reviewer sees, is the same at every
+// force size; benign_rate scales it and 0 turns it off. Planted patterns do not depend on it.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +57,8 @@ struct SyntheticForceOptions {
   // About a third of shifts have a system session at the default; sessions get longer above 5.
   double access_per_shift = 1.5;
   bool plant = true;               // plant the rule patterns (and their near misses)
+  // Benign cases: benign_rate x about 22 (fractions decided by the seed); 0: none. Needs `plant`.
+  double benign_rate = 1.0;
 };
 
 // The access_per_shift that gives about `events_per_day` events a day (roster, access and
@@ -56,7 +67,8 @@ struct SyntheticForceOptions {
 double AccessPerShiftFor(double events_per_day, int64_t officers);
 
 // One planted pattern: the alert the contract implies (near_miss false) or a place just outside a
-// rule's boundary where no alert may appear (near_miss true). window_end_day is the start of the UTC
+// rule's boundary where no alert may appear (near_miss true). A benign case (benign true) is an
+// alert too, on behaviour with an innocent explanation: a false positive to a reviewer. window_end_day is the start of the UTC
 // day of the alert's window_end; for the day-window rules (access_volume_spike, bradford_factor)
 // the window is [day, next day), so that is the day after the day the alert is about.
 struct PlantedPattern {
@@ -64,6 +76,7 @@ struct PlantedPattern {
   Millis window_end_day = 0;
   bool near_miss = false;
   std::string note;  // what was planted, for people
+  bool benign = false;
 };
 
 struct ForceStats {
@@ -101,18 +114,38 @@ class SyntheticForce {
 };
 
 // The plan as JSON: {"options": {...}, "patterns": [{"ruleId", "officerId", "subjectId",
-// "windowEndDay": "2026-01-19", "nearMiss", "note"}, ...]}.
+// "windowEndDay": "2026-01-19", "nearMiss", "benign", "note"}, ...]}.
 std::string PlanToJson(const SyntheticForceOptions& options, const std::vector<PlantedPattern>& plan);
 
+// What a reviewer would conclude about each (officer, rule) case of the plan that should alert:
+// planted patterns are true positives, benign cases false positives. Near misses are left out
+// (they should not alert, and whether one would be misconduct is the point of the boundary).
+struct CaseLabel {
+  std::string officer_id, rule_id;
+  bool true_positive = true;
+  std::string why;  // "planted: <note>" or "benign: <note>"
+};
+// One label per (officer, rule), in plan order.
+std::vector<CaseLabel> LabelsOf(const std::vector<PlantedPattern>& plan);
+// NDJSON, one {"officerId","ruleId","label":"true_positive"|"false_positive","why"} a line: what
+// `vigil diff --labels` reads.
+std::string LabelsToNdjson(const std::vector<CaseLabel>& labels);
+
 // How the alerts of one rule compare with the plan, matching on (rule_id, officer_id, subject_id,
-// UTC day of window_end). Each planted (non-near-miss) pattern absorbs at most one alert.
+// UTC day of window_end). Each planted pattern or benign case absorbs at most one alert. Apart
+// from that matching, every alert is also counted by the label of its (officer, rule) case, as a
+// reviewer's outcome would be: on_planted + on_benign + unlabelled = all alerts of the rule.
 struct RuleTally {
   std::string rule_id;
-  int planted = 0;     // planted patterns (near misses excluded)
+  int planted = 0;     // planted patterns (near misses and benign cases excluded)
   int found = 0;       // planted patterns with a matching alert
-  int missed = 0;      // planted patterns without one
-  int unexpected = 0;  // alerts matching no planted pattern (near-miss hits included)
+  int benign = 0;      // benign cases
+  int benign_found = 0;  // benign cases with a matching alert
+  int missed = 0;      // planted patterns and benign cases without one
+  int unexpected = 0;  // alerts matching no pattern or case (near-miss hits included)
   int near_miss_hits = 0;  // of which on a near miss
+  int on_planted = 0;  // alerts whose (officer, rule) is labelled true_positive
+  int on_benign = 0;   // alerts whose (officer, rule) is labelled false_positive
   std::vector<std::string> missed_keys, unexpected_keys;  // "officer subject day [note]"
 };
 // One tally per rule named in the plan or the alerts, sorted by rule_id.

@@ -1,12 +1,18 @@
 // The synthetic force (engine/synthetic_force.h): replayed through the real engine, every planted
-// pattern of every registered rule is found, no near miss or background behaviour alerts, and the
-// stream is deterministic and well formed.
+// pattern and benign case of every registered rule is found, no near miss or background behaviour
+// alerts, the labels say which alerts are true and which false positives, and the stream is
+// deterministic and well formed.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <set>
 
 #include "event.h"
 #include "harness.h"
+#include "pipeline.h"
 #include "registry.h"
 #include "rules_config.h"
 #include "synthetic_force.h"
@@ -35,6 +41,18 @@ std::set<std::string> RegisteredRules() {
   return rules;
 }
 
+std::vector<v1::Alert> Replay(const SyntheticForce& force) {
+  Harness h;
+  for (const auto& line : Lines(force)) h.Feed(line);
+  h.Finish();
+  return h.alerts();
+}
+
+const char* const kContractRules[] = {"off_duty_access", "repeated_subject_lookup", "complainant_lookup",
+                                      "complaint_accumulation", "sensitive_complaint_pattern",
+                                      "impossible_travel", "access_volume_spike", "overtime_overlap",
+                                      "bradford_factor"};
+
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += "\n    " + s;
@@ -43,7 +61,7 @@ std::string Join(const std::vector<std::string>& items) {
 
 }  // namespace
 
-TEST_CASE("synthetic force: every planted pattern of the registered rules is found, nothing else") {
+TEST_CASE("synthetic force: every planted pattern and benign case of the registered rules is found, nothing else") {
   for (uint64_t seed : {7u, 1u}) {
     CAPTURE(seed);
     SyntheticForce force(SmallForce(seed));
@@ -62,23 +80,131 @@ TEST_CASE("synthetic force: every planted pattern of the registered rules is fou
       INFO("missed:" << Join(t.missed_keys) << "\n  unexpected:" << Join(t.unexpected_keys));
       CHECK(t.planted > 0);
       CHECK(t.found == t.planted);
+      CHECK(t.benign_found == t.benign);
       CHECK(t.missed == 0);
       CHECK(t.unexpected == 0);
     }
-    // Every rule of the contract has planted patterns and near misses.
-    for (const char* rule : {"off_duty_access", "repeated_subject_lookup", "complainant_lookup",
-                             "complaint_accumulation", "sensitive_complaint_pattern",
-                             "impossible_travel", "access_volume_spike", "overtime_overlap",
-                             "bradford_factor"}) {
+    // Every rule of the contract has planted patterns, near misses and benign cases.
+    for (const char* rule : kContractRules) {
       CAPTURE(rule);
-      int planted = 0, near = 0;
+      int planted = 0, near = 0, benign = 0;
       for (const auto& p : force.plan()) {
-        if (p.rule_id == rule) (p.near_miss ? near : planted)++;
+        if (p.rule_id == rule) (p.benign ? benign : p.near_miss ? near : planted)++;
       }
       CHECK(planted >= 1);
       CHECK(near >= 1);
+      CHECK(benign >= 1);
     }
   }
+}
+
+TEST_CASE("synthetic force: labels mark planted patterns true and benign cases false, and each has an alert") {
+  SyntheticForce force(SmallForce(7));
+  const std::vector<CaseLabel> labels = LabelsOf(force.plan());
+  std::map<std::pair<std::string, std::string>, const CaseLabel*> by_case;
+  for (const CaseLabel& l : labels) {
+    CHECK(by_case.emplace(std::pair{l.officer_id, l.rule_id}, &l).second);  // one line per case
+  }
+  int planted = 0, benign = 0;
+  for (const PlantedPattern& p : force.plan()) {
+    auto it = by_case.find({p.officer_id, p.rule_id});
+    if (p.near_miss) {
+      CHECK(it == by_case.end());
+      continue;
+    }
+    REQUIRE(it != by_case.end());
+    CAPTURE(p.note);
+    CHECK(it->second->true_positive == !p.benign);
+    CHECK(it->second->why.rfind(p.benign ? "benign: " : "planted: ", 0) == 0);
+    ++(p.benign ? benign : planted);
+  }
+  // About as many benign cases as planted patterns, or somewhat more: a precision below 1.
+  CHECK(benign >= planted);
+  CHECK(benign <= 2 * planted);
+
+  // A replay finds an alert for every labelled case; judged by the labels, some alerts are false.
+  std::map<std::pair<std::string, std::string>, int> alerts_per_case;
+  for (const v1::Alert& a : Replay(force)) ++alerts_per_case[{a.officer_id(), a.rule_id()}];
+  int true_alerts = 0, false_alerts = 0;
+  for (const CaseLabel& l : labels) {
+    CAPTURE(l.why);
+    const int n = alerts_per_case[{l.officer_id, l.rule_id}];
+    CHECK(n >= 1);
+    (l.true_positive ? true_alerts : false_alerts) += n;
+  }
+  CHECK(true_alerts > 0);
+  CHECK(false_alerts >= true_alerts / 2);
+
+  const std::string ndjson = LabelsToNdjson(labels);
+  CHECK(std::count(ndjson.begin(), ndjson.end(), '\n') == static_cast<long>(labels.size()));
+  const CaseLabel& first = labels.front();
+  CHECK(ndjson.rfind("{\"officerId\": \"" + first.officer_id + "\", \"ruleId\": \"" + first.rule_id +
+                         "\", \"label\": \"true_positive\", \"why\": \"planted: ",
+                     0) == 0);
+  CHECK(ndjson.find("\"label\": \"false_positive\", \"why\": \"benign: ") != std::string::npos);
+}
+
+TEST_CASE("synthetic force: --benign-rate scales benign cases, 0 turns them off, planted patterns stay") {
+  auto split = [](const SyntheticForce& force) {
+    std::vector<std::string> planted;
+    int benign = 0;
+    for (const auto& p : force.plan()) {
+      if (p.benign) ++benign;
+      else planted.push_back(p.rule_id + " " + p.officer_id + " " + FormatDay(p.window_end_day) + " " + p.note);
+    }
+    return std::pair{planted, benign};
+  };
+  SyntheticForceOptions options = SmallForce(7);
+  const auto [planted_default, benign_default] = split(SyntheticForce(options));
+  options.benign_rate = 0;
+  SyntheticForce none(options);
+  const auto [planted_none, benign_none] = split(none);
+  options.benign_rate = 2;
+  const auto [planted_double, benign_double] = split(SyntheticForce(options));
+  CHECK(benign_none == 0);
+  for (const CaseLabel& l : LabelsOf(none.plan())) CHECK(l.true_positive);
+  CHECK(benign_default > 0);
+  CHECK(benign_double >= 2 * benign_default - 2);  // fewer only where the force has no room
+  CHECK(planted_none == planted_default);
+  CHECK(planted_double == planted_default);
+  options.benign_rate = 0.5;
+  const int half_a = split(SyntheticForce(options)).second, half_b = split(SyntheticForce(options)).second;
+  CHECK(half_a == half_b);  // fractions are decided by the seed
+  CHECK(half_a < benign_default);
+
+  // Without benign behaviour every alert is a planted pattern again.
+  for (const RuleTally& t : MatchAlerts(none.plan(), Replay(none))) {
+    CAPTURE(t.rule_id);
+    CHECK(t.benign == 0);
+    CHECK(t.on_benign == 0);
+    CHECK(t.unexpected == 0);
+  }
+}
+
+TEST_CASE("vigil generate --labels writes a labels file; --benign-rate is checked") {
+  const std::string vigil = VIGIL_BINARY;
+  TempDir dir("vigil-generate-labels-");
+  const std::string base = vigil + " generate --quiet --officers 200 --days 21 --output " + dir.path() + "/f.ndjson";
+  auto read = [&](const std::string& name) {
+    std::ifstream in(dir.path() + "/" + name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  REQUIRE(RunShell(base + " --labels " + dir.path() + "/labels.ndjson --plan " + dir.path() + "/plan.json") == 0);
+  SyntheticForceOptions options;
+  options.officers = 200;
+  options.days = 21;
+  SyntheticForce force(options);
+  CHECK(read("labels.ndjson") == LabelsToNdjson(LabelsOf(force.plan())));
+  CHECK(read("labels.ndjson").find("false_positive") != std::string::npos);
+  CHECK(read("plan.json").find("\"benign\": true") != std::string::npos);
+
+  REQUIRE(RunShell(base + " --benign-rate 0 --labels " + dir.path() + "/none.ndjson") == 0);
+  CHECK(read("none.ndjson").find("true_positive") != std::string::npos);
+  CHECK(read("none.ndjson").find("false_positive") == std::string::npos);
+
+  CHECK(RunShell(base + " --benign-rate -1") == 2);
+  CHECK(RunShell(base + " --benign-rate lots") == 2);
+  CHECK(RunShell(base + " --no-plant --benign-rate 1") == 2);
 }
 
 TEST_CASE("synthetic force: same seed, same events; another seed, other events") {
@@ -142,6 +268,7 @@ TEST_CASE("synthetic force: alert matching counts found, missed and unexpected p
       {"rule_a", "MP1", "", 1767571200000, false, "p1"},
       {"rule_a", "MP2", "", 1767571200000, true, "n1"},
       {"rule_b", "MP3", "S1", 1767571200000, false, "p2"},
+      {"rule_b", "MP4", "S2", 1767571200000, false, "b1", true},
   };
   auto alert = [](const std::string& rule, const std::string& officer, const std::string& subject,
                   Millis end) {
@@ -156,6 +283,7 @@ TEST_CASE("synthetic force: alert matching counts found, missed and unexpected p
   auto tallies = MatchAlerts(plan, {alert("rule_a", "MP1", "", day + 5 * kHour),
                                     alert("rule_a", "MP1", "", day + 6 * kHour),
                                     alert("rule_a", "MP2", "", day + kHour),
+                                    alert("rule_b", "MP4", "S2", day + kHour),
                                     alert("rule_c", "MP9", "", day)});
   REQUIRE(tallies.size() == 3);
   CHECK(tallies[0].rule_id == "rule_a");
@@ -163,7 +291,13 @@ TEST_CASE("synthetic force: alert matching counts found, missed and unexpected p
   CHECK(tallies[0].found == 1);
   CHECK(tallies[0].unexpected == 2);  // a second alert on the same key, and the near miss
   CHECK(tallies[0].near_miss_hits == 1);
+  CHECK(tallies[0].on_planted == 2);  // labelled by (officer, rule): both alerts of MP1
+  CHECK(tallies[0].on_benign == 0);
   CHECK(tallies[1].rule_id == "rule_b");
+  CHECK(tallies[1].planted == 1);
+  CHECK(tallies[1].benign == 1);
+  CHECK(tallies[1].benign_found == 1);
+  CHECK(tallies[1].on_benign == 1);
   CHECK(tallies[1].missed == 1);
   CHECK(tallies[2].rule_id == "rule_c");
   CHECK(tallies[2].unexpected == 1);
