@@ -18,6 +18,12 @@ namespace vigil {
 
 Status ProduceRecord(rd_kafka_t* producer, const std::string& topic, std::string_view key,
                      std::string_view value, const std::vector<Header>& headers, void* opaque) {
+  return ProduceRecordAt(producer, topic, key, value, 0, headers, opaque);
+}
+
+Status ProduceRecordAt(rd_kafka_t* producer, const std::string& topic, std::string_view key,
+                       std::string_view value, int64_t timestamp_ms,
+                       const std::vector<Header>& headers, void* opaque) {
   while (true) {
     rd_kafka_headers_t* hdrs = nullptr;
     if (!headers.empty()) {
@@ -30,7 +36,8 @@ Status ProduceRecord(rd_kafka_t* producer, const std::string& topic, std::string
         producer, RD_KAFKA_V_TOPIC(topic.c_str()),
         RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
+        RD_KAFKA_V_HEADERS(hdrs),
         RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (!err) return Status::Ok();  // the headers now belong to the message
     if (hdrs) rd_kafka_headers_destroy(hdrs);
@@ -90,8 +97,10 @@ Result<ProduceReport> ProduceEventFile(const std::string& brokers, const std::st
       std::cerr << path << ":" << report.lines << ": skipped: " << event.status().message() << "\n";
       continue;
     }
-    Status sent = ProduceRecord(producer->get(), topics.For(StreamOf(*event)), OfficerId(*event),
-                                EncodeEvent(*event));
+    // The event time as the record's timestamp: a replay of a time range finds its start by it
+    // (at least 1 ms: 0 would mean the time of producing).
+    Status sent = ProduceRecordAt(producer->get(), topics.For(StreamOf(*event)), OfficerId(*event),
+                                  EncodeEvent(*event), std::max<Millis>(EventTime(*event), 1));
     if (!sent.ok()) return sent;
     ++report.produced;
     rd_kafka_poll(producer->get(), 0);
@@ -108,6 +117,38 @@ Result<ProduceReport> ProduceEventFile(const std::string& brokers, const std::st
                          deliveries.first_error);
   }
   return report;
+}
+
+Status PublishAlerts(const std::string& brokers, const std::string& topic,
+                     const std::vector<v1::Alert>& alerts, int timeout_ms) {
+  DeliveryCounter deliveries;
+  Result<KafkaHandle> producer = MakeHandle(
+      RD_KAFKA_PRODUCER,
+      {{"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"acks", "all"},
+       {"linger.ms", "20"}},
+      CountDeliveries, &deliveries);
+  if (!producer.ok()) return producer.status();
+  Result<int> partitions = PartitionCount(producer->get(), topic);
+  if (!partitions.ok()) return Status::Error(partitions.status().message() + " at " + brokers);
+  for (const auto& alert : alerts) {
+    Status sent = ProduceRecord(producer->get(), topic, alert.officer_id(), alert.SerializeAsString());
+    if (!sent.ok()) return sent;
+    rd_kafka_poll(producer->get(), 0);
+  }
+  Status flushed = Flush(producer->get(), timeout_ms);
+  if (!flushed.ok()) return flushed;
+  if (deliveries.failed > 0) {
+    return Status::Error(std::to_string(deliveries.failed.load()) + " alerts were not delivered to " +
+                         topic + "; first error: " + deliveries.first_error);
+  }
+  return Status::Ok();
+}
+
+Result<v1::Envelope> DecodeInputRecord(Stream stream, std::string_view value) {
+  if (value.size() > kMaxInputRecordBytes) {
+    return Status::Error("oversized: " + std::to_string(value.size()) + " bytes");
+  }
+  return DecodeEvent(stream, value);
 }
 
 Status ReadTopic(const std::string& brokers, const std::string& topic, const ReadOptions& options,

@@ -29,6 +29,11 @@ struct Header {
 Status ProduceRecord(rd_kafka_t* producer, const std::string& topic, std::string_view key,
                      std::string_view value, const std::vector<Header>& headers = {},
                      void* opaque = nullptr);
+// The same, with the record's timestamp set to `timestamp_ms` (milliseconds since the epoch; 0:
+// the time of producing, as ProduceRecord does).
+Status ProduceRecordAt(rd_kafka_t* producer, const std::string& topic, std::string_view key,
+                       std::string_view value, int64_t timestamp_ms,
+                       const std::vector<Header>& headers = {}, void* opaque = nullptr);
 
 // A dead letter as a record for the dead-letter topic: original key and bytes, with headers
 // vigil.reason and vigil.source (topic/partition/offset).
@@ -40,9 +45,20 @@ struct ProduceReport {
   uint64_t produced = 0;
   uint64_t skipped = 0;  // invalid lines, reported with their number
 };
-// `vigil produce`: publishes an NDJSON event file to the input topics as protobuf, keyed by officer.
+// `vigil produce`: publishes an NDJSON event file to the input topics as protobuf, keyed by
+// officer, each record's timestamp its event's time (what `vigil replay --from/--to` looks up).
 Result<ProduceReport> ProduceEventFile(const std::string& brokers, const std::string& path,
                                        const Topics& topics, bool progress);
+
+// Publishes `alerts` to `topic` keyed by officer, as `vigil run` does, and waits until every one
+// is acknowledged (at most timeout_ms in all).
+Status PublishAlerts(const std::string& brokers, const std::string& topic,
+                     const std::vector<v1::Alert>& alerts, int timeout_ms = 60000);
+
+// The largest input record decoded as an event; a larger one is invalid ("oversized").
+constexpr size_t kMaxInputRecordBytes = 64 * 1024;
+// An input topic's record value as an event, with the contract's checks and the size limit.
+Result<v1::Envelope> DecodeInputRecord(Stream stream, std::string_view value);
 
 struct ReadOptions {
   bool from_beginning = true;  // else from the end as it is when reading starts

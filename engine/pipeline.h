@@ -13,9 +13,11 @@ namespace vigil {
 struct Pipeline {
   std::unique_ptr<StateStore> store;
   std::unique_ptr<Processor> processor;
+  std::string rules_version;  // RulesVersion of its rules; set on every alert it emits
 };
 
-// Builds the enabled rules of `config` over `backend`.
+// Builds the enabled rules of `config` over `backend`; every alert they emit carries
+// RulesVersion(config).
 Pipeline MakePipeline(const v1::RulesConfig& config, std::unique_ptr<KvBackend> backend);
 
 // A directory removed with everything in it when this object goes away.

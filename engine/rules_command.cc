@@ -137,7 +137,11 @@ int RulesCommand(int argc, char** argv) {
       "\"description\" with the rule's paragraph; that field is ignored when the file is loaded,\n"
       "so the output loads back unchanged (delete or keep it as you like). Any field left out of\n"
       "a rules file keeps its default; an unknown field or a value out of range is an error.\n"
-      "--check loads a rules file as replay and run would and reports the first problem.",
+      "--check loads a rules file as replay and run would and reports the first problem; for a\n"
+      "valid file it prints the rules version, the short hash every alert made with these rules\n"
+      "carries as rulesVersion (defaults spelt out or left out, descriptions and the order of\n"
+      "categories do not change it; any other change does). --defaults names the defaults'\n"
+      "version on stderr, so stdout stays a loadable rules file.",
       specs);
   Args args;
   if (int code = ParseCommandLine("rules", specs, usage, argc, argv, {}, args); code >= 0) return code;
@@ -158,10 +162,12 @@ int RulesCommand(int argc, char** argv) {
     }
     size_t enabled = BuildOperators(*config).size();
     std::cout << path << ": valid (" << enabled << " of " << BuildAllOperators(*config).size()
-              << " rules enabled)\n";
+              << " rules enabled), rules version " << RulesVersion(*config) << "\n";
     return 0;
   }
   PrintRulesFile(std::cout, DescribedDefaults());
+  std::cerr << "vigil rules: these defaults are rules version " << RulesVersion(DefaultRulesConfig())
+            << " (alerts' rulesVersion)\n";
   return 0;
 }
 

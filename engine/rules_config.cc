@@ -6,6 +6,10 @@
 #include <sstream>
 
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "alert_builder.h"
 
 namespace vigil {
 namespace {
@@ -190,6 +194,41 @@ v1::RulesConfig DefaultRulesConfig() {
   v1::RulesConfig config;
   ApplyDefaults(config);
   return config;
+}
+
+namespace {
+
+// What the rules do, and nothing else: the free-text descriptions go (`vigil rules --defaults`
+// prints them, and its output loads back as the same rules) and the categories become a set.
+v1::RulesConfig Canonical(const v1::RulesConfig& config) {
+  v1::RulesConfig c = config;
+  ApplyDefaults(c);  // a config built in code may leave fields out; a loaded one has none
+  const google::protobuf::Descriptor* descriptor = c.GetDescriptor();
+  const google::protobuf::Reflection* reflection = c.GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    google::protobuf::Message* rule = reflection->MutableMessage(&c, descriptor->field(i));
+    if (const auto* text = rule->GetDescriptor()->FindFieldByName("description")) {
+      rule->GetReflection()->ClearField(rule, text);
+    }
+  }
+  auto* categories = c.mutable_sensitive_complaint_pattern()->mutable_categories();
+  std::sort(categories->begin(), categories->end());
+  categories->erase(std::unique(categories->begin(), categories->end()), categories->end());
+  return c;
+}
+
+}  // namespace
+
+std::string RulesVersion(const v1::RulesConfig& config) {
+  v1::RulesConfig canonical = Canonical(config);
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    canonical.SerializeToCodedStream(&out);
+  }
+  return StableHash128(bytes).substr(0, 12);
 }
 
 TimeSettings TimeSettings::From(const v1::RulesConfig& config) {

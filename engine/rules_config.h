@@ -19,6 +19,12 @@ Result<v1::RulesConfig> LoadRulesConfig(const std::string& path);
 // Every field at its default.
 v1::RulesConfig DefaultRulesConfig();
 
+// The rule set's version: 12 hex digits of a stable hash of `config` as loaded (every default
+// filled in, descriptions left out, complaint categories as a sorted set), so a file that spells
+// a default out and one that omits it have the same version, and any change to what the rules do
+// gives another. Every alert carries it (Alert.rules_version).
+std::string RulesVersion(const v1::RulesConfig& config);
+
 // The time settings of a complete RulesConfig, in milliseconds.
 struct TimeSettings {
   Millis max_out_of_orderness;
