@@ -250,7 +250,7 @@ constexpr char kStyle[] =
     "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;margin-bottom:1.5em}"
     "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child,th:first-child"
     "{text-align:left}#charts{display:flex;flex-wrap:wrap}figure{margin:0 1em 1em 0}"
-    "canvas{width:420px;height:220px}";
+    "canvas{width:420px;height:220px}#only-a td,#only-b td{text-align:left}";
 
 std::string PageHtml(const DiffFindings& f) {
   std::string page = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
