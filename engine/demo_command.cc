@@ -45,11 +45,11 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 }
 
 void PrintTable(const std::vector<RuleTally>& tallies, const ProcessorMetrics& metrics) {
-  std::printf("\n  %-30s %8s %8s %8s %10s %8s %8s %14s %13s\n", "rule", "alerts", "planted", "found",
+  std::printf("\n  %-30s %8s %8s %8s %10s %8s %8s %15s %14s\n", "rule", "alerts", "planted", "found",
               "missed", "unexpected", "benign", "planted alerts", "benign alerts");
   RuleTally all;
   auto row = [&](const char* rule, uint64_t alerts, const RuleTally& t) {
-    std::printf("  %-30s %8llu %8d %8d %10d %8d %8d %14d %13d\n", rule, static_cast<unsigned long long>(alerts),
+    std::printf("  %-30s %8llu %8d %8d %10d %8d %8d %15d %14d\n", rule, static_cast<unsigned long long>(alerts),
                 t.planted, t.found, t.missed, t.unexpected, t.benign, t.on_planted, t.on_benign);
   };
   for (const auto& t : tallies) {

@@ -1086,22 +1086,24 @@ struct SyntheticForce::Impl {
     const int whole = static_cast<int>(x);
     return whole + (Unit(Hash(opt.seed, kTagBenignCount, benign_draws++)) < x - whole ? 1 : 0);
   }
-  // A day x for a case using days x .. x + span - 1, at shift worker o's cycle position c (c < 0:
-  // any day), chosen by the hash h; from day 3, so that leave booked two days ahead and the rest
-  // block of day x begin in the stream. -1 if none fits.
-  int ChooseDay(int64_t o, int c, int span, uint64_t h) const {
+  // A day x >= from for a case using days x .. x + span - 1, at shift worker o's cycle position c
+  // (c < 0: any day), chosen by the hash h; -1 if none fits.
+  int ChooseDay(int64_t o, int c, int span, int from, uint64_t h) const {
     std::vector<int> days;
-    for (int x = 3; x + span <= D(); ++x) {
+    for (int x = from; x + span <= D(); ++x) {
       if (c < 0 || Cycle(o, x) == c) days.push_back(x);
     }
     return days.empty() ? -1 : days[h % days.size()];
   }
-  // The day for shift worker o: the same on every call, as Pick's predicate needs.
+  // The day for shift worker o, from day 3 so that leave booked two days ahead and the rest block
+  // of the day begin in the stream; the same on every call, as Pick's predicate needs.
   int BenignDay(int64_t o, int c, int span) const {
-    return ChooseDay(o, c, span, Hash(opt.seed, kTagBenign, static_cast<uint64_t>(o), static_cast<uint64_t>(c)));
+    return ChooseDay(o, c, span, 3, Hash(opt.seed, kTagBenign, static_cast<uint64_t>(o), static_cast<uint64_t>(c)));
   }
-  // A day for a case that fits any officer; each call draws anew.
-  int BenignAnyDay(int span) { return ChooseDay(-1, -1, span, Hash(opt.seed, kTagBenign, kTagPick, benign_draws++)); }
+  // A day for a case that fits any officer on any day; each call draws anew.
+  int BenignAnyDay(int span) {
+    return ChooseDay(-1, -1, span, 0, Hash(opt.seed, kTagBenign, kTagPick, benign_draws++));
+  }
   // A shift worker not used yet on whom the case fits, and its day in `x`; -1 if none.
   int64_t PickBenignShiftWorker(int c, int span, int& x) {
     const int64_t o = Pick([&](int64_t o) { return !profiles[o].office && BenignDay(o, c, span) >= 0; });
