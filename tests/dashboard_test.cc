@@ -637,7 +637,8 @@ TEST_CASE("dashboard: oversized, malformed, slow and idle clients do not stop it
   ReadUntil(stream, "m-1");
 
   // A crowd: idle connections, and requests sent only in part (slowloris), well inside the
-  // connection limit (256 by default; beyond it a connection is answered 503 at once).
+  // connection limit (256 by default; beyond it a newcomer takes the place of the longest idle).
+  const auto crowd_arrived = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<RawClient>> crowd;
   for (int i = 0; i < 120; ++i) {
     crowd.push_back(std::make_unique<RawClient>(url));
@@ -654,11 +655,16 @@ TEST_CASE("dashboard: oversized, malformed, slow and idle clients do not stop it
                  "\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{");
   CHECK(huge_body.Status() == 413);
 
-  // Meanwhile a reviewer is served at once, and the open stream still gets new alerts.
-  const auto asked = std::chrono::steady_clock::now();
+  // Meanwhile a reviewer is served while the crowd is still there: the crowd's last slow request,
+  // sent before the reviewer's, is still open afterwards, and completes and is answered. The
+  // bound says the crowd had not yet met the dashboard's timeouts (request 10 s, idle 15 s), so
+  // a failure here is a slow machine, not a stalled server (a guard, not a benchmark).
   HttpResult me = Http(url, "GET", "/api/me", Bearer(kAlice));
   CHECK(me.status == 200);
-  CHECK(std::chrono::steady_clock::now() - asked < std::chrono::seconds(1));  // a guard, not a benchmark
+  REQUIRE(std::chrono::steady_clock::now() - crowd_arrived < std::chrono::seconds(5));
+  crowd.back()->Send("rer " + std::string(kAlice) + "\r\n\r\n");
+  CHECK(crowd.back()->Status() == 200);
+  // And the open stream still gets new alerts.
   setup.Publish(MakeAlert("m-2", "officer-2", v1::Alert::MISCONDUCT));
   CHECK(ReadUntil(stream, "m-2") == std::vector<std::string>{"m-2"});
 }

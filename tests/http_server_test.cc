@@ -335,36 +335,115 @@ TEST_CASE("http_server: a client silent for the idle timeout is closed") {
 
 TEST_CASE("http_server: slowloris is cut off by the request timeout; others served meanwhile") {
   Limits limits = FastLimits();
-  limits.idle_timeout_ms = 5000;    // a byte every 50 ms keeps the idle timer from firing ...
-  limits.request_timeout_ms = 500;  // ... so only the whole-request deadline can end it
+  limits.idle_timeout_ms = 15000;    // a byte every 50 ms keeps the idle timer from firing ...
+  limits.request_timeout_ms = 3000;  // ... so only the whole-request deadline can end it
   auto server = Serve(limits, Echo);
   Client slow(server->port());
+  // At a byte per 50 ms the whole request would take about 50 s.
   const std::string request = Get("/slow", "X-Padding: " + std::string(1000, 'p') + "\r\n");
   auto start = SteadyClock::now();
-  Millis served_in(-1);
-  for (size_t i = 0; i < request.size() && !slow.closed(); ++i) {
-    if (!slow.Send(request.substr(i, 1))) break;
-    if (i == 3) {  // part way through, an ordinary client
-      auto asked = SteadyClock::now();
+  size_t sent = 0;
+  bool slow_open_when_served = false;
+  for (; sent < request.size() && !slow.closed(); ++sent) {
+    if (!slow.Send(request.substr(sent, 1))) break;
+    if (sent == 3) {  // part way through, an ordinary client
       Client normal(server->port());
       normal.Send(Get("/fast"));
-      CHECK(normal.ReadReply().status == 200);
-      served_in = Since(asked);
+      CHECK(normal.ReadReply(Millis(10000)).status == 200);
+      // Served while the slow client still held its connection: it did not stall the server.
+      // (The two connections are the slow one and this one.)
+      slow_open_when_served = server->open_connections() == 2;
     }
     slow.ClosedWithin(Millis(50));  // paces the bytes; returns early once the server closes
   }
+  CHECK(slow_open_when_served);
   CHECK(slow.closed());
-  CHECK(Since(start) < Millis(3000));  // 500 ms deadline; far below the 5 s idle timeout
-  CHECK(served_in >= Millis(0));
-  CHECK(served_in < Millis(1000));
+  CHECK(sent < request.size());  // cut off before its request was whole: the deadline did it
+  // A guard, not a benchmark: 3 s deadline; without it the close would take some 50 s.
+  CHECK(Since(start) < Millis(12000));
 }
 
-TEST_CASE("http_server: 500 idle and half-sent connections do not stop a fresh request's answer") {
-  RaiseDescriptorLimit();
+TEST_CASE("http_server: when full, a newcomer takes the place of the longest-waiting connection") {
   Limits limits = FastLimits();
-  limits.idle_timeout_ms = 10000;  // the crowd holds its places for the whole test
-  limits.request_timeout_ms = 10000;
+  limits.max_connections = 2;
+  limits.idle_timeout_ms = 15000;  // no place frees up by a timeout during the test
+  limits.request_timeout_ms = 15000;
   auto server = Serve(limits, Echo);
+  Client oldest(server->port());  // idle since it connected
+  WaitUntil([&] { return server->open_connections() == 1; }, "the first connection admitted");
+  Client half(server->port());
+  half.Send("GET /half HTTP/1.1\r\nHo");  // its header only part-sent
+  WaitUntil([&] { return server->open_connections() == 2; }, "a full server");
+
+  Client fresh(server->port());
+  fresh.Send(Get("/fresh"));
+  Reply reply = fresh.ReadReply(Millis(10000));
+  CHECK(reply.status == 200);
+  CHECK(Has(reply.body, "path=/fresh\n"));
+  CHECK(oldest.ClosedWithin(Millis(10000)));
+  CHECK(oldest.ReadUntil([](const std::string&) { return true; }, Millis(0)).empty());  // no answer
+  CHECK(server->open_connections() == 2);
+
+  // The younger waiting connection kept its place and its half-sent request.
+  REQUIRE(half.Send("st: test\r\n\r\n"));
+  reply = half.ReadReply(Millis(10000));
+  CHECK(reply.status == 200);
+  CHECK(Has(reply.body, "path=/half\n"));
+}
+
+// A handler for the tests of places held at work: "/stream" opens a stream (handed to the test),
+// "/block" waits until released (announcing it started), anything else is echoed.
+class WorkingHandler {
+ public:
+  WorkingHandler() : released_(release_.get_future().share()) {}
+
+  // Declared after the server, this releases blocked handlers before the server is destroyed, as
+  // its destructor waits for them, should a check stop the test early.
+  struct Releaser {
+    WorkingHandler* work;
+    ~Releaser() { work->Release(); }
+  };
+  Releaser ReleaseOnExit() { return Releaser{this}; }
+
+  Handler handler() {
+    return [this](const Request& request, const Responder& responder) {
+      if (request.path == "/stream") return streams.Put(responder.StartStream());
+      if (request.path != "/block") return Echo(request, responder);
+      blocked.Put(true);
+      released_.wait();
+      responder.Reply(Response::Json(200, "{\"released\":true}"));
+    };
+  }
+  void Release() {
+    if (!std::exchange(released_already_, true)) release_.set_value();
+  }
+
+  Mailbox<std::shared_ptr<EventStream>> streams;
+  Mailbox<bool> blocked;  // a /block handler has started
+
+ private:
+  std::promise<void> release_;
+  std::shared_future<void> released_;
+  bool released_already_ = false;
+};
+
+TEST_CASE("http_server: 500 idle and half-sent connections do not keep a fresh client out") {
+  RaiseDescriptorLimit();
+  Limits limits = FastLimits();  // 64 places
+  limits.idle_timeout_ms = 15000;  // the crowd would hold its places for the whole test ...
+  limits.request_timeout_ms = 15000;
+  WorkingHandler work;
+  auto server = Serve(limits, work.handler());
+  auto release_on_exit = work.ReleaseOnExit();
+  // Places at work, taken first, so that they are the longest-held: never evicted.
+  Client streaming(server->port());
+  streaming.Send(Get("/stream"));
+  std::shared_ptr<EventStream> stream = work.streams.Take();
+  Client blocked(server->port());
+  blocked.Send(Get("/block"));
+  work.blocked.Take();
+
+  auto crowd_started = SteadyClock::now();
   std::vector<std::unique_ptr<Client>> crowd;
   for (int i = 0; i < 500; ++i) {
     crowd.push_back(std::make_unique<Client>(server->port()));
@@ -372,20 +451,68 @@ TEST_CASE("http_server: 500 idle and half-sent connections do not stop a fresh r
   }
   WaitUntil([&] { return server->open_connections() == limits.max_connections; }, "a full server");
 
-  auto asked = SteadyClock::now();
   Client fresh(server->port());
   fresh.Send(Get("/"));
-  Reply reply = fresh.ReadReply(Millis(3000));
-  CHECK(Since(asked) < Millis(1000));
-  CHECK(reply.status == 503);  // every place is taken: answered at once, not queued
-  CHECK(reply.headers["retry-after"] == "1");
-  CHECK(server->open_connections() <= limits.max_connections);
+  Reply reply = fresh.ReadReply(Millis(10000));
+  CHECK(reply.status == 200);
+  // ... so the place was taken from the crowd, not freed by a timeout: the server is still full,
+  // and well within the 15 s timeouts of the crowd's arrival (a guard, not a benchmark).
+  CHECK(server->open_connections() == limits.max_connections);
+  CHECK(Since(crowd_started) < Millis(10000));
+
+  CHECK(crowd.front()->ClosedWithin(Millis(10000)));  // the longest waiting went first
+  REQUIRE(crowd.back()->Send("st\r\n\r\n"));        // the newest kept its place
+  CHECK(crowd.back()->ReadReply(Millis(10000)).status == 200);
+
+  // The stream and the handled request kept theirs.
+  CHECK(stream->open());
+  stream->Send("data: still here\n\n");
+  CHECK(Has(streaming.ReadUntil([](const std::string& raw) { return Has(raw, "still here"); },
+                                Millis(10000)),
+            "\r\n\r\ndata: still here\n\n"));
+  work.Release();
+  reply = blocked.ReadReply(Millis(10000));
+  CHECK(reply.status == 200);
+  CHECK(reply.body == "{\"released\":true}");
 
   crowd.clear();  // the crowd leaves; their places free up as the server sees them go
-  WaitUntil([&] { return server->open_connections() == 0; }, "the crowd's connections to close");
-  Client after(server->port());
-  after.Send(Get("/"));
-  CHECK(after.ReadReply().status == 200);
+  WaitUntil([&] { return server->open_connections() <= 3; }, "the crowd's connections to close");
+}
+
+TEST_CASE("http_server: when every place is at work, a newcomer is answered 503 at once") {
+  Limits limits = FastLimits();
+  limits.max_connections = 2;
+  WorkingHandler work;
+  auto server = Serve(limits, work.handler());
+  auto release_on_exit = work.ReleaseOnExit();
+  Client streaming(server->port());
+  streaming.Send(Get("/stream"));
+  std::shared_ptr<EventStream> stream = work.streams.Take();
+  Client blocked(server->port());
+  blocked.Send(Get("/block"));
+  work.blocked.Take();
+
+  Client refused(server->port());
+  refused.Send(Get("/"));
+  // "At once": answered while the blocked handler still holds its place, not queued behind it.
+  Reply reply = refused.ReadReply(Millis(10000));
+  CHECK(reply.status == 503);
+  CHECK(reply.headers["retry-after"] == "1");
+  CHECK(refused.ClosedWithin(Millis(10000)));
+  CHECK(stream->open());
+  CHECK(server->open_connections() == 2);
+
+  work.Release();
+  CHECK(blocked.ReadReply(Millis(10000)).status == 200);
+  // Answered, the blocked connection waits for its next request, so a newcomer may take its
+  // place (once the server has seen its answer written: until then a newcomer still gets 503).
+  WaitUntil([&] {
+    Client after(server->port());
+    after.Send(Get("/"));
+    return after.ReadReply(Millis(10000)).status == 200;
+  }, "a newcomer admitted in the place of the answered connection");
+  CHECK(blocked.ClosedWithin(Millis(10000)));
+  CHECK(stream->open());
 }
 
 TEST_CASE("http_server: a stream delivers Send()s in order and closes when its client goes") {
@@ -483,13 +610,13 @@ TEST_CASE("http_server: a blocking handler does not stall other requests") {
   Client blocked_too(server->port());
   blocked_too.Send(Get("/block"));
 
-  auto asked = SteadyClock::now();
+  // Answered while both handlers are still blocked (they are released only below), so no time
+  // bound is needed: a server stalled by them would not answer at all.
   Client other(server->port());
   other.Send(Get("/fast"));
-  Reply reply = other.ReadReply();
+  Reply reply = other.ReadReply(Millis(10000));
   CHECK(reply.status == 200);
   CHECK(reply.body == "{\"path\":\"/fast\"}");
-  CHECK(Since(asked) < Millis(1000));
 
   release.set_value();
   unblock.done = true;

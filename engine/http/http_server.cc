@@ -240,8 +240,22 @@ struct Gate {
 class Connection;
 class Rejection;
 
+// A connection's place in Core::waiting (while it may be evicted), and whether it was evicted.
+// Guarded by Core::mu: Admit reads it on the acceptor's thread, the connection on its strand.
+struct Place {
+  std::optional<std::list<std::shared_ptr<Connection>>::iterator> waiting;
+  bool evicted = false;
+};
+
 // What every connection reaches: the limits, the handler and its pool, the registries. Connections
 // live exactly as long as they are registered here (or in a pending operation being destroyed).
+//
+// Admission: while fewer than max_connections are registered, a newcomer is admitted. When full,
+// the connection that has waited longest for a request's header (idle between requests, or with
+// its header only part-sent) is evicted to make room: an idle crowd cannot keep a fresh client
+// out, since a crowd of N only holds the newest N places and loses the oldest to each arrival.
+// Connections whose request is complete (handled, answered or streaming) are never evicted; only
+// when every place is such a connection is the newcomer answered 503.
 struct Core {
   Core(Limits limits_in, Handler handler_in)
       : limits(limits_in),
@@ -254,6 +268,11 @@ struct Core {
     return Millis(std::max(limits.idle_timeout_ms, limits.request_timeout_ms));
   }
   void Admit(tcp::socket socket);
+  // A connection starts waiting for a request's header, and may be evicted from now on.
+  void Waiting(const std::shared_ptr<Connection>& connection);
+  // A connection's request is complete (or being refused): it may not be evicted any more. False
+  // when it was evicted first; it is closing and must not go on.
+  bool Working(const std::shared_ptr<Connection>& connection);
   void Forget(const std::shared_ptr<Connection>& connection);
   void Forget(const std::shared_ptr<Rejection>& rejection);
   size_t Count();
@@ -266,7 +285,14 @@ struct Core {
   const std::string busy_reply;
   std::mutex mu;
   std::unordered_set<std::shared_ptr<Connection>> connections;
+  std::list<std::shared_ptr<Connection>> waiting;     // evictable ones, longest waiting first
   std::list<std::shared_ptr<Rejection>> rejections;  // oldest first
+
+ private:
+  // These three under mu.
+  bool EvictLongestWaiting();
+  void Reject(tcp::socket socket);
+  void StopWaiting(Place& place);
 };
 
 // Runs fn(connection) on the connection's strand, unless the server is shutting down or the
@@ -320,12 +346,15 @@ class Stream final : public EventStream {
 // Reading: raw reads fed to a request_parser, so that each read has its own deadline: the idle
 // timeout, cut short by the request timeout once the request's first byte arrived (slowloris).
 // Then the request goes to the handler pool and nothing is read until it is answered. A stream
-// keeps one read pending, only to notice the client leaving.
+// keeps one read pending, only to notice the client leaving. From ReadRequest until its header is
+// whole a connection is waiting, and a newcomer may evict it (Core); after that it never is.
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Core& core, tcp::socket socket, std::string remote)
       : core_(core), stream_(std::move(socket)), remote_(std::move(remote)) {}
+
+  Place place;  // guarded by Core::mu
 
   asio::any_io_executor executor() { return stream_.get_executor(); }
   void Start() { ReadRequest(); }
@@ -369,6 +398,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 };
 
 void Connection::ReadRequest() {
+  core_.Waiting(shared_from_this());
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(core_.limits.max_header_bytes));
   parser_->body_limit(core_.limits.max_body_bytes);
@@ -417,6 +447,8 @@ void Connection::Parse() {
     if (error) return Refuse(error);
     if (used == 0) break;
   }
+  // Once the header is whole the request is this connection's work, not a wait: no eviction.
+  if (parser_->is_header_done() && !core_.Working(shared_from_this())) return Close();
   if (parser_->is_done()) return Dispatch();
   if (NeedsContinue()) return SendContinue();
   ReadMore();
@@ -458,6 +490,7 @@ void Connection::Answer(Response response) {
 }
 
 void Connection::Write(Response response) {
+  if (!core_.Working(shared_from_this())) return Close();  // a refusal (431, 400) mid-header
   auto message = std::make_shared<bhttp::response<bhttp::string_body>>(
       ToMessage(std::move(response), version_, keep_alive_, head_));
   stream_.expires_after(core_.WriteTimeout());
@@ -575,9 +608,10 @@ void Stream::Close() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Rejection: a connection beyond max_connections. It gets the canned 503, then FIN, then a short
-// linger for the client to close (see Connection::Linger). At most max_connections of them
-// linger; the oldest is cut short for a new one, so rejections never pile up.
+// Rejection: a newcomer that found every place held by a connection at work (none to evict). It
+// gets the canned 503, then FIN, then a short linger for the client to close (see
+// Connection::Linger). At most max_connections of them linger; the oldest is cut short for a new
+// one, so rejections never pile up.
 
 class Rejection : public std::enable_shared_from_this<Rejection> {
  public:
@@ -628,12 +662,32 @@ void Core::Admit(tcp::socket socket) {
   if (error) return;  // already gone
   socket.set_option(tcp::no_delay(true), error);
   std::lock_guard<std::mutex> lock(mu);
-  if (connections.size() < limits.max_connections) {
-    auto connection = std::make_shared<Connection>(*this, std::move(socket), EndpointText(remote));
-    connections.insert(connection);
-    asio::post(connection->executor(), [connection] { connection->Start(); });
-    return;
+  if (connections.size() >= limits.max_connections && !EvictLongestWaiting()) {
+    return Reject(std::move(socket));
   }
+  auto connection = std::make_shared<Connection>(*this, std::move(socket), EndpointText(remote));
+  connections.insert(connection);
+  // Waiting from now, not from when its strand first runs: a burst of arrivals must find the
+  // earlier ones of the burst evictable, or it would be refused while they have sent nothing.
+  connection->place.waiting = waiting.insert(waiting.end(), connection);
+  asio::post(connection->executor(), [connection] { connection->Start(); });
+}
+
+// The victim leaves the registry at once, so that the places never exceed max_connections; its
+// socket is closed on its own strand, where everything else it does runs. `evicted` stops it
+// there should its header complete before the close runs (see Working).
+bool Core::EvictLongestWaiting() {
+  if (waiting.empty()) return false;
+  std::shared_ptr<Connection> victim = std::move(waiting.front());
+  waiting.pop_front();
+  victim->place.waiting.reset();
+  victim->place.evicted = true;
+  connections.erase(victim);
+  asio::post(victim->executor(), [victim] { victim->Close(); });
+  return true;
+}
+
+void Core::Reject(tcp::socket socket) {
   if (rejections.size() >= std::max<size_t>(limits.max_connections, 1)) {
     std::shared_ptr<Rejection> oldest = rejections.front();
     rejections.pop_front();
@@ -644,9 +698,27 @@ void Core::Admit(tcp::socket socket) {
   asio::post(rejection->executor(), [rejection] { rejection->Start(); });
 }
 
+void Core::Waiting(const std::shared_ptr<Connection>& connection) {
+  std::lock_guard<std::mutex> lock(mu);
+  Place& place = connection->place;
+  if (place.evicted || place.waiting) return;  // evicted: its close is on the way
+  place.waiting = waiting.insert(waiting.end(), connection);
+}
+
+bool Core::Working(const std::shared_ptr<Connection>& connection) {
+  std::lock_guard<std::mutex> lock(mu);
+  StopWaiting(connection->place);
+  return !connection->place.evicted;
+}
+
 void Core::Forget(const std::shared_ptr<Connection>& connection) {
   std::lock_guard<std::mutex> lock(mu);
+  StopWaiting(connection->place);
   connections.erase(connection);
+}
+
+void Core::StopWaiting(Place& place) {
+  if (place.waiting) waiting.erase(*std::exchange(place.waiting, std::nullopt));
 }
 
 void Core::Forget(const std::shared_ptr<Rejection>& rejection) {
@@ -662,10 +734,13 @@ size_t Core::Count() {
 // Destroys every connection's socket (the I/O threads are stopped, their io_context still alive).
 void Core::DropAll() {
   std::unordered_set<std::shared_ptr<Connection>> connections_gone;
+  std::list<std::shared_ptr<Connection>> waiting_gone;
   std::list<std::shared_ptr<Rejection>> rejections_gone;
   {
     std::lock_guard<std::mutex> lock(mu);
+    for (const auto& connection : waiting) connection->place.waiting.reset();
     connections_gone.swap(connections);
+    waiting_gone.swap(waiting);
     rejections_gone.swap(rejections);
   }
 }

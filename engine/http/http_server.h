@@ -1,8 +1,12 @@
 // HttpServer: a small HTTP/1.1 server on Boost.Beast for Vigil's own interfaces (the dashboard
 // today; health and metrics can move onto it). It exists so that every interface gets the same
 // defences against slow, oversized and malicious clients without repeating them:
-//  - at most `max_connections` open connections; the next one is accepted, answered 503 at once
-//    and closed, so an idle crowd cannot starve the acceptor;
+//  - at most `max_connections` open connections. When all are open, a newcomer takes the place of
+//    the connection that has waited longest for a request's header (idle between requests, or
+//    with its header only part-sent), which is closed without an answer, so an idle or slowloris
+//    crowd cannot keep a fresh client out. A connection whose request is being handled or
+//    answered, or that holds an open stream, is never evicted; only when every place is such a
+//    connection is the newcomer answered 503 (Retry-After: 1) at once and closed;
 //  - header and body size limits (431 / 413), a malformed request is 400; each then closes;
 //  - a request that is not whole within `request_timeout_ms` of its first byte, or a connection
 //    silent for `idle_timeout_ms` (between keep-alive requests too), is closed without an answer;
@@ -112,7 +116,8 @@ class HttpServer {
   ~HttpServer();
   int port() const;
   std::string url() const;  // http://ADDRESS:PORT
-  size_t open_connections() const;  // admitted ones (not those being refused with 503)
+  size_t open_connections() const;  // admitted ones, at most max_connections (evicted ones and
+                                    // those being refused with 503 are not counted)
 
   class Impl;
 
