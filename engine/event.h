@@ -21,6 +21,8 @@ struct Topics {
   std::string access = "vigil.access";
   std::string complaints = "vigil.complaints";
   std::string alerts = "vigil.alerts";
+  // Alerts of `vigil run --shadow-rules`: a second rule set on the same input, never on `alerts`.
+  std::string alerts_shadow = "vigil.alerts.shadow";
   std::string dlq = "vigil.dlq";
   std::string audit = "vigil.audit";  // who viewed which alerts through Vigil
   std::string reviews = "vigil.reviews";  // review decisions, compacted, keyed by alert id

@@ -24,6 +24,8 @@ int RunCommand(int argc, char** argv) {
   const std::vector<OptionSpec> specs = {
       {"brokers", "HOST:PORT", "Kafka bootstrap servers", ""},
       {"rules", "RULES.json", "rules file (see `vigil rules --defaults`); defaults if absent", ""},
+      {"shadow-rules", "RULES.json", "also evaluate this second rule set on the same input, in the same pass and checkpoints; its alerts go to the shadow topic only, exactly once", ""},
+      {"shadow-topic", "T", "where the shadow rules' alerts go (must exist)", "vigil.alerts.shadow"},
       {"state-dir", "DIR", "RocksDB state, offsets and outbox", "./vigil-state"},
       {"group", "ID", "consumer group", "vigil"},
       {"until-caught-up", "", "process what the input topics hold now, close every window, publish, exit 0", ""},
@@ -34,12 +36,18 @@ int RunCommand(int argc, char** argv) {
       {"quiet", "", "no progress lines", ""},
   };
   const std::string usage = Usage(
-      "vigil run --brokers HOST:PORT [--rules F] [--state-dir DIR] [--group ID] [--until-caught-up]",
+      "vigil run --brokers HOST:PORT [--rules F] [--shadow-rules F [--shadow-topic T]] [--state-dir DIR]\n"
+      "          [--group ID] [--until-caught-up]",
       "Consumes vigil.roster, vigil.access and vigil.complaints in a consumer group, runs the\n"
       "rules by event time with state in RocksDB, and publishes alerts to vigil.alerts and\n"
       "unusable records to vigil.dlq. Offsets are committed only after the state and alerts\n"
       "they cover are durable. SIGINT/SIGTERM: finish the batch, checkpoint, leave the group.\n"
-      "A shorter checkpoint interval publishes alerts sooner; a longer one syncs to disk less.",
+      "A shorter checkpoint interval publishes alerts sooner; a longer one syncs to disk less.\n"
+      "With --shadow-rules, a second rule set runs beside the live one on every record, with\n"
+      "its state in the same state directory and checkpoints, and publishes to the shadow topic\n"
+      "(never to vigil.alerts); alert ids are those a replay with those rules gives. If the\n"
+      "shadow rules fail, they stop for the run and the live rules go on; shadow state left\n"
+      "behind by a run without them is dropped and they start at the live engine's positions.",
       specs);
   Args args;
   if (int code = ParseCommandLine("run", specs, usage, argc, argv, {"brokers"}, args); code >= 0) return code;
@@ -47,6 +55,19 @@ int RunCommand(int argc, char** argv) {
   if (!config.ok()) {
     std::cerr << "vigil run: " << config.status().message() << "\n";
     return 2;
+  }
+  if (args.Has("shadow-topic") && !args.Has("shadow-rules")) {
+    std::cerr << "vigil run: --shadow-topic needs --shadow-rules\n";
+    return 2;
+  }
+  std::optional<v1::RulesConfig> shadow_rules;
+  if (args.Has("shadow-rules")) {
+    Result<v1::RulesConfig> shadow = LoadRulesConfig(args.Get("shadow-rules"));
+    if (!shadow.ok()) {
+      std::cerr << "vigil run: --shadow-rules: " << shadow.status().message() << "\n";
+      return 2;
+    }
+    shadow_rules = *shadow;
   }
   Result<long long> interval = args.GetInt("checkpoint-interval-ms", 10, 3600 * 1000);
   if (!interval.ok()) {
@@ -70,6 +91,12 @@ int RunCommand(int argc, char** argv) {
   options.group = args.Get("group");
   options.state_dir = args.Get("state-dir");
   options.until_caught_up = args.Has("until-caught-up");
+  options.shadow_rules = shadow_rules;
+  if (args.Has("shadow-topic")) options.topics.alerts_shadow = args.Get("shadow-topic");
+  if (options.shadow_rules && options.topics.alerts_shadow == options.topics.alerts) {
+    std::cerr << "vigil run: --shadow-topic must not be the live alert topic " << options.topics.alerts << "\n";
+    return 2;
+  }
   options.checkpoint_interval_ms = static_cast<int>(*interval);
   options.progress = !args.Has("quiet");
   options.stop = &StopRequested();
@@ -95,8 +122,13 @@ int RunCommand(int argc, char** argv) {
   std::cerr << "run: " << report->records << " records, " << m.events_total() << " events used, "
             << m.invalid << " invalid, " << m.too_late << " too late, " << m.duplicates
             << " duplicates; " << report->published_alerts << " alerts published ("
-            << report->recovered_already_published << " found already published after a crash) in "
-            << report->seconds << " s\n";
+            << report->recovered_already_published << " found already published after a crash)";
+  if (options.shadow_rules) {
+    std::cerr << "; shadow rules: " << report->shadow_metrics.alerts << " alerts, "
+              << report->published_shadow_alerts << " published to " << options.topics.alerts_shadow;
+    if (!report->shadow_failure.empty()) std::cerr << " (failed: " << report->shadow_failure << ")";
+  }
+  std::cerr << " in " << report->seconds << " s\n";
   return 0;
 }
 
@@ -320,8 +352,8 @@ int DevBrokerCommand(int argc, char** argv) {
   const std::string usage = Usage(
       "vigil dev-broker [--port P] [--partitions N]",
       "Runs librdkafka's mock cluster as a local Kafka endpoint with Vigil's topics created\n"
-      "(vigil.roster, vigil.access, vigil.complaints, vigil.alerts, vigil.dlq, vigil.audit,\n"
-      "vigil.reviews)\n"
+      "(vigil.roster, vigil.access, vigil.complaints, vigil.alerts, vigil.alerts.shadow,\n"
+      "vigil.dlq, vigil.audit, vigil.reviews)\n"
       "until interrupted. For development and tests only: each partition keeps about 5 MiB and\n"
       "silently drops older data, and transactions are not isolated.",
       specs);

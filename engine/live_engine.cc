@@ -19,6 +19,7 @@
 #include "kafka.h"
 #include "kafka_io.h"
 #include "pipeline.h"
+#include "shared_batch.h"
 
 namespace vigil {
 namespace {
@@ -49,9 +50,17 @@ struct Deliveries {
   std::string first_error;
 };
 
+// An outbox entry: live entries (alerts and dead letters) are in `outbox`, the shadow rules'
+// alerts in `shadow-outbox`; one sequence of numbers for both (the production order).
+struct OutboxItem {
+  uint64_t seq;
+  state::OutboxEntry entry;
+  bool shadow = false;
+};
+
 // An outbox entry produced to Kafka and not acknowledged yet.
 struct InFlight {
-  state::OutboxEntry entry;
+  OutboxItem item;
   std::chrono::steady_clock::time_point produced;
 };
 
@@ -76,15 +85,24 @@ class LiveEngine {
  public:
   LiveEngine(const LiveOptions& options, const v1::RulesConfig& config)
       : options_(options),
-        pipeline_(MakePipeline(config, InBackground(OpenState(options), writer_))),
+        pipeline_(MakePipeline(config, StateBackend())),
         processor_(*pipeline_.processor),
         outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "outbox")),
+        shadow_outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "shadow-outbox")),
         published_(*pipeline_.store, ScopePrefix(kGlobalScope, "published")),
-        health_(options.health ? *options.health : own_health_) {}
+        health_(options.health ? *options.health : own_health_) {
+    if (shared_batch_) shadow_ = MakePipeline(*options.shadow_rules, shared_batch_->Follower());
+  }
 
   Result<LiveReport> Run();
 
  private:
+  std::unique_ptr<KvBackend> StateBackend();
+  void PrepareShadowState();
+  bool ShadowActive() const { return shadow_.processor && report_.shadow_failure.empty(); }
+  template <typename Fn>
+  void InShadow(Fn fn);
+  void WriteBatch();
   Status Connect();
   static void OnClientError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
@@ -100,7 +118,8 @@ class LiveEngine {
   void MoveOutputsToOutbox();
   void Checkpoint(CheckpointMode mode);
   void CompleteWrite();
-  using OutboxEntries = std::vector<std::pair<uint64_t, state::OutboxEntry>>;  // by sequence number
+  using OutboxEntries = std::vector<OutboxItem>;  // by sequence number
+  KeySpace& OutboxOf(bool shadow) { return shadow ? shadow_outbox_ : outbox_; }
   OutboxEntries ReadOutbox();
   void RecoverOutbox();
   std::map<int32_t, int64_t> AcknowledgedEnd(const std::string& topic);
@@ -120,12 +139,19 @@ class LiveEngine {
   bool Finishing() const { return options_.until_caught_up || end_offsets_taken_; }
   bool AtReadLimit(const std::string& topic, int32_t partition, PartitionPosition& position);
   void MaybeReport(bool force);
+  std::string ShadowProgress() const;
 
   const LiveOptions& options_;
   BackgroundWriter* writer_ = nullptr;  // the state store's backend; set by pipeline_'s initialiser
+  // With shadow rules: their store's writes join the live store's batches (set with writer_).
+  std::unique_ptr<SharedBatch> shared_batch_;
   Pipeline pipeline_;
   Processor& processor_;
+  // The shadow rules' store and processor (null without shadow rules); after pipeline_, so
+  // destroyed before the backend it reads through.
+  Pipeline shadow_;
   KeySpace outbox_;
+  KeySpace shadow_outbox_;
   KeySpace published_;  // (topic, partition) -> next offset after the last acknowledged record
   uint64_t next_outbox_seq_ = 0;
   // Outbox entries decided since the last checkpoint: in the outbox, not durable yet, not produced.
@@ -162,6 +188,78 @@ class LiveEngine {
   KafkaHandle producer_;
   KafkaHandle consumer_;
 };
+
+// Where the shadow rules' store keeps its keys: in the global scope, outside every partition's.
+std::string ShadowStatePrefix() { return ScopePrefix(kGlobalScope, "shadow"); }
+
+std::unique_ptr<KvBackend> LiveEngine::StateBackend() {
+  std::unique_ptr<KvBackend> backend = InBackground(OpenState(options_), writer_);
+  if (!options_.shadow_rules) return backend;
+  shared_batch_ = std::make_unique<SharedBatch>(std::move(backend), ShadowStatePrefix());
+  return shared_batch_->Lead();
+}
+
+// Present while the shadow rules' state has been part of every batch since it was started, so
+// that it matches the live state and offsets. A run without shadow rules, or whose shadow rules
+// failed, deletes it in its next batch.
+KeySpace InStepMarker(StateStore& live) { return KeySpace(live, ScopePrefix(kGlobalScope, "shadow-in-step")); }
+
+// Shadow state that fell out of step (an earlier run without shadow rules, or theirs failed)
+// would miss the input read meanwhile: it is dropped, and the shadow rules start afresh from the
+// live engine's positions. The deletions and the marker are written with the first batch.
+void LiveEngine::PrepareShadowState() {
+  KeySpace marker = InStepMarker(*pipeline_.store);
+  const bool in_step = marker.Get("").has_value();
+  if (!shadow_.processor) {
+    if (in_step) marker.Delete("");
+    return;
+  }
+  if (in_step) return;
+  std::vector<std::string> stale;
+  shadow_.store->Scan("", PrefixEnd(""), [&](std::string_view key, std::string_view) {
+    stale.emplace_back(key);
+    return true;
+  });
+  for (const std::string& key : stale) shadow_.store->Delete(key);
+  bool live_has_state = false;  // any key of an input partition (those sort before the global scope)
+  pipeline_.store->Scan("", std::string(4, '\xff'), [&](std::string_view, std::string_view) {
+    live_has_state = true;
+    return false;
+  });
+  if ((live_has_state || !stale.empty()) && options_.progress) {
+    std::cerr << "run: the shadow rules start at the live engine's positions (" << stale.size()
+              << " records of older shadow state dropped): what they decide depends on events "
+                 "read from here on only\n";
+  }
+  marker.Put("", "1");
+}
+
+// Runs fn on the shadow processor unless the shadow rules have failed. A failure of theirs (a
+// rule's bug, their state unreadable) stops them for the rest of the run, never the live rules:
+// their state is no longer checkpointed and the marker goes, so a restart starts them afresh.
+template <typename Fn>
+void LiveEngine::InShadow(Fn fn) {
+  if (!ShadowActive()) return;
+  try {
+    fn(*shadow_.processor);
+  } catch (const std::exception& e) {
+    report_.shadow_failure = e.what();
+    InStepMarker(*pipeline_.store).Delete("");
+    std::cerr << "run: the shadow rules failed (" << e.what() << "); they stop here and the live "
+              << "rules go on; a restart runs them again from the live engine's positions\n";
+  }
+}
+
+// The shadow store's writes are staged into the live store's batch (SharedBatch): its checkpoint
+// comes first, right before the live one.
+void LiveEngine::WriteBatch() {
+  InShadow([&](Processor& shadow) {
+    shadow.PrepareCheckpoint();
+    shadow_.store->Checkpoint(/*sync=*/true);
+  });
+  pipeline_.store->Checkpoint(/*sync=*/true);
+  if (shared_batch_) shared_batch_->WriteStaged(/*sync=*/true);
+}
 
 std::string OutboxKey(uint64_t seq) {
   std::string key;
@@ -263,6 +361,14 @@ Status LiveEngine::Connect() {
     Result<int> partitions = PartitionCount(producer_.get(), *topic);
     if (!partitions.ok()) return Status::Error(partitions.status().message() + " at " + options_.brokers);
   }
+  if (shadow_.processor) {
+    // Checked now: a shadow topic the cluster cannot take would stop the engine at its first alert.
+    Result<int> partitions = PartitionCount(producer_.get(), options_.topics.alerts_shadow);
+    if (!partitions.ok()) {
+      return Status::Error("the shadow alert topic: " + partitions.status().message() + " at " +
+                           options_.brokers + " (create it, or name another with --shadow-topic)");
+    }
+  }
   PartitionList topics(rd_kafka_topic_partition_list_new(3));
   for (const std::string* topic :
        {&options_.topics.roster, &options_.topics.access, &options_.topics.complaints}) {
@@ -308,6 +414,11 @@ void LiveEngine::Assign(rd_kafka_topic_partition_list_t* partitions) {
     // RocksDB holds the offset that matches the state; the group's commit may lag behind it.
     // Without saved progress there is no state either: start from the beginning.
     std::optional<int64_t> saved = processor_.LoadProgress(source, tp.partition);
+    // The shadow rules' progress is in step (PrepareShadowState): it restores their watermarks.
+    InShadow([&](Processor& shadow) {
+      shadow.watermarks().Track(source);
+      shadow.LoadProgress(source, tp.partition);
+    });
     tp.offset = saved ? *saved : RD_KAFKA_OFFSET_BEGINNING;
     if (saved) position.next_offset = *saved;
     assigned_[{stream, tp.partition}] = position;
@@ -328,6 +439,7 @@ void LiveEngine::Revoke(rd_kafka_topic_partition_list_t* partitions) {
     int stream = StreamIndex(partitions->elems[i].topic);
     if (stream < 0) continue;
     processor_.watermarks().Untrack({stream, partitions->elems[i].partition});
+    InShadow([&](Processor& shadow) { shadow.watermarks().Untrack({stream, partitions->elems[i].partition}); });
     assigned_.erase({stream, partitions->elems[i].partition});
   }
   rd_kafka_assign(consumer_.get(), nullptr);
@@ -357,7 +469,9 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
   const char* topic = rd_kafka_topic_name(m.rkt);
   int stream = StreamIndex(topic);
   if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-    if (stream >= 0) processor_.watermarks().SetIdle({stream, m.partition});
+    if (stream < 0) return;
+    processor_.watermarks().SetIdle({stream, m.partition});
+    InShadow([&](Processor& shadow) { shadow.watermarks().SetIdle({stream, m.partition}); });
     return;
   }
   if (m.err) {
@@ -388,15 +502,20 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
     return;
   }
   state::EventRef ref = MakeRef(*event, topic, m.partition, m.offset);
+  // Invalid records are the live engine's to dead-letter; the shadow rules see the valid events.
+  InShadow([&](Processor& shadow) {
+    shadow.Ingest(*event, ref, {stream, m.partition}, static_cast<uint32_t>(m.partition),
+                  {key, value, position});
+  });
   processor_.Ingest(std::move(*event), std::move(ref), {stream, m.partition},
                     static_cast<uint32_t>(m.partition), {key, value, position});
 }
 
 void LiveEngine::MoveOutputsToOutbox() {
-  auto save = [&](state::OutboxEntry&& entry) {
+  auto save = [&](state::OutboxEntry&& entry, bool shadow = false) {
     const uint64_t seq = next_outbox_seq_++;
-    outbox_.Save(OutboxKey(seq), entry);
-    decided_.emplace_back(seq, std::move(entry));
+    OutboxOf(shadow).Save(OutboxKey(seq), entry);
+    decided_.push_back({seq, std::move(entry), shadow});
   };
   for (auto& alert : processor_.TakeAlerts()) {
     state::OutboxEntry entry;
@@ -412,6 +531,15 @@ void LiveEngine::MoveOutputsToOutbox() {
     record->set_source(letter.source);
     save(std::move(entry));
   }
+  InShadow([&](Processor& shadow) {
+    for (auto& alert : shadow.TakeAlerts()) {
+      state::OutboxEntry entry;
+      *entry.mutable_alert() = std::move(alert);
+      save(std::move(entry), /*shadow=*/true);
+    }
+    // Records too late under the shadow rules' lateness: the dead-letter topic is the live rules'.
+    shadow.TakeDeadLetters();
+  });
 }
 
 // engine/CHECKPOINTS.md, "The protocol". The processing thread waits neither for the synced batch
@@ -426,6 +554,10 @@ void LiveEngine::Checkpoint(CheckpointMode mode) {
     if (position.next_offset < 0) continue;
     processor_.SaveProgress({key.first, key.second}, static_cast<uint32_t>(key.second),
                             position.next_offset);
+    InShadow([&](Processor& shadow) {
+      shadow.SaveProgress({key.first, key.second}, static_cast<uint32_t>(key.second),
+                          position.next_offset);
+    });
     rd_kafka_topic_partition_list_add(offsets.get(),
                                       options_.topics.For(static_cast<Stream>(key.first)).c_str(),
                                       key.second)->offset = position.next_offset;
@@ -437,9 +569,10 @@ void LiveEngine::Checkpoint(CheckpointMode mode) {
   if (in_flight_.empty()) SaveAcknowledgedPositions();
   processor_.PrepareCheckpoint();
   CrashPoint("checkpoint-before-write");
-  // 1-2. State, progress, the outbox (new entries, and deletions of the acknowledged ones) and the
-  // published positions, in one synced batch: the commit point once the writer has written it.
-  pipeline_.store->Checkpoint(/*sync=*/true);
+  // 1-2. State (the shadow rules' too), progress, the outbox (new entries, and deletions of the
+  // acknowledged ones) and the published positions, in one synced batch: the commit point once
+  // the writer has written it.
+  WriteBatch();
   written_ = Written{std::exchange(decided_, {}), std::move(offsets), mode, report_.records};
   ++report_.checkpoints;
   if (mode == CheckpointMode::kComplete) CompleteWrite();
@@ -460,16 +593,21 @@ void LiveEngine::CompleteWrite() {
   CrashPoint("checkpoint-after-commit");
 }
 
+// Both outboxes, in sequence order.
 LiveEngine::OutboxEntries LiveEngine::ReadOutbox() {
   OutboxEntries entries;
-  outbox_.ScanPrefix("", [&](std::string_view key, std::string_view value) {
-    state::OutboxEntry entry;
-    if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      throw FatalError("outbox record cannot be parsed");
-    }
-    entries.emplace_back(static_cast<uint64_t>(ReadI64(key)), std::move(entry));
-    return true;
-  });
+  for (bool shadow : {false, true}) {
+    OutboxOf(shadow).ScanPrefix("", [&](std::string_view key, std::string_view value) {
+      state::OutboxEntry entry;
+      if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        throw FatalError("outbox record cannot be parsed");
+      }
+      entries.push_back({static_cast<uint64_t>(ReadI64(key)), std::move(entry), shadow});
+      return true;
+    });
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const OutboxItem& a, const OutboxItem& b) { return a.seq < b.seq; });
   return entries;
 }
 
@@ -489,29 +627,38 @@ std::map<int32_t, int64_t> LiveEngine::AcknowledgedEnd(const std::string& topic)
 // After a crash the outbox may hold records that were published (all, some or none) before the
 // crash stopped the engine from deleting them. Alerts have deterministic ids and dead letters a
 // unique source position, so reading the topics' tails says which ones are already there.
+// The shadow rules' alerts are compared with the shadow topic only: the same alert id can be
+// decided by both rule sets, and each topic must get it once.
 void LiveEngine::RecoverOutbox() {
   OutboxEntries entries = ReadOutbox();
   if (entries.empty()) return;
-  std::set<std::string> alert_ids, dead_letter_sources;
-  for (const auto* topic : {&options_.topics.alerts, &options_.topics.dlq}) {
+  const bool any_shadow = std::any_of(entries.begin(), entries.end(),
+                                      [](const OutboxItem& item) { return item.shadow; });
+  std::set<std::string> alert_ids, shadow_alert_ids, dead_letter_sources;
+  std::vector<std::pair<const std::string*, std::set<std::string>*>> topics = {
+      {&options_.topics.alerts, &alert_ids}, {&options_.topics.dlq, &dead_letter_sources}};
+  if (any_shadow) topics.emplace_back(&options_.topics.alerts_shadow, &shadow_alert_ids);
+  for (const auto& [topic, found] : topics) {
     ReadOptions read;
     read.start_offsets = AcknowledgedEnd(*topic);
-    Status status = ReadTopic(options_.brokers, *topic, read, [&](const rd_kafka_message_t& m) {
-      if (*topic == options_.topics.dlq) {
-        dead_letter_sources.insert(HeaderValue(m, "vigil.source"));
+    const bool dlq = *topic == options_.topics.dlq;
+    Status status = ReadTopic(options_.brokers, *topic, read, [&, found = found](const rd_kafka_message_t& m) {
+      if (dlq) {
+        found->insert(HeaderValue(m, "vigil.source"));
         return;
       }
       v1::Alert alert;
-      if (alert.ParseFromArray(m.payload, static_cast<int>(m.len))) alert_ids.insert(alert.alert_id());
+      if (alert.ParseFromArray(m.payload, static_cast<int>(m.len))) found->insert(alert.alert_id());
     });
     if (!status.ok()) throw FatalError("cannot read " + *topic + " to recover the outbox: " + status.message());
   }
   uint64_t already = 0;
-  for (const auto& [seq, entry] : entries) {
-    bool published = entry.has_alert() ? alert_ids.count(entry.alert().alert_id()) > 0
-                                       : dead_letter_sources.count(entry.dead_letter().source()) > 0;
+  for (const OutboxItem& item : entries) {
+    const auto& ids = item.shadow ? shadow_alert_ids : alert_ids;
+    bool published = item.entry.has_alert() ? ids.count(item.entry.alert().alert_id()) > 0
+                                            : dead_letter_sources.count(item.entry.dead_letter().source()) > 0;
     if (!published) continue;
-    outbox_.Delete(OutboxKey(seq));
+    OutboxOf(item.shadow).Delete(OutboxKey(item.seq));
     ++already;
   }
   report_.recovered_already_published = already;
@@ -528,10 +675,12 @@ void LiveEngine::RecoverOutbox() {
 void LiveEngine::Publish(OutboxEntries entries) {
   if (entries.empty()) return;
   const auto now = std::chrono::steady_clock::now();
-  for (auto& [seq, entry] : entries) {
-    void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(seq));
+  for (OutboxItem& item : entries) {
+    const state::OutboxEntry& entry = item.entry;
+    void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(item.seq));
+    const std::string& alerts = item.shadow ? options_.topics.alerts_shadow : options_.topics.alerts;
     Status sent = entry.has_alert()
-                      ? ProduceRecord(producer_.get(), options_.topics.alerts,
+                      ? ProduceRecord(producer_.get(), alerts,
                                       entry.alert().officer_id(), entry.alert().SerializeAsString(),
                                       {}, opaque)
                       : ProduceDeadLetter(producer_.get(), options_.topics.dlq,
@@ -540,7 +689,8 @@ void LiveEngine::Publish(OutboxEntries entries) {
                                            entry.dead_letter().source()},
                                           opaque);
     if (!sent.ok()) throw FatalError(sent.message());
-    in_flight_.emplace(seq, InFlight{std::move(entry), now});
+    const uint64_t seq = item.seq;
+    in_flight_.emplace(seq, InFlight{std::move(item), now});
   }
   CrashPoint("publish-after-produce");
 }
@@ -559,12 +709,15 @@ void LiveEngine::TakeAcknowledgements() {
   for (const Delivery& d : deliveries_.acknowledged) {
     auto it = in_flight_.find(d.seq);
     if (it == in_flight_.end()) continue;  // not an outbox record (none is produced otherwise)
-    outbox_.Delete(OutboxKey(d.seq));
+    const OutboxItem& item = it->second.item;
+    OutboxOf(item.shadow).Delete(OutboxKey(d.seq));
     int64_t& end = acknowledged_end_[{d.topic, d.partition}];
     end = std::max(end, d.offset + 1);
-    if (it->second.entry.has_alert()) {
+    if (item.shadow) {
+      ++report_.published_shadow_alerts;
+    } else if (item.entry.has_alert()) {
       ++report_.published_alerts;
-      if (options_.on_published) options_.on_published(it->second.entry.alert());
+      if (options_.on_published) options_.on_published(item.entry.alert());
     }
     in_flight_.erase(it);
   }
@@ -696,6 +849,13 @@ bool LiveEngine::CaughtUp() const {
   return true;
 }
 
+// "shadow: N alerts, " for the progress line (nothing without shadow rules).
+std::string LiveEngine::ShadowProgress() const {
+  if (!shadow_.processor) return "";
+  return "shadow " + std::to_string(shadow_.processor->metrics().alerts) + " alerts" +
+         (report_.shadow_failure.empty() ? "" : " (failed)") + ", ";
+}
+
 void LiveEngine::MaybeReport(bool force) {
   auto now = std::chrono::steady_clock::now();
   if (!options_.progress || (!force && now - last_report_ < std::chrono::seconds(2))) return;
@@ -710,7 +870,7 @@ void LiveEngine::MaybeReport(bool force) {
   }
   std::cerr << "run: " << report_.records << " records, " << m.events_total() << " events ("
             << static_cast<uint64_t>(m.events_total() / std::max(seconds, 1e-3)) << "/s), "
-            << m.alerts << " alerts, " << m.invalid << " invalid, " << m.too_late
+            << m.alerts << " alerts, " << ShadowProgress() << m.invalid << " invalid, " << m.too_late
             << " too late, watermark " << FormatTime(processor_.watermarks().Current())
             << ", kafka " << kafka << ", health " << HealthName(health_.state()) << "\n";
 }
@@ -733,10 +893,8 @@ Result<LiveReport> LiveEngine::Run() {
 }
 
 Result<LiveReport> LiveEngine::Loop() {
-  outbox_.ScanPrefix("", [&](std::string_view key, std::string_view) {
-    next_outbox_seq_ = static_cast<uint64_t>(ReadI64(key)) + 1;
-    return true;
-  });
+  for (const OutboxItem& item : ReadOutbox()) next_outbox_seq_ = item.seq + 1;
+  PrepareShadowState();
   Status connected = Connect();
   if (!connected.ok()) return connected;
   // An outbox left by an earlier run was decided but maybe not (all) published: finish that first.
@@ -767,6 +925,7 @@ Result<LiveReport> LiveEngine::Loop() {
     TakeAcknowledgements();
     ReportOverdueAcknowledgements();
     processor_.Advance();
+    InShadow([](Processor& shadow) { shadow.Advance(); });
     MoveOutputsToOutbox();
     WatchKafka();
     if (!end_offsets_taken_ && options_.input_closed && options_.input_closed->load() &&
@@ -783,7 +942,10 @@ Result<LiveReport> LiveEngine::Loop() {
     MaybeReport(false);
   }
   SetHealth(HealthState::kStopping);
-  if (Finishing() && CaughtUp()) processor_.Finish();  // close every window
+  if (Finishing() && CaughtUp()) {  // close every window
+    processor_.Finish();
+    InShadow([](Processor& shadow) { shadow.Finish(); });
+  }
   Checkpoint(CheckpointMode::kComplete);
   // Everything decided is on Kafka, and the outbox empty on disk, before the engine leaves.
   WaitForAcknowledgements();
@@ -798,6 +960,7 @@ Result<LiveReport> LiveEngine::Loop() {
   }
   MaybeReport(true);
   report_.metrics = processor_.metrics();
+  if (shadow_.processor) report_.shadow_metrics = shadow_.processor->metrics();
   report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   return report_;
 }

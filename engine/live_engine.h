@@ -18,10 +18,17 @@
 // before it was written): what is already there is dropped, the rest is published before anything
 // else. The group's committed offsets are informational. On stop, the engine waits for every
 // acknowledgement and writes one more batch, so that it leaves no outbox behind.
+//
+// Shadow rules (LiveOptions::shadow_rules): a second Processor reads the same records in the
+// same pass, with its state under a key prefix of its own in the same RocksDB (SharedBatch) and
+// its alerts in the same outbox, so that both rule sets' state, outbox and the input offsets are
+// in each checkpoint's one batch; its alerts go to Topics::alerts_shadow only. A failure of the
+// shadow rules stops them for the run, never the live rules.
 #pragma once
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "alert.pb.h"
@@ -38,6 +45,9 @@ struct LiveOptions {
   std::string group = "vigil";
   std::string state_dir = "vigil-state";
   Topics topics;
+  // A second rule set evaluated on the same input (`vigil run --shadow-rules`), its alerts
+  // published to topics.alerts_shadow, exactly once. Absent: the engine is as without it.
+  std::optional<v1::RulesConfig> shadow_rules;
   bool until_caught_up = false;
   int checkpoint_interval_ms = 1000;
   RocksOptions storage;  // memory budget of the state store
@@ -70,6 +80,9 @@ struct LiveReport {
   ProcessorMetrics metrics;
   uint64_t records = 0;  // records consumed, valid or not
   uint64_t published_alerts = 0;
+  ProcessorMetrics shadow_metrics;       // the shadow rules' (zero without them)
+  uint64_t published_shadow_alerts = 0;  // on topics.alerts_shadow
+  std::string shadow_failure;            // why the shadow rules stopped part way; empty if not
   // Outbox records found already on their topic when a crash's outbox was recovered (not re-sent).
   uint64_t recovered_already_published = 0;
   uint64_t checkpoints = 0;

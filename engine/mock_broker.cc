@@ -109,7 +109,7 @@ Status MockBroker::CreateTopic(const std::string& topic, int partitions) {
 
 Status MockBroker::CreateVigilTopics(const Topics& topics, int partitions) {
   for (const std::string* topic : {&topics.roster, &topics.access, &topics.complaints,
-                                   &topics.alerts, &topics.dlq, &topics.audit,
+                                   &topics.alerts, &topics.alerts_shadow, &topics.dlq, &topics.audit,
                                    &topics.reviews}) {
     Status s = CreateTopic(*topic, partitions);
     if (!s.ok()) return s;

@@ -32,7 +32,7 @@ class MockBroker {
   rd_kafka_mock_cluster_t* cluster() const { return cluster_; }
 
   Status CreateTopic(const std::string& topic, int partitions);
-  // Creates Vigil's input, alert, dead-letter, audit and review topics.
+  // Creates Vigil's input, alert, shadow alert, dead-letter, audit and review topics.
   Status CreateVigilTopics(const Topics& topics, int partitions);
 
  private:

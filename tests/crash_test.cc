@@ -2,7 +2,9 @@
 // the checkpoint protocol (engine/CHECKPOINTS.md) and at random moments, and restarted each time
 // on the same state directory. At the end the alert topic must hold exactly the alerts `vigil
 // replay` gives on the same input (none missing, none twice), and every unusable record must be on
-// the dead-letter topic exactly once.
+// the dead-letter topic exactly once. Every run also carries --shadow-rules (kShadowRules): the
+// shadow topic must hold exactly what a replay with those rules gives, and the live topic still
+// only the live rules' alerts.
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -39,11 +41,11 @@ const char* const kCrashPoints[] = {
 
 const char* const kBeforeAssignment = "checkpoint-before-write";
 
-std::vector<std::string> RunArgs(const std::string& brokers, const std::string& state_dir,
-                                  const std::string& rules, bool until_caught_up) {
-  std::vector<std::string> args = {"run", "--brokers", brokers, "--state-dir", state_dir,
-                                   "--rules", rules, "--checkpoint-interval-ms", "100",
-                                   "--session-timeout-ms", "2000"};
+std::vector<std::string> RunArgs(const ForceOnKafka& setup, bool until_caught_up) {
+  std::vector<std::string> args = {"run", "--brokers", setup.brokers(), "--state-dir",
+                                   setup.state_dir(), "--rules", setup.rules_path,
+                                   "--shadow-rules", setup.shadow_rules_path,
+                                   "--checkpoint-interval-ms", "100", "--session-timeout-ms", "2000"};
   if (until_caught_up) args.push_back("--until-caught-up");
   return args;
 }
@@ -60,9 +62,6 @@ int AlreadyPublished(const std::string& log) {
 TEST_CASE("crash: 24 SIGKILLs at checkpoint steps and random moments lose and duplicate nothing") {
   ForceOnKafka setup("vigil-crash-test-");
   REQUIRE(setup.input.garbage_sources.size() > 10);
-  const std::string& rules = setup.rules_path;
-  const std::string state_dir = setup.state_dir();
-  const std::string brokers = setup.brokers();
 
   const unsigned seed = std::random_device{}();
   INFO("seed " << seed);
@@ -84,7 +83,7 @@ TEST_CASE("crash: 24 SIGKILLs at checkpoint steps and random moments lose and du
       env["VIGIL_CRASH_AT"] = std::string(point) + ":" + std::to_string(1 + random() % 4);
     }
     const std::string log = setup.dir.path() + "/run-" + std::to_string(cycle) + ".log";
-    VigilProcess run(RunArgs(brokers, state_dir, rules, false), log, env);
+    VigilProcess run(RunArgs(setup, false), log, env);
     // A crash point ends the process by itself (some before the group assigns the partitions);
     // otherwise, or if the point is not reached (e.g. no checkpoint had anything to publish),
     // kill it at a random moment once it is consuming.
@@ -110,7 +109,7 @@ TEST_CASE("crash: 24 SIGKILLs at checkpoint steps and random moments lose and du
   }
   CHECK(kills >= 20);
 
-  VigilProcess last(RunArgs(brokers, state_dir, rules, true), setup.dir.path() + "/last.log");
+  VigilProcess last(RunArgs(setup, true), setup.dir.path() + "/last.log");
   int status = last.Wait();
   INFO("last run log:\n" << last.Log());
   REQUIRE(DescribeStatus(status) == "exit 0");
@@ -123,6 +122,8 @@ TEST_CASE("crash: 24 SIGKILLs at checkpoint steps and random moments lose and du
                 << last.Log().substr(last.Log().rfind("run: ")));
 
   CheckPublishedExactlyOnce(setup);
+  INFO("the shadow topic");
+  CheckShadowPublishedExactlyOnce(setup);
 }
 
 }  // namespace vigil::testing

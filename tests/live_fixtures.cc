@@ -22,6 +22,11 @@ const char kBusyRules[] = R"({
   "bradfordFactor": {"threshold": 1, "cooldownDays": 1}
 })";
 
+const char kShadowRules[] = R"({
+  "accessVolumeSpike": {"minCount": 4, "sigmas": 0, "baselineDays": 7, "minHistoryDays": 1},
+  "bradfordFactor": {"threshold": 2, "cooldownDays": 1}
+})";
+
 ForceSlice ProduceForce(const std::string& brokers, const std::string& dir, int officers, int days,
                         uint64_t first, uint64_t last) {
   SyntheticForceOptions options;
@@ -72,9 +77,9 @@ std::vector<v1::Alert> ReplayFile(const std::string& events, const v1::RulesConf
   return alerts;
 }
 
-std::vector<std::string> PublishedAlertIds(const std::string& brokers) {
+std::vector<std::string> PublishedAlertIds(const std::string& brokers, const std::string& topic) {
   std::vector<std::string> ids;
-  REQUIRE(ReadTopic(brokers, Topics{}.alerts, ReadOptions{}, [&](const rd_kafka_message_t& m) {
+  REQUIRE(ReadTopic(brokers, topic, ReadOptions{}, [&](const rd_kafka_message_t& m) {
             v1::Alert alert;
             REQUIRE(alert.ParseFromArray(m.payload, static_cast<int>(m.len)));
             ids.push_back(alert.alert_id());
@@ -106,11 +111,18 @@ void CheckExactlyOnce(const std::vector<std::string>& published,
 }
 
 ForceOnKafka::ForceOnKafka(const std::string& name, int brokers)
-    : dir(name), rules_path(dir.path() + "/rules.json"), broker(brokers) {
+    : dir(name),
+      rules_path(dir.path() + "/rules.json"),
+      shadow_rules_path(dir.path() + "/shadow-rules.json"),
+      broker(brokers) {
   std::ofstream(rules_path) << kBusyRules;
+  std::ofstream(shadow_rules_path) << kShadowRules;
   Result<v1::RulesConfig> loaded = ParseRulesConfig(kBusyRules);
   REQUIRE(loaded.ok());
   config = *loaded;
+  Result<v1::RulesConfig> shadow = ParseRulesConfig(kShadowRules);
+  REQUIRE(shadow.ok());
+  shadow_config = *shadow;
   REQUIRE(broker.CreateVigilTopics(Topics{}, 3).ok());
   input = ProduceForce(broker.bootstrap(), dir.path(), 3000, 14);
 }
@@ -119,6 +131,11 @@ void CheckPublishedExactlyOnce(const ForceOnKafka& setup) {
   CheckExactlyOnce(PublishedAlertIds(setup.brokers()), ReplayFile(setup.input.events_path, setup.config));
   CHECK(DeadLetterSources(setup.brokers()) ==
         std::vector<std::string>(setup.input.garbage_sources.begin(), setup.input.garbage_sources.end()));
+}
+
+void CheckShadowPublishedExactlyOnce(const ForceOnKafka& setup) {
+  CheckExactlyOnce(PublishedAlertIds(setup.brokers(), Topics{}.alerts_shadow),
+                   ReplayFile(setup.input.events_path, setup.shadow_config));
 }
 
 std::map<std::pair<int, int32_t>, int64_t> CommittedInputOffsets(const std::string& brokers,

@@ -26,6 +26,9 @@ namespace vigil::testing {
 // Rules that fire often on the synthetic force (about one alert per 25 events), so that most
 // checkpoints carry alerts: an outbox to lose or to duplicate.
 extern const char kBusyRules[];
+// kBusyRules with two thresholds raised (access volume spike, Bradford factor): both sets fire
+// often, but not the same alerts. The fault tests' runs carry them as --shadow-rules.
+extern const char kShadowRules[];
 
 struct ForceSlice {
   std::string events_path;                // every valid event of the force, for replay
@@ -43,8 +46,10 @@ ForceSlice ProduceForce(const std::string& brokers, const std::string& dir, int 
 // `vigil replay` of an NDJSON file with `config` (RocksDB state in a temporary directory).
 std::vector<v1::Alert> ReplayFile(const std::string& events, const v1::RulesConfig& config);
 
-// Alert ids on the alert topic, and vigil.source headers on the dead-letter topic, sorted.
-std::vector<std::string> PublishedAlertIds(const std::string& brokers);
+// Alert ids on the alert topic (or `topic`), and vigil.source headers on the dead-letter topic,
+// sorted.
+std::vector<std::string> PublishedAlertIds(const std::string& brokers,
+                                           const std::string& topic = Topics{}.alerts);
 std::vector<std::string> DeadLetterSources(const std::string& brokers);
 
 // Checks that `published` holds each id of `expected` exactly once and nothing else, printing
@@ -60,6 +65,8 @@ struct ForceOnKafka {
   TempDir dir;
   std::string rules_path;  // kBusyRules as a file, for `vigil run --rules`
   v1::RulesConfig config;
+  std::string shadow_rules_path;  // kShadowRules as a file, for `vigil run --shadow-rules`
+  v1::RulesConfig shadow_config;
   MockBroker broker;
   ForceSlice input;
   std::string brokers() const { return broker.bootstrap(); }
@@ -69,6 +76,9 @@ struct ForceOnKafka {
 // The end of every fault test: the alert topic holds exactly replay's alerts, each once, and the
 // dead-letter topic each unusable record once.
 void CheckPublishedExactlyOnce(const ForceOnKafka& setup);
+// For runs with --shadow-rules: the shadow topic holds exactly a replay's alerts under the shadow
+// rules, each once.
+void CheckShadowPublishedExactlyOnce(const ForceOnKafka& setup);
 
 // The offsets the group "vigil" has committed on each input partition ((stream, partition) ->
 // offset; negative where nothing is committed), for topics of `partitions` partitions.
