@@ -6,8 +6,9 @@ usage: demo_browser_test.py VIGIL_BINARY SOURCE_DIR   (ctest: demo_browser_test)
 Starts headless Chromium first (so that the page can be live before the demo's first alert),
 then `vigil demo --officers 2000 --dashboard 127.0.0.1:0 --keep-open`, reads the dashboard URL and
 the demo token it prints, signs in with them, and checks, each within a bounded wait:
-  - alert rows arrive over the stream (rows the page marks `fresh`) before the demo has printed
-    that it finished: alerts arriving live while it runs;
+  - the page is signed in and streaming while the demo runs, before its first alert is published
+    (on a loaded machine it may be later: then at least one row must still come over the stream),
+    and the rows arrive over the stream (the page marks them `fresh`), not from the list it loads;
   - once the demo has printed its planted-vs-found table, the page lists exactly as many alerts
     as the demo says were published, and they are the alerts it printed (rule and summary);
   - the browser console has no SEVERE entry;
@@ -137,17 +138,16 @@ def main():
         common.wait_for("the stream connected",
                         lambda: page.find_element(By.ID, "conn").get_attribute("data-state") == "live")
 
-        # Live: a row the stream brought (onmessage marks it fresh) while the demo still runs.
-        # The rows are read before the demo's output is looked at, so a fresh row seen with no
-        # "finished" line yet was on the page while the demo ran.
-        def live_or_finished():
-            fresh = any(is_fresh for _, _, is_fresh in page_rows(page))
-            finished = demo.printed(lambda text: text.startswith(FINISHED_LINE)) is not None
-            return (fresh and not finished) or (finished and "finished")
-        if common.wait_for("an alert row over the stream, or the demo's end", live_or_finished,
-                           DEMO_LIMIT_S) == "finished":
-            fail("the demo finished before any alert reached the page over its stream")
-
+        # Live: the page was signed in and streaming before the demo published its first alert
+        # (the page's state is read first, the demo's output after, so no ALERT line yet means
+        # none was published before the page was live); then every alert reaches it over the
+        # stream while the demo runs. The demo publishes in bursts at checkpoints, close to its
+        # end, so the rows' arrival is not raced against the "finished" line.
+        live_before_first_alert = not demo.printed(lambda text: text.startswith("ALERT "))
+        if demo.printed(lambda text: text.startswith(FINISHED_LINE)):
+            fail("the demo finished before the page was signed in and streaming")
+        common.wait_for("an alert row arriving over the stream (marked fresh by the page)",
+                        lambda: any(fresh for _, _, fresh in page_rows(page)), DEMO_LIMIT_S)
         # The table: the page then lists exactly the alerts the demo published.
         demo.wait_line("its planted-vs-found table", lambda text: text.startswith(KEPT_OPEN_LINE), DEMO_LIMIT_S)
         published_line = demo.printed(PUBLISHED_LINE.match)
@@ -161,7 +161,11 @@ def main():
         common.wait_for(f"the page listing {published} alerts",
                         lambda: len(page_rows(page)) == published
                         and page.find_element(By.ID, "alert-count").text == str(published))
-        on_page = sorted((rule, summary) for rule, summary, _ in page_rows(page))
+        rows = page_rows(page)
+        if live_before_first_alert and not all(fresh for _, _, fresh in rows):
+            fail("the page was streaming before the first alert, yet some rows did not come over "
+                 "the stream")
+        on_page = sorted((rule, summary) for rule, summary, _ in rows)
         if on_page != printed_alerts(demo):
             fail(f"the page's alerts differ from those the demo printed:\npage: {on_page}\n"
                  f"demo: {printed_alerts(demo)}")
@@ -178,7 +182,9 @@ def main():
             fail("the kept-open demo did not stop within 30 s of SIGINT")
         if status != 0:
             fail(f"the demo exited {status} after SIGINT; its log:\n{demo.log_text()[-3000:]}")
-        print(f"demo_browser_test: ok; {published} alerts live on the page; screenshot {build_dir}/demo.png")
+        print(f"demo_browser_test: ok; {published} alerts arrived live on the page"
+              f"{'' if live_before_first_alert else ' (some before it was streaming)'}; "
+              f"screenshot {build_dir}/demo.png")
     except SystemExit:
         if demo:
             print(f"--- demo output ---\n{demo.output()}\n--- demo log ---\n{demo.log_text()[-3000:]}",
