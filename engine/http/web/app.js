@@ -185,6 +185,7 @@
     app.generation += 1;
     closeStream();
     clearTimeout(app.summaryTimer);
+    app.summaryTimer = null;
     sessionStorage.removeItem(TOKEN_KEY);
     app.token = null;
     app.me = null;
@@ -444,9 +445,14 @@
 
   // ---- summary and charts ----
 
+  // At most one summary request per SUMMARY_DEBOUNCE_MS while alerts arrive: a pending refresh is
+  // kept, not pushed back, so that a steady stream of alerts still updates the charts.
   function scheduleSummary() {
-    clearTimeout(app.summaryTimer);
-    app.summaryTimer = setTimeout(loadSummary, SUMMARY_DEBOUNCE_MS);
+    if (app.summaryTimer) return;
+    app.summaryTimer = setTimeout(() => {
+      app.summaryTimer = null;
+      loadSummary();
+    }, SUMMARY_DEBOUNCE_MS);
   }
 
   async function loadSummary() {
