@@ -113,7 +113,8 @@ int DemoCommand(int argc, char** argv) {
       {"seed", "S", "random seed of the synthetic force", "1"},
       {"benign-rate", "X",
        "benign behaviour the rules catch (rest-day log-ins, lookups for reasons the case reference "
-       "does not show, sickness with a known cause, ...): X times about 22 cases; 0 for none",
+       "does not show, sickness with a known cause, ...): X times about 22 cases (fewer if the force "
+       "is too small or too short for some); 0 for none",
        "1.0"},
       {"partitions", "P", "partitions per topic on the embedded broker", "16"},
       {"rules", "RULES.json", "rules file; defaults if absent", ""},
@@ -124,7 +125,8 @@ int DemoCommand(int argc, char** argv) {
       {"keep-open", "", "after the run, keep the broker and the dashboard up until Ctrl-C", ""},
   };
   const std::string usage = Usage(
-      "vigil demo [--officers N] [--days D] [--seed S] [--dashboard ADDRESS:PORT] [--keep-open]",
+      "vigil demo [--officers N] [--days D] [--seed S] [--benign-rate X] [--dashboard ADDRESS:PORT]\n"
+      "           [--keep-open]",
       "Starts an embedded Kafka broker, streams a synthetic force with misconduct and welfare\n"
       "patterns planted at known places (and near misses that must not fire) through the live\n"
       "engine (Kafka in, RocksDB state, Kafka out), prints alerts as they are published, and ends\n"

@@ -37,7 +37,8 @@ int GenerateCommand(int argc, char** argv) {
        ""},
       {"benign-rate", "X",
        "benign behaviour the rules catch (rest-day log-ins, lookups for reasons the case reference "
-       "does not show, sickness with a known cause, ...): X times about 22 cases; 0 for none",
+       "does not show, sickness with a known cause, ...): X times about 22 cases (fewer if the force "
+       "is too small or too short for some); 0 for none",
        "1.0"},
       {"no-plant", "", "background behaviour only, no planted patterns and no benign cases", ""},
       {"dry-run", "", "generate and count the events without writing them (measures the generator)", ""},

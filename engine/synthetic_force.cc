@@ -2,7 +2,8 @@
 //
 // Layout of this file: hashing and officer profiles; the roster of one officer on one day (a pure
 // function); system sessions; the planted patterns (rule by rule, each reading like its paragraph of
-// the contract); the day-by-day generator; plan JSON and alert matching.
+// the contract); benign behaviour; the day-by-day generator. The plan JSON, the labels and alert
+// matching are in synthetic_match.cc.
 #include "synthetic_force.h"
 
 #include <algorithm>
@@ -38,7 +39,7 @@ double Unit(uint64_t h) { return static_cast<double>(h >> 11) * (1.0 / 900719925
 enum Tag : uint64_t {
   kTagType = 1, kTagPhase, kTagCity, kTagSite, kTagTeam, kTagActivity, kTagLeave, kTagSick,
   kTagSickDay, kTagChange, kTagOvertime, kTagSession, kTagComplaint, kTagComplaintDay, kTagPick,
-  kTagCitySite, kTagBenign, kTagBenignCount,
+  kTagCitySite, kTagBenign, kTagBenignCount, kTagWeekday,
 };
 
 class Rng {
@@ -849,7 +850,7 @@ struct SyntheticForce::Impl {
   void PlantComplaints() {
     if (D() < 14) return;
     using C = v1::Complaint;
-    struct Plan { const char* rule; std::vector<std::pair<int, C::Category>> complaints; bool near_miss; const char* note; };
+    struct Plan { const char* rule; Series complaints; bool near_miss; const char* note; };
     const Plan plans[] = {
         {"complaint_accumulation", {{2, C::INCIVILITY}, {7, C::USE_OF_FORCE}, {12, C::OTHER}}, false,
          "3 complaints within 10 days"},
@@ -1098,7 +1099,8 @@ struct SyntheticForce::Impl {
   // The day for shift worker o, from day 3 so that leave booked two days ahead and the rest block
   // of the day begin in the stream; the same on every call, as Pick's predicate needs.
   int BenignDay(int64_t o, int c, int span) const {
-    return ChooseDay(o, c, span, 3, Hash(opt.seed, kTagBenign, static_cast<uint64_t>(o), static_cast<uint64_t>(c)));
+    const uint64_t h = Hash(opt.seed, kTagBenign, static_cast<uint64_t>(o), static_cast<uint64_t>(c));
+    return ChooseDay(o, c, span, 3, h);
   }
   // A day for a case that fits any officer on any day; each call draws anew.
   int BenignAnyDay(int span) {
@@ -1136,7 +1138,8 @@ struct SyntheticForce::Impl {
     const Millis login = At(w, 11 + variant % 4, 20);
     s.Access(v1::AccessEvent::LOGIN, login, "", "", &kRemote);
     s.Access(v1::AccessEvent::LOGOUT, login + 9 * kMinute, "", "", &kRemote);
-    s.Expect("off_duty_access", login, "LOGIN during annual leave to answer a supervisor's message about a court date");
+    s.Expect("off_duty_access", login,
+             "LOGIN during annual leave to answer a supervisor's message about a court date");
   }
   // 1. off_duty_access (HIGH): a LOGIN while off sick to send in the self-certification form.
   void BenignSickLogin(int variant) {
@@ -1186,12 +1189,13 @@ struct SyntheticForce::Impl {
     const bool serial = variant % 2 == 0;
     const int x = BenignAnyDay(serial ? 9 : 3);
     if (x < 0) return;
+    const std::string rule = "complaint_accumulation";
     if (serial) {
-      PlantComplaintSeries("complaint_accumulation", {{x, C::INCIVILITY}, {x + 3, C::OTHER}, {x + 8, C::INCIVILITY}},
-                           false, "3 complaints from one serial complainant after an arrest, none upheld", true, true);
+      PlantComplaintSeries(rule, {{x, C::INCIVILITY}, {x + 3, C::OTHER}, {x + 8, C::INCIVILITY}}, false,
+                           "3 complaints from one serial complainant after an arrest, none upheld", true, true);
     } else {
-      PlantComplaintSeries("complaint_accumulation", {{x, C::USE_OF_FORCE}, {x + 1, C::INCIVILITY}, {x + 2, C::USE_OF_FORCE}},
-                           false, "3 complaints after a public-order deployment, body-worn video shows none upheld", true);
+      PlantComplaintSeries(rule, {{x, C::USE_OF_FORCE}, {x + 1, C::INCIVILITY}, {x + 2, C::USE_OF_FORCE}}, false,
+                           "3 complaints after a public-order deployment, none upheld on body-worn video", true);
     }
   }
   // 5. sensitive_complaint_pattern: two allegations by one detained person, disproved.
@@ -1199,8 +1203,9 @@ struct SyntheticForce::Impl {
     using C = v1::Complaint;
     const int x = BenignAnyDay(5);
     if (x < 0) return;
-    PlantComplaintSeries("sensitive_complaint_pattern", {{x, C::SEXUAL_MISCONDUCT}, {x + 4, C::ABUSE_OF_POSITION}},
-                         false, "two allegations by one detained person after an arrest, disproved by custody video",
+    PlantComplaintSeries("sensitive_complaint_pattern",
+                         {{x, C::SEXUAL_MISCONDUCT}, {x + 4, C::ABUSE_OF_POSITION}}, false,
+                         "two allegations by one detained person after an arrest, disproved by custody video",
                          true, true);
   }
   // 6. impossible_travel: a second LOGIN through the remote-desktop gateway, which reports its
@@ -1234,7 +1239,7 @@ struct SyntheticForce::Impl {
       if (Weekday(x) < 5) weekdays.push_back(x);
     }
     if (weekdays.empty()) return;
-    const int first = weekdays[Hash(opt.seed, kTagBenign, kTagPick, benign_draws++) % weekdays.size()];
+    const int first = weekdays[Hash(opt.seed, kTagBenign, kTagWeekday, benign_draws++) % weekdays.size()];
     PlantSpike(first, 14, -1, false, kWhy[variant % 2], true);
   }
   // 8. overtime_overlap: overtime over a day recorded as leave or sickness, for good reasons.
@@ -1251,7 +1256,8 @@ struct SyntheticForce::Impl {
     s.Shift(ShiftId(o, w, 'O'), v1::RosterChange::OVERTIME, start, end, At(w - 3, 14));
     s.Expect("overtime_overlap", end,
              court ? "called to court on a day of annual leave: court attendance is paid as overtime"
-                   : "back from a morning appointment for booked overtime; the day's sickness record was never closed");
+                   : "back from a morning appointment for booked overtime; the day's sickness record was "
+                     "never closed");
   }
   // 9. bradford_factor: sickness with a known cause. Spells {0-5} {8} {10} {12} {14}: on day 14,
   // S = 5, D = 10, B = 250.
@@ -1265,8 +1271,9 @@ struct SyntheticForce::Impl {
     for (int& d : days) d += x;
     s.SickDays(days);
     s.Expect("bradford_factor", Day(days.back() + 1),
-             variant % 2 ? "a recurring condition under an occupational-health plan: a 6-day spell, then 4 single days"
-                         : "6 days off after surgery, then 4 single days of physiotherapy recorded as sickness");
+             variant % 2
+                 ? "a recurring condition under an occupational-health plan: a 6-day spell, then 4 single days"
+                 : "6 days off after surgery, then 4 single days of physiotherapy recorded as sickness");
   }
 };
 
