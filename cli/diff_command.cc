@@ -1,4 +1,5 @@
-// `vigil diff`: option parsing and outputs around ReplayBoth, CompareAlerts and ScoreLabels
+// `vigil diff`: option parsing and outputs around ReplayBoth, ReplayBothFromKafka, ReadAlertTopic,
+// CompareAlerts and ScoreLabels
 // (engine/diff.h) and the renderings of engine/diff_report.h.
 #include <algorithm>
 #include <fstream>
@@ -9,6 +10,8 @@
 #include "commands.h"
 #include "diff.h"
 #include "diff_report.h"
+#include "event.h"
+#include "replay_kafka.h"
 #include "rules_config.h"
 
 namespace vigil {
@@ -18,9 +21,13 @@ const std::vector<OptionSpec> kSpecs = {
     {"rules", "RULES.json", "give it twice: rule set A, then rule set B (see `vigil rules --defaults`; "
                             "an empty name '' means the defaults)", ""},
     {"input", "EVENTS.ndjson", "the history: an event file, one {\"roster\"|\"access\"|\"complaint\": {...}} a line", ""},
-    {"brokers", "HOST:PORT", "the history from Kafka's input topics, with --from and --to (not yet supported)", ""},
-    {"from", "TIME", "RFC 3339 start of the history read from Kafka (not yet supported)", ""},
-    {"to", "TIME", "RFC 3339 end of the history read from Kafka (not yet supported)", ""},
+    {"brokers", "HOST:PORT", "the history from Kafka's input topics (or, with --alerts-topics, the alerts "
+                             "on two alert topics), with --from and --to", ""},
+    {"from", "TIME", "with --brokers: first event time of the range (RFC 3339, inclusive)", ""},
+    {"to", "TIME", "with --brokers: last event time of the range (RFC 3339, inclusive)", ""},
+    {"alerts-topics", "LIVE SHADOW", "with --brokers: compare the alerts already on these two topics (A, B) "
+                                     "whose window end lies in [from, to] instead of running rules; --rules "
+                                     "optional, for the settings columns", "vigil.alerts vigil.alerts.shadow"},
     {"labels", "LABELS.ndjson", "outcomes of past reviews, one {\"alertId\",\"officerId\",\"ruleId\",\"outcome\","
                                 "\"label\"} a line (`vigil consume --topic vigil.reviews --labels`), or "
                                 "{\"officerId\",\"ruleId\",\"label\"} for an officer and rule", ""},
@@ -51,17 +58,38 @@ const char kDescription[] =
     "duplicates alerted (outside precision and recall), precision and recall; a label with an\n"
     "alertId judges that alert and the alert matched to it in the other set, one without judges\n"
     "every alert of its rule for its officer. Below --min-support labelled cases (true_positive\n"
-    "and false_positive) of a rule it says \"too few labels to judge\".";
+    "and false_positive) of a rule it says \"too few labels to judge\".\n"
+    "\n"
+    "From Kafka (--brokers, --from, --to; TIME in RFC 3339): one pass over the input topics'\n"
+    "events in [from, to] for both sets, exactly as `vigil replay --brokers` reads them, with the\n"
+    "wider of A's and B's lateness and maxOutOfOrderness as reading margins; its own consumer by\n"
+    "assignment (no group, no commits) and its own temporary state, so a live engine is untouched.\n"
+    "\n"
+    "Live against shadow (--alerts-topics, alone for vigil.alerts and vigil.alerts.shadow, where\n"
+    "`vigil run --shadow-rules` publishes): no rules run; the alerts on the first topic (A) and\n"
+    "the second (B) whose window end lies in [from, to], each topic read from its beginning to\n"
+    "its end as it was at start, an alert id counted once. Matching, tables, --json, --labels and\n"
+    "--report as above; the settings columns say the rule sets are unknown unless --rules A\n"
+    "--rules B are given too.";
 
-// Args keeps one value an option; --rules is given twice, so it is taken out of argv first.
-std::vector<char*> TakeRules(int argc, char** argv, std::vector<std::string>& rules) {
+// What Args cannot hold (it keeps one value an option), taken out of argv before parsing:
+// --rules, given twice, and --alerts-topics, followed by none or two topic names.
+struct MultiValues {
+  std::vector<std::string> rules;
+  std::optional<std::vector<std::string>> alerts_topics;
+};
+
+std::vector<char*> TakeMultiValues(int argc, char** argv, MultiValues& out) {
   std::vector<char*> rest(argv, argv + std::min(argc, 2));
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--rules=", 0) == 0) {
-      rules.push_back(arg.substr(8));
+      out.rules.push_back(arg.substr(8));
     } else if (arg == "--rules" && i + 1 < argc) {
-      rules.push_back(argv[++i]);
+      out.rules.push_back(argv[++i]);
+    } else if (arg == "--alerts-topics") {
+      out.alerts_topics.emplace();
+      while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) out.alerts_topics->push_back(argv[++i]);
     } else {
       rest.push_back(argv[i]);  // a trailing --rules without a value is reported by the parser
     }
@@ -85,13 +113,87 @@ Status ReadLabels(const std::string& path, std::optional<std::vector<Label>>& ou
   return Status::Ok();
 }
 
-Status CheckSource(const Args& args) {
-  if (args.Has("brokers") || args.Has("from") || args.Has("to")) {
-    return Status::Error("--brokers/--from/--to: reading the history from Kafka is not yet supported "
-                         "by vigil diff; replay the events from a file with --input");
+Status CheckSource(const Args& args, const MultiValues& multi) {
+  if (args.Has("alerts-topics")) {  // --alerts-topics=X reached the parser: one word, not two
+    return Status::Error("give --alerts-topics LIVE SHADOW as separate words, or alone for the defaults");
   }
-  if (!args.Has("input")) return Status::Error("--input EVENTS.ndjson is required");
+  const bool topics = multi.alerts_topics.has_value();
+  if (topics && multi.alerts_topics->size() != 0 && multi.alerts_topics->size() != 2) {
+    return Status::Error("--alerts-topics takes two topics (A, then B) or none for vigil.alerts "
+                         "vigil.alerts.shadow, got " + std::to_string(multi.alerts_topics->size()));
+  }
+  const size_t rules = multi.rules.size();
+  if (rules != 2 && !(topics && rules == 0)) {
+    return Status::Error("--rules must be given exactly twice (A, then B), got " + std::to_string(rules));
+  }
+  if (args.Has("input")) {
+    if (args.Has("brokers") || args.Has("from") || args.Has("to") || topics) {
+      return Status::Error("give either --input or --brokers with --from and --to, not both");
+    }
+    return Status::Ok();
+  }
+  if (!args.Has("brokers") || !args.Has("from") || !args.Has("to")) {
+    return Status::Error("give --input EVENTS.ndjson, or --brokers B --from T --to T");
+  }
   return Status::Ok();
+}
+
+// The two sets of alerts to compare, and what each is.
+struct Sides {
+  std::vector<v1::Alert> a, b;
+  std::string name_a, name_b;
+};
+
+std::string SetName(const std::string& rules_file) { return rules_file.empty() ? "(defaults)" : rules_file; }
+
+Result<Sides> FromFile(const Args& args, const std::vector<std::string>& rules, const v1::RulesConfig& a,
+                       const v1::RulesConfig& b) {
+  std::ifstream in(args.Get("input"));
+  if (!in) return Status::Error("cannot read --input file " + args.Get("input"));
+  DiffReplay replay = ReplayBoth(in, args.Get("input"), a, b, !args.Has("quiet"));
+  std::cerr << "diff: " << replay.lines << " lines, " << replay.skipped << " invalid lines skipped; "
+            << replay.a.size() << " alerts under A, " << replay.b.size() << " under B\n";
+  return Sides{std::move(replay.a), std::move(replay.b), SetName(rules[0]), SetName(rules[1])};
+}
+
+Result<Sides> FromKafka(const Args& args, const TimeRange& range, const std::vector<std::string>& rules,
+                        const v1::RulesConfig& a, const v1::RulesConfig& b) {
+  KafkaRangeOptions options;
+  options.brokers = args.Get("brokers");
+  options.from = range.from;
+  options.to = range.to;
+  if (!args.Has("quiet")) options.progress = StderrProgress("diff", range.from, range.to);
+  Result<DiffReplay> replay = ReplayBothFromKafka(options, a, b);
+  if (!replay.ok()) return replay.status();
+  std::cerr << "diff: " << replay->lines << " records read, " << replay->skipped << " invalid records in "
+            << "the range; " << replay->a.size() << " alerts under A, " << replay->b.size() << " under B\n";
+  return Sides{std::move(replay->a), std::move(replay->b), SetName(rules[0]), SetName(rules[1])};
+}
+
+std::string TopicSetName(const std::string& topic, const TopicAlerts& read, const std::string* rules) {
+  std::string versions;
+  for (const auto& v : read.rules_versions) versions += (versions.empty() ? "" : ", ") + (v.empty() ? "none" : v);
+  return "alerts on " + topic + " (rules versions: " + (versions.empty() ? "-" : versions) + "); settings " +
+         (rules ? "from " + SetName(*rules) : "unknown");
+}
+
+Result<Sides> FromAlertTopics(const Args& args, const TimeRange& range, const MultiValues& multi) {
+  const Topics defaults;
+  std::vector<std::string> topics = multi.alerts_topics->empty()
+                                        ? std::vector<std::string>{defaults.alerts, defaults.alerts_shadow}
+                                        : *multi.alerts_topics;
+  Sides sides;
+  for (size_t i = 0; i < 2; ++i) {
+    Result<TopicAlerts> read = ReadAlertTopic(args.Get("brokers"), topics[i], range.from, range.to);
+    if (!read.ok()) return read.status();
+    std::cerr << "diff: " << topics[i] << ": " << read->records << " records, " << read->alerts.size()
+              << " alerts in the range, " << read->outside << " outside it, " << read->duplicates
+              << " repeated ids, " << read->invalid << " not alerts\n";
+    const std::string* rules = multi.rules.empty() ? nullptr : &multi.rules[i];
+    (i == 0 ? sides.name_a : sides.name_b) = TopicSetName(topics[i], *read, rules);
+    (i == 0 ? sides.a : sides.b) = std::move(read->alerts);
+  }
+  return sides;
 }
 
 Status WriteOutputs(const DiffFindings& findings, const Args& args) {
@@ -116,40 +218,45 @@ int Fail(const Status& status, int code) {
 int DiffCommand(int argc, char** argv) {
   const std::string usage = Usage(
       "vigil diff --rules A.json --rules B.json (--input EVENTS.ndjson | --brokers B --from T --to T)\n"
-      "           [--labels LABELS.ndjson] [--min-support N] [--json FILE] [--report DIR]",
+      "           [--labels LABELS.ndjson] [--min-support N] [--json FILE] [--report DIR]\n"
+      "       vigil diff --brokers B --from T --to T --alerts-topics [LIVE SHADOW]\n"
+      "           [--rules A.json --rules B.json] [--labels ...] [--json FILE] [--report DIR]",
       kDescription, kSpecs);
-  std::vector<std::string> rules;
-  std::vector<char*> rest = TakeRules(argc, argv, rules);
+  MultiValues multi;
+  std::vector<char*> rest = TakeMultiValues(argc, argv, multi);
   Args args;
   if (int code = ParseCommandLine("diff", kSpecs, usage, static_cast<int>(rest.size()), rest.data(), {}, args);
       code >= 0) {
     return code;
   }
-  if (rules.size() != 2) {
-    return Fail(Status::Error("--rules must be given exactly twice (A, then B), got " +
-                              std::to_string(rules.size())), 2);
-  }
-  if (Status source = CheckSource(args); !source.ok()) return Fail(source, 2);
+  if (Status source = CheckSource(args, multi); !source.ok()) return Fail(source, 2);
   Result<long long> min_support = args.GetInt("min-support", 0, 1000000);
   if (!min_support.ok()) return Fail(min_support.status(), 2);
-  Result<v1::RulesConfig> a = LoadSet(rules[0], "A");
-  if (!a.ok()) return Fail(a.status(), 2);
-  Result<v1::RulesConfig> b = LoadSet(rules[1], "B");
-  if (!b.ok()) return Fail(b.status(), 2);
+  std::optional<v1::RulesConfig> a, b;
+  if (!multi.rules.empty()) {
+    Result<v1::RulesConfig> loaded_a = LoadSet(multi.rules[0], "A");
+    if (!loaded_a.ok()) return Fail(loaded_a.status(), 2);
+    Result<v1::RulesConfig> loaded_b = LoadSet(multi.rules[1], "B");
+    if (!loaded_b.ok()) return Fail(loaded_b.status(), 2);
+    a = *loaded_a;
+    b = *loaded_b;
+  }
   std::optional<std::vector<Label>> labels;
   if (Status read = ReadLabels(args.Get("labels"), labels); !read.ok()) return Fail(read, 2);
-  std::ifstream in(args.Get("input"));
-  if (!in) return Fail(Status::Error("cannot read --input file " + args.Get("input")), 2);
+  Result<TimeRange> range = TimeRange{};
+  if (!args.Has("input")) range = ParseTimeRange(args.Get("from"), args.Get("to"));
+  if (!range.ok()) return Fail(range.status(), 2);
 
-  DiffReplay replay = ReplayBoth(in, args.Get("input"), *a, *b, !args.Has("quiet"));
+  Result<Sides> sides = args.Has("input")         ? FromFile(args, multi.rules, *a, *b)
+                        : multi.alerts_topics     ? FromAlertTopics(args, *range, multi)
+                                                  : FromKafka(args, *range, multi.rules, *a, *b);
+  if (!sides.ok()) return Fail(sides.status(), 1);
   DiffFindings findings;
-  findings.diff = CompareAlerts(replay.a, replay.b, *a, *b);
-  if (labels) findings.labels = ScoreLabels(*labels, replay.a, replay.b, findings.diff.matches);
+  findings.diff = a ? CompareAlerts(sides->a, sides->b, *a, *b) : CompareAlerts(sides->a, sides->b);
+  if (labels) findings.labels = ScoreLabels(*labels, sides->a, sides->b, findings.diff.matches);
   findings.min_support = static_cast<uint64_t>(*min_support);
-  findings.rules_a = rules[0].empty() ? "(defaults)" : rules[0];
-  findings.rules_b = rules[1].empty() ? "(defaults)" : rules[1];
-  std::cerr << "diff: " << replay.lines << " lines, " << replay.skipped << " invalid lines skipped; "
-            << replay.a.size() << " alerts under A, " << replay.b.size() << " under B\n";
+  findings.rules_a = sides->name_a;
+  findings.rules_b = sides->name_b;
   if (Status written = WriteOutputs(findings, args); !written.ok()) return Fail(written, 1);
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "kafka_io.h"
 #include "pipeline.h"
 #include "replay.h"
 
@@ -19,19 +20,24 @@ namespace pb = google::protobuf;
 constexpr uint64_t kCheckpointEvery = 20000;  // as `vigil replay`: bounds the state held in memory
 
 // One rule set's run: its pipeline over its own temporary RocksDB, and the alerts it made.
-struct Side {
+struct RuleRun {
+  RuleRun(const v1::RulesConfig& config, const std::string& prefix)
+      : dir(prefix), pipeline(MakePipeline(config, OpenRocksBackend(dir.path(), RocksOptions{}))) {}
+  TempDir dir;
+  Pipeline pipeline;
+  std::vector<v1::Alert> alerts;
+};
+
+// A rule set's run fed from a file, line by line.
+struct Side : RuleRun {
   Side(const v1::RulesConfig& config, const std::string& prefix, const std::string& source)
-      : dir(prefix),
-        pipeline(MakePipeline(config, OpenRocksBackend(dir.path(), RocksOptions{}))),
+      : RuleRun(config, prefix),
         replayer(pipeline, source, [this](const v1::Alert& a) { alerts.push_back(a); },
                  [](const DeadLetter&) {}) {}
   void Checkpoint() {
     pipeline.processor->PrepareCheckpoint();
     pipeline.store->Checkpoint(false);
   }
-  TempDir dir;
-  Pipeline pipeline;
-  std::vector<v1::Alert> alerts;
   LineReplayer replayer;
 };
 
@@ -171,11 +177,6 @@ std::string WhyNot(const v1::Alert& alert, const v1::RulesConfig& other, const s
          ValueText(settings, field);
 }
 
-UnmatchedAlert Unmatched(const v1::Alert& alert, const v1::RulesConfig& a, const v1::RulesConfig& b,
-                         const v1::RulesConfig& other, const std::string& other_name) {
-  return {alert, SettingDifferences(alert.rule_id(), a, b), WhyNot(alert, other, other_name)};
-}
-
 void CountSet(const std::vector<v1::Alert>& alerts, bool is_a, std::map<std::string, RuleDiff>& rules,
               std::map<std::string, std::set<std::string>>& officers) {
   for (const auto& alert : alerts) {
@@ -184,6 +185,55 @@ void CountSet(const std::vector<v1::Alert>& alerts, bool is_a, std::map<std::str
     ++(is_a ? rule.a : rule.b);
     ++(is_a ? week.a : week.b);
     officers[alert.rule_id()].insert(alert.officer_id());
+  }
+}
+
+// Without rule sets (a or b null) the settings are unknown.
+UnmatchedAlert Unmatched(const v1::Alert& alert, const v1::RulesConfig* a, const v1::RulesConfig* b,
+                         bool a_is_other) {
+  if (!a || !b) return {alert, {}, "", false};
+  return {alert, SettingDifferences(alert.rule_id(), *a, *b),
+          WhyNot(alert, a_is_other ? *a : *b, a_is_other ? "A" : "B")};
+}
+
+DiffResult Compare(const std::vector<v1::Alert>& a, const std::vector<v1::Alert>& b,
+                   const v1::RulesConfig* config_a, const v1::RulesConfig* config_b) {
+  DiffResult result;
+  for (const auto& id : RuleIds()) result.rules[id];
+  std::map<std::string, std::set<std::string>> officers;
+  CountSet(a, true, result.rules, officers);
+  CountSet(b, false, result.rules, officers);
+  result.matches = MatchAlerts(a, b);
+  std::vector<bool> matched_a(a.size()), matched_b(b.size());
+  for (const auto& m : result.matches) {
+    matched_a[m.a] = matched_b[m.b] = true;
+    ++result.rules[a[m.a].rule_id()].matched;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (matched_a[i]) continue;
+    ++result.rules[a[i].rule_id()].only_a;
+    result.only_a.push_back(Unmatched(a[i], config_a, config_b, false));
+  }
+  for (size_t j = 0; j < b.size(); ++j) {
+    if (matched_b[j]) continue;
+    ++result.rules[b[j].rule_id()].only_b;
+    result.only_b.push_back(Unmatched(b[j], config_a, config_b, true));
+  }
+  for (auto& [rule, set] : officers) result.rules[rule].officers = set.size();
+  return result;
+}
+
+// Keeps `alert` when its window_end lies in [from, to] and its id is new.
+void TakeTopicAlert(v1::Alert alert, Millis from, Millis to, std::set<std::string>& ids,
+                    TopicAlerts& out) {
+  const Millis end = ToMillis(alert.window_end());
+  if (end < from || end > to) {
+    ++out.outside;
+  } else if (!ids.insert(alert.alert_id()).second) {
+    ++out.duplicates;
+  } else {
+    out.rules_versions.insert(alert.rules_version());
+    out.alerts.push_back(std::move(alert));
   }
 }
 
@@ -288,6 +338,37 @@ DiffReplay ReplayBoth(std::istream& in, const std::string& source_name, const v1
           side_a.replayer.skipped()};
 }
 
+Result<DiffReplay> ReplayBothFromKafka(const KafkaRangeOptions& range, const v1::RulesConfig& a,
+                                       const v1::RulesConfig& b) {
+  RuleRun run_a(a, "vigil-diff-a-"), run_b(b, "vigil-diff-b-");
+  KafkaRangeOptions options = range;
+  options.time = WiderMargins(TimeSettings::From(a), TimeSettings::From(b));
+  RuleRun* runs[2] = {&run_a, &run_b};
+  Result<RangeReport> read = FeedKafkaRange(
+      options, {&run_a.pipeline, &run_b.pipeline},
+      [&](size_t i, const v1::Alert& alert) { runs[i]->alerts.push_back(alert); },
+      [](size_t, const DeadLetter&) {});  // counted in the report; diff keeps no dead letters
+  if (!read.ok()) return read.status();
+  return DiffReplay{std::move(run_a.alerts), std::move(run_b.alerts), read->records, read->invalid};
+}
+
+Result<TopicAlerts> ReadAlertTopic(const std::string& brokers, const std::string& topic, Millis from,
+                                   Millis to) {
+  TopicAlerts out;
+  std::set<std::string> ids;
+  Status read = ReadTopic(brokers, topic, ReadOptions{}, [&](const rd_kafka_message_t& m) {
+    ++out.records;
+    v1::Alert alert;
+    if (!m.payload || !alert.ParseFromArray(m.payload, static_cast<int>(m.len))) {
+      ++out.invalid;
+      return;
+    }
+    TakeTopicAlert(std::move(alert), from, to, ids, out);
+  });
+  if (!read.ok()) return Status::Error("reading " + topic + ": " + read.message());
+  return out;
+}
+
 std::vector<AlertMatch> MatchAlerts(const std::vector<v1::Alert>& a,
                                     const std::vector<v1::Alert>& b) {
   auto groups_b = GroupByCase(b);
@@ -342,29 +423,11 @@ std::vector<std::string> SettingDifferences(const std::string& rule_id, const v1
 
 DiffResult CompareAlerts(const std::vector<v1::Alert>& a, const std::vector<v1::Alert>& b,
                          const v1::RulesConfig& config_a, const v1::RulesConfig& config_b) {
-  DiffResult result;
-  for (const auto& id : RuleIds()) result.rules[id];
-  std::map<std::string, std::set<std::string>> officers;
-  CountSet(a, true, result.rules, officers);
-  CountSet(b, false, result.rules, officers);
-  result.matches = MatchAlerts(a, b);
-  std::vector<bool> matched_a(a.size()), matched_b(b.size());
-  for (const auto& m : result.matches) {
-    matched_a[m.a] = matched_b[m.b] = true;
-    ++result.rules[a[m.a].rule_id()].matched;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (matched_a[i]) continue;
-    ++result.rules[a[i].rule_id()].only_a;
-    result.only_a.push_back(Unmatched(a[i], config_a, config_b, config_b, "B"));
-  }
-  for (size_t j = 0; j < b.size(); ++j) {
-    if (matched_b[j]) continue;
-    ++result.rules[b[j].rule_id()].only_b;
-    result.only_b.push_back(Unmatched(b[j], config_a, config_b, config_a, "A"));
-  }
-  for (auto& [rule, set] : officers) result.rules[rule].officers = set.size();
-  return result;
+  return Compare(a, b, &config_a, &config_b);
+}
+
+DiffResult CompareAlerts(const std::vector<v1::Alert>& a, const std::vector<v1::Alert>& b) {
+  return Compare(a, b, nullptr, nullptr);
 }
 
 Result<std::vector<Label>> ParseLabels(std::istream& in, const std::string& name) {

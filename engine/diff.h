@@ -1,7 +1,8 @@
 // `vigil diff`: what a change of rules would do to the alerts of a history, alert by alert.
 //
-// Both rule sets run over the same input in one pass (ReplayBoth), each with its own temporary
-// RocksDB state; CompareAlerts then matches the two sets' alerts into cases and counts them per
+// Both rule sets run over the same input in one pass (ReplayBoth from a file, ReplayBothFromKafka
+// from a time range of the input topics), each with its own temporary RocksDB state; or the
+// alerts already on two alert topics are compared (ReadAlertTopic: live against shadow). CompareAlerts then matches the two sets' alerts into cases and counts them per
 // rule and ISO week; ScoreLabels scores each set against the outcomes of past reviews.
 //
 // Matching (MatchAlerts). An alert from A and one from B are the same case when they have the
@@ -18,11 +19,13 @@
 #include <iosfwd>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "alert.pb.h"
 #include "event_time.h"
+#include "replay_kafka.h"
 #include "rules.pb.h"
 #include "status.h"
 
@@ -31,14 +34,35 @@ namespace vigil {
 struct DiffReplay {
   std::vector<v1::Alert> a;
   std::vector<v1::Alert> b;
-  uint64_t lines = 0;
-  uint64_t skipped = 0;  // invalid lines (reported on stderr with their line number)
+  uint64_t lines = 0;    // lines of the file, or records read from Kafka
+  uint64_t skipped = 0;  // invalid lines (reported on stderr with their line number) or records
 };
 
 // Feeds every line of `in` to a pipeline of `a` and one of `b` (LineReplayer each, temporary
 // RocksDB state each), to the end of the stream.
 DiffReplay ReplayBoth(std::istream& in, const std::string& source_name, const v1::RulesConfig& a,
                       const v1::RulesConfig& b, bool progress);
+
+// Feeds the input topics' events in [range.from, range.to] to a pipeline of `a` and one of `b`
+// in one pass (FeedKafkaRange; temporary RocksDB state each). The records are read with the wider
+// of A's and B's margins (WiderMargins; range.time is replaced), so neither set misses an event
+// it would use. Errors: those of FeedKafkaRange.
+Result<DiffReplay> ReplayBothFromKafka(const KafkaRangeOptions& range, const v1::RulesConfig& a,
+                                       const v1::RulesConfig& b);
+
+// The alerts already on an alert topic (`vigil run` publishes to vigil.alerts, its
+// --shadow-rules to vigil.alerts.shadow), read from the beginning to the end as it was at start.
+struct TopicAlerts {
+  std::vector<v1::Alert> alerts;  // window_end in [from, to]; one per alert id, the first read
+  uint64_t records = 0;
+  uint64_t outside = 0;     // alerts whose window_end is outside [from, to]
+  uint64_t invalid = 0;     // records that are not alerts
+  uint64_t duplicates = 0;  // alerts of the range whose id was already read (e.g. published twice)
+  std::set<std::string> rules_versions;  // of the alerts kept
+};
+// Errors: those of ReadTopic (a missing topic, Kafka unreachable).
+Result<TopicAlerts> ReadAlertTopic(const std::string& brokers, const std::string& topic, Millis from,
+                                   Millis to);
 
 struct AlertMatch {
   size_t a;  // index into the A alerts
@@ -75,6 +99,7 @@ struct UnmatchedAlert {
   v1::Alert alert;
   std::vector<std::string> settings;  // SettingDifferences of its rule
   std::string why;  // why the other set did not fire, when its settings show it; else empty
+  bool settings_known = true;  // false: the rule sets are unknown (alerts read from topics)
 };
 
 struct DiffResult {
@@ -85,6 +110,9 @@ struct DiffResult {
 
 DiffResult CompareAlerts(const std::vector<v1::Alert>& a, const std::vector<v1::Alert>& b,
                          const v1::RulesConfig& config_a, const v1::RulesConfig& config_b);
+// The same when the rule sets are unknown (alerts read from topics without --rules): every
+// unmatched alert has settings_known false and no reason.
+DiffResult CompareAlerts(const std::vector<v1::Alert>& a, const std::vector<v1::Alert>& b);
 
 // One line of a labels file. With an alert id (what `vigil consume --topic vigil.reviews
 // --labels` writes) it labels that alert's case; without one (the synthetic force's labels) it

@@ -77,14 +77,21 @@ Table LabelTable(const DiffFindings& f) {
   return t;
 }
 
+// Alerts read from topics without --rules: which settings decided them cannot be said.
+constexpr char kSettingsUnknown[] = "rule sets unknown (give --rules A --rules B to compare settings)";
+
+std::string SettingsCell(const UnmatchedAlert& u) {
+  if (!u.settings_known) return kSettingsUnknown;
+  std::string settings;
+  for (const auto& s : u.settings) settings += (settings.empty() ? "" : "; ") + s;
+  return settings.empty() ? "no setting of the rule differs" : settings;
+}
+
 Table UnmatchedTable(const std::vector<UnmatchedAlert>& alerts) {
   Table t{{"rule", "officer", "subject", "window", "score", "summary", "settings A vs B", "why the other did not fire"}, {}};
   for (const auto& u : alerts) {
-    std::string settings;
-    for (const auto& s : u.settings) settings += (settings.empty() ? "" : "; ") + s;
     t.rows.push_back({u.alert.rule_id(), u.alert.officer_id(), u.alert.subject_id(), WindowText(u.alert),
-                      Number(u.alert.score()), u.alert.summary(),
-                      settings.empty() ? "no setting of the rule differs" : settings, u.why});
+                      Number(u.alert.score()), u.alert.summary(), SettingsCell(u), u.why});
   }
   return t;
 }
@@ -124,7 +131,11 @@ std::string UnmatchedText(const char* title, const std::vector<UnmatchedAlert>& 
            (a.subject_id().empty() ? "" : ", subject " + a.subject_id()) + ", " + WindowText(a) +
            " (alert " + a.alert_id() + ")\n    " + a.summary() + "\n";
     for (const auto& s : u.settings) out += "    setting " + s + "\n";
-    if (u.settings.empty()) out += "    no setting of the rule differs between A and B\n";
+    if (!u.settings_known) {
+      out += "    settings: " + std::string(kSettingsUnknown) + "\n";
+    } else if (u.settings.empty()) {
+      out += "    no setting of the rule differs between A and B\n";
+    }
     if (!u.why.empty()) out += "    " + std::string(other) + " did not fire: " + u.why + "\n";
   }
   return out;
@@ -146,7 +157,7 @@ std::string UnmatchedJson(const std::vector<UnmatchedAlert>& alerts) {
            ",\"windowStart\":" + JsonQuote(FormatTime(ToMillis(a.window_start()))) +
            ",\"windowEnd\":" + JsonQuote(FormatTime(ToMillis(a.window_end()))) +
            ",\"score\":" + Number(a.score()) + ",\"summary\":" + JsonQuote(a.summary()) +
-           ",\"settings\":" + JsonStrings(alerts[i].settings) + ",\"why\":" + JsonQuote(alerts[i].why) + "}";
+           ",\"settings\":" + (alerts[i].settings_known ? JsonStrings(alerts[i].settings) : "null") + ",\"why\":" + JsonQuote(alerts[i].why) + "}";
   }
   return out + "]";
 }

@@ -25,7 +25,8 @@ struct DiffFindings {
 std::string DiffText(const DiffFindings& findings);
 
 // {"rules": {"<rule_id>": {"a","b","matched","onlyA","onlyB","officers","weeks": {"2026-W03":
-// {"a","b"}}}}, "onlyA": [...], "onlyB": [...]} and, with labels, "minSupport" and "labels":
+// {"a","b"}}}}, "onlyA": [...], "onlyB": [...]} (each unmatched alert's "settings" null when
+// the rule sets are unknown) and, with labels, "minSupport" and "labels":
 // {"<rule_id>": {"support", "judged", "a": {"tp","fp","misses","duplicates","precision",
 // "recall"}, "b": {...}}} (precision and recall null when not judged or undefined).
 std::string DiffJson(const DiffFindings& findings);

@@ -82,24 +82,6 @@ int FromFile(const Args& args, const v1::RulesConfig& config, const std::string&
   return 0;
 }
 
-// --from/--to as milliseconds; 2 and a message naming the option when one is not a time.
-int ParseRange(const Args& args, KafkaRangeOptions& range) {
-  for (const char* name : {"from", "to"}) {
-    Result<Millis> time = ParseTime(args.Get(name));
-    if (!time.ok()) {
-      std::cerr << "vigil replay: --" << name << " " << args.Get(name)
-                << ": expected an RFC 3339 time such as 2026-03-01T00:00:00Z\n";
-      return 2;
-    }
-    (std::string(name) == "from" ? range.from : range.to) = *time;
-  }
-  if (range.from > range.to) {
-    std::cerr << "vigil replay: --from " << args.Get("from") << " is after --to " << args.Get("to") << "\n";
-    return 2;
-  }
-  return -1;
-}
-
 int FromKafka(const Args& args, const v1::RulesConfig& config, const std::string& usage) {
   if (!args.Has("from") || !args.Has("to") || (!args.Has("output") && !args.Has("alerts-topic"))) {
     std::cerr << "vigil replay: --brokers needs --from, --to and --output or --alerts-topic\n\n" << usage;
@@ -107,8 +89,14 @@ int FromKafka(const Args& args, const v1::RulesConfig& config, const std::string
   }
   KafkaReplayOptions options;
   options.range.brokers = args.Get("brokers");
-  if (int code = ParseRange(args, options.range); code >= 0) return code;
-  if (!args.Has("quiet")) options.range.progress = StderrProgress(options.range.from, options.range.to);
+  Result<TimeRange> range = ParseTimeRange(args.Get("from"), args.Get("to"));
+  if (!range.ok()) {
+    std::cerr << "vigil replay: " << range.status().message() << "\n";
+    return 2;
+  }
+  options.range.from = range->from;
+  options.range.to = range->to;
+  if (!args.Has("quiet")) options.range.progress = StderrProgress("replay", range->from, range->to);
   options.output = args.Has("output") ? args.Get("output") : "";
   options.alerts_topic = args.Has("alerts-topic") ? args.Get("alerts-topic") : "";
   const Topics& topics = options.range.topics;

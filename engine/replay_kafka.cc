@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <tuple>
 
 #include "kafka.h"
 #include "kafka_io.h"
@@ -136,9 +137,11 @@ class RangeFeeder {
 Status RangeFeeder::Start() {
   // Assigned, never subscribed: no group is joined and nothing is committed (the group id is only
   // there because librdkafka wants one; it is this process's own).
-  Result<KafkaHandle> consumer = MakeConsumer(
-      options_.brokers, {{"group.id", "vigil-replay-" + std::to_string(getpid())},
-                         {"enable.auto.commit", "false"}, {"enable.auto.offset.store", "false"}});
+  KafkaSettings settings = options_.consumer_settings;
+  settings["group.id"] = "vigil-replay-" + std::to_string(getpid());
+  settings["enable.auto.commit"] = "false";
+  settings["enable.auto.offset.store"] = "false";
+  Result<KafkaHandle> consumer = MakeConsumer(options_.brokers, settings);
   if (!consumer.ok()) return consumer.status();
   consumer_ = std::move(*consumer);
   Result<std::vector<RangePartition>> planned = PlanPartitions(consumer_.get(), options_);
@@ -313,16 +316,37 @@ Result<RangeReport> FeedKafkaRange(
   return feeder.Run();
 }
 
-std::function<void(const RangeProgress&)> StderrProgress(Millis from, Millis to) {
+Result<TimeRange> ParseTimeRange(const std::string& from, const std::string& to) {
+  TimeRange range;
+  for (auto [name, text, out] : {std::tuple{"from", &from, &range.from}, std::tuple{"to", &to, &range.to}}) {
+    Result<Millis> time = ParseTime(*text);
+    if (!time.ok()) {
+      return Status::Error("--" + std::string(name) + " " + *text +
+                           ": expected an RFC 3339 time such as 2026-03-01T00:00:00Z");
+    }
+    *out = *time;
+  }
+  if (range.from > range.to) return Status::Error("--from " + from + " is after --to " + to);
+  return range;
+}
+
+TimeSettings WiderMargins(const TimeSettings& a, const TimeSettings& b) {
+  return {std::max(a.max_out_of_orderness, b.max_out_of_orderness),
+          std::max(a.roster_grace, b.roster_grace), std::max(a.roster_lateness, b.roster_lateness),
+          std::max(a.access_lateness, b.access_lateness),
+          std::max(a.complaint_lateness, b.complaint_lateness)};
+}
+
+std::function<void(const RangeProgress&)> StderrProgress(const std::string& command, Millis from, Millis to) {
   const bool terminal = isatty(STDERR_FILENO);
-  return [terminal, from, to, last = std::chrono::steady_clock::time_point()](
+  return [terminal, command, from, to, last = std::chrono::steady_clock::time_point()](
              const RangeProgress& p) mutable {
     const auto now = std::chrono::steady_clock::now();
     if (!terminal && !p.done && now - last < std::chrono::seconds(5)) return;
     last = now;
     char line[256];
-    std::snprintf(line, sizeof line, "replay: %llu events (%llu/s), event time %s, %s",
-                  static_cast<unsigned long long>(p.events),
+    std::snprintf(line, sizeof line, "%s: %llu events (%llu/s), event time %s, %s",
+                  command.c_str(), static_cast<unsigned long long>(p.events),
                   static_cast<unsigned long long>(p.events / std::max(p.seconds, 1e-3)),
                   p.reached == kMinTime ? "-" : FormatTime(p.reached).c_str(), Eta(p, from, to).c_str());
     if (terminal) {

@@ -31,6 +31,7 @@
 #include "alert.pb.h"
 #include "event.h"
 #include "event_time.h"
+#include "kafka.h"
 #include "pipeline.h"
 #include "processor.h"
 #include "rules.pb.h"
@@ -55,6 +56,10 @@ struct KafkaRangeOptions {
   Millis to = 0;    // inclusive, event time
   // Lateness and disorder margins of the rule set the range is replayed with (reading margins).
   TimeSettings time = TimeSettings::From(DefaultRulesConfig());
+  // Merged into the range consumer's configuration (e.g. fetch.max.bytes for small batches).
+  // The settings that keep the read isolated (group.id, enable.auto.commit,
+  // enable.auto.offset.store) are this reader's own and cannot be overridden.
+  KafkaSettings consumer_settings;
   const std::atomic<bool>* stop = nullptr;  // set: stop early (the pipelines are not finished)
   std::function<void(const RangeProgress&)> progress;  // about once a second, and at the end
 };
@@ -97,9 +102,23 @@ struct KafkaReplayReport {
 Result<KafkaReplayReport> RunKafkaReplay(const KafkaReplayOptions& options,
                                          const v1::RulesConfig& config);
 
-// Progress on stderr: a one-line bar rewritten in place when stderr is a terminal (events,
-// events/s, event time reached, ETA from the share of [from, to] covered), else a plain line
-// every few seconds.
-std::function<void(const RangeProgress&)> StderrProgress(Millis from, Millis to);
+// A range as given on a command line: --from and --to in RFC 3339 (inclusive event times).
+struct TimeRange {
+  Millis from = 0;
+  Millis to = 0;
+};
+// Errors name the option and its value ("--from yesterday: expected an RFC 3339 time such as
+// 2026-03-01T00:00:00Z"), or say that --from is after --to.
+Result<TimeRange> ParseTimeRange(const std::string& from, const std::string& to);
+
+// Reading margins wide enough for every rule set in one pass: each lateness and the
+// out-of-orderness the larger of the two. Records read beyond a set's own margins are events
+// outside [from, to] or too late for it, which it never uses, so the wider margins lose nothing.
+TimeSettings WiderMargins(const TimeSettings& a, const TimeSettings& b);
+
+// Progress on stderr, each line starting "<command>: ": a one-line bar rewritten in place when
+// stderr is a terminal (events, events/s, event time reached, ETA from the share of [from, to]
+// covered), else a plain line every few seconds.
+std::function<void(const RangeProgress&)> StderrProgress(const std::string& command, Millis from, Millis to);
 
 }  // namespace vigil

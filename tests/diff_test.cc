@@ -1,7 +1,9 @@
 // `vigil diff` (engine/diff.h): on the sample force, rule set A = defaults and B = one threshold
 // lowered and one raised. The per-rule counts are checked against an independent count: each
 // rule set replayed on its own through the test harness (in-memory state, not diff's RocksDB),
-// with the alerts matched by this file's own simple code.
+// with the alerts matched by this file's own simple code. From Kafka (librdkafka's mock cluster),
+// a range diff is checked against the file diff of the events in the range, and a diff of two
+// alert topics against hand-made alerts.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -16,6 +18,9 @@
 #include "diff.h"
 #include "diff_report.h"
 #include "harness.h"
+#include "kafka_io.h"
+#include "mock_broker.h"
+#include "replay_kafka.h"
 #include "rules_config.h"
 
 namespace vigil::testing {
@@ -127,6 +132,44 @@ std::string ReadFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// The lines of `events` whose event time lies in [from, to], written to `path`.
+std::string EventsInRange(const std::string& events, Millis from, Millis to, const std::string& path) {
+  std::ofstream out(path);
+  for (const auto& line : ReadLines(events)) {
+    Result<v1::Envelope> event = ParseEventJson(line);
+    REQUIRE(event.ok());
+    if (EventTime(*event) >= from && EventTime(*event) <= to) out << line << "\n";
+  }
+  return path;
+}
+
+// CHECKs that two diffs have the same figures for every rule, weeks included.
+void CheckSameFigures(const DiffResult& expected, const DiffResult& got) {
+  REQUIRE(got.rules.size() == expected.rules.size());
+  for (const auto& [rule, e] : expected.rules) {
+    CAPTURE(rule);
+    const RuleDiff& g = got.rules.at(rule);
+    CHECK(g.a == e.a);
+    CHECK(g.b == e.b);
+    CHECK(g.matched == e.matched);
+    CHECK(g.only_a == e.only_a);
+    CHECK(g.only_b == e.only_b);
+    CHECK(g.officers == e.officers);
+    CHECK(g.weeks.size() == e.weeks.size());
+    for (const auto& [week, n] : e.weeks) {
+      CAPTURE(week);
+      REQUIRE(g.weeks.count(week) == 1);
+      CHECK(g.weeks.at(week).a == n.a);
+      CHECK(g.weeks.at(week).b == n.b);
+    }
+  }
+}
+
+const google::protobuf::Struct& Member(const google::protobuf::Struct& object, const std::string& name) {
+  REQUIRE(object.fields().count(name) == 1);
+  return object.fields().at(name).struct_value();
 }
 
 }  // namespace
@@ -361,8 +404,16 @@ TEST_CASE("vigil diff: --json holds the same numbers; --report writes the page; 
   auto run = [&](const std::string& args) { return RunShell("(" + vigil + " diff " + args + " 2>" + err + ")"); };
   CHECK(run("--rules '' --input " + kEvents) == 2);
   CHECK(ReadFile(err).find("--rules must be given exactly twice") != std::string::npos);
-  CHECK(run("--rules '' --rules '' --brokers 127.0.0.1:1 --from 2026-01-01T00:00:00Z --to 2026-02-01T00:00:00Z") == 2);
-  CHECK(ReadFile(err).find("not yet supported") != std::string::npos);
+  CHECK(run("--rules '' --rules '' --brokers 127.0.0.1:1 --from yesterday --to 2026-02-01T00:00:00Z") == 2);
+  CHECK(ReadFile(err).find("--from yesterday: expected an RFC 3339 time") != std::string::npos);
+  CHECK(run("--rules '' --rules '' --brokers 127.0.0.1:1 --from 2026-02-01T00:00:00Z --to 2026-01-01T00:00:00Z") == 2);
+  CHECK(ReadFile(err).find("is after --to") != std::string::npos);
+  CHECK(run("--rules '' --rules '' --brokers 127.0.0.1:1 --to 2026-02-01T00:00:00Z") == 2);
+  CHECK(ReadFile(err).find("--brokers B --from T --to T") != std::string::npos);
+  CHECK(run("--rules '' --rules '' --input " + kEvents + " --brokers 127.0.0.1:1") == 2);
+  CHECK(ReadFile(err).find("not both") != std::string::npos);
+  CHECK(run("--help") == 0);
+  CHECK(ReadFile(err).find("not yet supported") == std::string::npos);
   std::ofstream(dir.path() + "/bad.ndjson") << R"({"officerId":"O1","ruleId":"x","label":"true_positive"})" << "\n";
   CHECK(run("--rules '' --rules '' --input " + kEvents + " --labels " + dir.path() + "/bad.ndjson") == 2);
   CHECK(ReadFile(err).find("bad.ndjson:1: ruleId 'x' is not a rule") != std::string::npos);
@@ -373,6 +424,160 @@ TEST_CASE("vigil diff: --json holds the same numbers; --report writes the page; 
   Status missing = WriteDiffReport(findings, dir.path() + "/r2", dir.path() + "/no-chart.js");
   CHECK_FALSE(missing.ok());
   CHECK(missing.message().find("libjs-chart.js") != std::string::npos);
+}
+
+TEST_CASE("vigil diff --brokers: a range from Kafka gives the file diff of the events in the range") {
+  TempDir dir("vigil-diff-kafka-");
+  // Not on day boundaries; long enough for both changes of B to bite inside it.
+  const Millis from = *ParseTime("2026-01-12T06:30:00Z"), to = *ParseTime("2026-03-16T17:45:00Z");
+  const std::string in_range = EventsInRange(kEvents, from, to, dir.path() + "/range.ndjson");
+  std::ifstream in(in_range);
+  const DiffReplay file = ReplayBoth(in, in_range, Config("{}"), Config(kRulesB), false);
+  const DiffResult expected = CompareAlerts(file.a, file.b, Config("{}"), Config(kRulesB));
+  REQUIRE(expected.only_a.size() > 0);
+  REQUIRE(expected.only_b.size() > 0);
+  // The range matters: fewer alerts than over the whole history.
+  CHECK(file.a.size() < SampleDiff().replay.a.size());
+
+  MockBroker broker;
+  REQUIRE(broker.CreateVigilTopics(Topics{}, 3).ok());
+  Result<ProduceReport> produced = ProduceEventFile(broker.bootstrap(), kEvents, Topics{}, false);
+  REQUIRE_MESSAGE(produced.ok(), (produced.ok() ? "" : produced.status().message()));
+  KafkaRangeOptions range;
+  range.brokers = broker.bootstrap();
+  range.from = from;
+  range.to = to;
+  Result<DiffReplay> kafka = ReplayBothFromKafka(range, Config("{}"), Config(kRulesB));
+  REQUIRE_MESSAGE(kafka.ok(), (kafka.ok() ? "" : kafka.status().message()));
+  CHECK(SortedIds(kafka->a) == SortedIds(file.a));
+  CHECK(SortedIds(kafka->b) == SortedIds(file.b));
+  CheckSameFigures(expected, CompareAlerts(kafka->a, kafka->b, Config("{}"), Config(kRulesB)));
+
+  // The command: the same figures in its --json.
+  const std::string b_file = dir.path() + "/b.json", json = dir.path() + "/diff.json";
+  std::ofstream(b_file) << kRulesB;
+  REQUIRE(RunShell(std::string(VIGIL_BINARY) + " diff --quiet --rules '' --rules " + b_file +
+                   " --brokers " + broker.bootstrap() +
+                   " --from 2026-01-12T06:30:00Z --to 2026-03-16T17:45:00+00:00 --json " + json +
+                   " > " + dir.path() + "/out.txt") == 0);
+  const google::protobuf::Struct doc = ParseJson(ReadFile(json));
+  const auto& rules = Member(doc, "rules");
+  for (const auto& [rule, d] : expected.rules) {
+    CAPTURE(rule);
+    CHECK(Field(Member(rules, rule), "a") == d.a);
+    CHECK(Field(Member(rules, rule), "b") == d.b);
+    CHECK(Field(Member(rules, rule), "onlyA") == d.only_a);
+    CHECK(Field(Member(rules, rule), "onlyB") == d.only_b);
+  }
+}
+
+TEST_CASE("diff: reading margins are the wider of the two rule sets' time settings") {
+  const TimeSettings a = TimeSettings::From(
+      Config(R"({"time": {"maxOutOfOrdernessSeconds": 900, "accessLatenessHours": 1}})"));
+  const TimeSettings b = TimeSettings::From(
+      Config(R"({"time": {"maxOutOfOrdernessSeconds": 60, "accessLatenessHours": 48}})"));
+  const TimeSettings wider = WiderMargins(a, b);
+  CHECK(wider.max_out_of_orderness == 900 * kSecond);
+  CHECK(wider.access_lateness == 48 * kHour);
+  CHECK(wider.complaint_lateness == std::max(a.complaint_lateness, b.complaint_lateness));
+  CHECK(wider.roster_lateness == std::max(a.roster_lateness, b.roster_lateness));
+  CHECK(WiderMargins(b, a).max_out_of_orderness == wider.max_out_of_orderness);
+}
+
+TEST_CASE("vigil diff --alerts-topics: the alerts already on a live and a shadow topic over a range") {
+  const std::string r = "repeated_subject_lookup";
+  // Live (A): a1 and a2 in the range, a1 published twice, one alert ending after the range.
+  const std::vector<v1::Alert> live = {
+      MakeAlert("a1", r, "O1", "S1", "2026-03-01T00:00:00Z", "2026-03-10T00:00:00Z", 3),
+      MakeAlert("a2", r, "O2", "S1", "2026-03-02T00:00:00Z", "2026-03-12T00:00:00Z", 3),
+      MakeAlert("a1", r, "O1", "S1", "2026-03-01T00:00:00Z", "2026-03-10T00:00:00Z", 3),
+      MakeAlert("late", r, "O9", "S1", "2026-03-20T00:00:00Z", "2026-04-02T00:00:00Z", 3),
+  };
+  // Shadow (B, minLookups 2): b1 is a1's case fired earlier; b3 is B's alone; one before the range.
+  const std::vector<v1::Alert> shadow = {
+      MakeAlert("b1", r, "O1", "S1", "2026-02-27T00:00:00Z", "2026-03-03T00:00:00Z", 2),
+      MakeAlert("b3", r, "O3", "S2", "2026-03-05T00:00:00Z", "2026-03-08T00:00:00Z", 2),
+      MakeAlert("early", r, "O8", "S1", "2026-02-01T00:00:00Z", "2026-02-20T00:00:00Z", 2),
+  };
+  MockBroker broker;
+  REQUIRE(broker.CreateVigilTopics(Topics{}, 3).ok());
+  REQUIRE(broker.CreateTopic("my.live", 2).ok());
+  REQUIRE(broker.CreateTopic("my.shadow", 2).ok());
+  for (const char* topic : {"vigil.alerts", "my.live"}) REQUIRE(PublishAlerts(broker.bootstrap(), topic, live).ok());
+  for (const char* topic : {"vigil.alerts.shadow", "my.shadow"}) {
+    REQUIRE(PublishAlerts(broker.bootstrap(), topic, shadow).ok());
+  }
+  const Millis from = *ParseTime("2026-03-01T00:00:00Z"), to = *ParseTime("2026-03-31T23:59:59Z");
+  Result<TopicAlerts> read = ReadAlertTopic(broker.bootstrap(), "vigil.alerts", from, to);
+  REQUIRE(read.ok());
+  CHECK(read->records == 4);
+  CHECK(read->outside == 1);
+  CHECK(read->duplicates == 1);
+  CHECK(SortedIds(read->alerts) == std::vector<std::string>{"a1", "a2"});
+
+  TempDir dir("vigil-diff-topics-");
+  const std::string json = dir.path() + "/diff.json", out = dir.path() + "/out.txt";
+  const std::string labels = dir.path() + "/labels.ndjson";
+  std::ofstream(labels) << R"({"alertId":"a1","officerId":"O1","ruleId":"repeated_subject_lookup","label":"true_positive"})"
+                        << "\n";
+  const std::string diff = std::string(VIGIL_BINARY) + " diff --quiet --brokers " + broker.bootstrap() +
+                           " --from 2026-03-01T00:00:00Z --to 2026-03-31T23:59:59Z --json " + json;
+  auto check_figures = [&](const google::protobuf::Struct& doc) {
+    const auto& rule = Member(Member(doc, "rules"), r);
+    CHECK(Field(rule, "a") == 2);
+    CHECK(Field(rule, "b") == 2);
+    CHECK(Field(rule, "matched") == 1);
+    CHECK(Field(rule, "onlyA") == 1);
+    CHECK(Field(rule, "onlyB") == 1);
+    CHECK(Field(rule, "officers") == 3);
+    CHECK(Field(Member(Member(rule, "weeks"), "2026-W10"), "b") == 2);  // b1, b3: 3 and 8 March
+    CHECK(Field(Member(Member(rule, "weeks"), "2026-W11"), "a") == 2);  // a1, a2: 10 and 12 March
+  };
+
+  SUBCASE("default topics, rule sets unknown, with labels") {
+    REQUIRE(RunShell(diff + " --alerts-topics --labels " + labels + " --report " + dir.path() +
+                     "/report > " + out) == 0);
+    google::protobuf::Struct doc = ParseJson(ReadFile(json));
+    check_figures(doc);
+    const auto& only_a = doc.fields().at("onlyA").list_value();
+    REQUIRE(only_a.values_size() == 1);
+    CHECK(only_a.values(0).struct_value().fields().at("alertId").string_value() == "a2");
+    CHECK(only_a.values(0).struct_value().fields().at("settings").has_null_value());
+    // The label of live's a1 judges the shadow's b1, its case.
+    const auto& scored = Member(Member(doc, "labels"), r);
+    CHECK(Field(Member(scored, "a"), "tp") == 1);
+    CHECK(Field(Member(scored, "b"), "tp") == 1);
+    const std::string text = ReadFile(out);
+    CHECK(text.find("A: alerts on vigil.alerts") != std::string::npos);
+    CHECK(text.find("B: alerts on vigil.alerts.shadow") != std::string::npos);
+    CHECK(text.find("rule sets unknown") != std::string::npos);
+    CHECK(std::filesystem::exists(dir.path() + "/report/index.html"));
+  }
+  SUBCASE("named topics with the rule sets: their settings are shown") {
+    const std::string b_file = dir.path() + "/b.json";
+    std::ofstream(b_file) << kRulesB;
+    REQUIRE(RunShell(diff + " --alerts-topics my.live my.shadow --rules '' --rules " + b_file + " > " + out) == 0);
+    google::protobuf::Struct doc = ParseJson(ReadFile(json));
+    check_figures(doc);
+    const auto& only_b = doc.fields().at("onlyB").list_value();
+    REQUIRE(only_b.values_size() == 1);
+    const auto& b3 = only_b.values(0).struct_value().fields();
+    CHECK(b3.at("alertId").string_value() == "b3");
+    REQUIRE(b3.at("settings").list_value().values_size() == 1);
+    CHECK(b3.at("settings").list_value().values(0).string_value() == "minLookups: A 3, B 2");
+    CHECK(b3.at("why").string_value() == "score 2 is below A's minLookups 3");
+    CHECK(ReadFile(out).find("A: alerts on my.live") != std::string::npos);
+  }
+  SUBCASE("usage errors") {
+    const std::string err = dir.path() + "/err.txt";
+    auto run = [&](const std::string& args) { return RunShell("(" + diff + " " + args + " 2>" + err + ")"); };
+    CHECK(run("--alerts-topics my.live") == 2);
+    CHECK(ReadFile(err).find("--alerts-topics takes two topics") != std::string::npos);
+    CHECK(run("--alerts-topics --rules ''") == 2);
+    CHECK(ReadFile(err).find("--rules must be given exactly twice") != std::string::npos);
+    CHECK(run("--alerts-topics=my.live,my.shadow") == 2);
+    CHECK(ReadFile(err).find("as separate words") != std::string::npos);
+  }
 }
 
 }  // namespace vigil::testing
