@@ -1,5 +1,5 @@
 // Determinism, proven: the same events and rules give the same alerts byte for byte, ids included,
-// from a file, from Kafka with 1, 3 and 8 partitions, and live; a time range replayed from Kafka is
+// from a file, from Kafka with 1, 3 and 8 partitions, with any batch size, and live; a time range replayed from Kafka is
 // a file replay of exactly the events in that range; every alert names its rules version.
 //
 // "Byte for byte" compares serialized alerts. An alert read from Kafka also says where each piece
@@ -82,21 +82,52 @@ struct KafkaRun {
   RangeReport report;
 };
 
-KafkaRun ReplayRange(const std::string& brokers, Millis from, Millis to, const v1::RulesConfig& config) {
+Result<RangeReport> FeedRange(const std::string& brokers, Millis from, Millis to, const v1::RulesConfig& config,
+                              const KafkaSettings& consumer_settings, std::vector<v1::Alert>& alerts) {
   TempDir state("vigil-test-range-");
   Pipeline pipeline = MakePipeline(config, OpenRocksBackend(state.path(), RocksOptions{}));
   KafkaRangeOptions options;
   options.brokers = brokers;
+  options.consumer_settings = consumer_settings;
   options.from = from;
   options.to = to;
   options.time = TimeSettings::From(config);
-  KafkaRun run;
-  Result<RangeReport> report = FeedKafkaRange(
-      options, {&pipeline}, [&](size_t, const v1::Alert& a) { run.alerts.push_back(a); },
+  return FeedKafkaRange(
+      options, {&pipeline}, [&](size_t, const v1::Alert& a) { alerts.push_back(a); },
       [](size_t, const DeadLetter&) {});
+}
+
+KafkaRun ReplayRange(const std::string& brokers, Millis from, Millis to, const v1::RulesConfig& config,
+                     const KafkaSettings& consumer_settings = {}) {
+  KafkaRun run;
+  Result<RangeReport> report = FeedRange(brokers, from, to, config, consumer_settings, run.alerts);
   REQUIRE_MESSAGE(report.ok(), (report.ok() ? "" : report.status().message()));
   run.report = *report;
   return run;
+}
+
+// Fetches of at most a few KiB, so that the range reader gets its records in many small batches
+// (fetch.max.bytes may not be below message.max.bytes, hence that one too).
+const KafkaSettings kSmallFetches = {
+    {"fetch.max.bytes", "4096"}, {"max.partition.fetch.bytes", "2048"}, {"message.max.bytes", "4096"}};
+
+// The event file produced as `vigil produce` does (ProduceEventFile) but in producer batches of
+// at most 2 KiB: a broker returns whole batches whatever the fetch sizes, so small fetches
+// alone would not make small batches out of ProduceEventFile's batches of up to 10,000 records.
+uint64_t ProduceInSmallBatches(const std::string& brokers, const std::string& events) {
+  Result<KafkaHandle> producer = MakeProducer(brokers, {{"batch.size", "2048"}, {"linger.ms", "0"}});
+  REQUIRE(producer.ok());
+  uint64_t produced = 0;
+  for (const auto& line : ReadLines(events)) {
+    Result<v1::Envelope> event = ParseEventJson(line);
+    REQUIRE(event.ok());
+    REQUIRE(ProduceRecordAt(producer->get(), Topics{}.For(StreamOf(*event)), OfficerId(*event),
+                            EncodeEvent(*event), std::max<Millis>(EventTime(*event), 1)).ok());
+    rd_kafka_poll(producer->get(), 0);
+    ++produced;
+  }
+  REQUIRE(rd_kafka_flush(producer->get(), 60000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  return produced;
 }
 
 // A mock cluster with `partitions` per topic holding the event file, produced as `vigil produce`.
@@ -178,6 +209,26 @@ TEST_CASE("replay determinism: file, Kafka with 1, 3 and 8 partitions, and live 
       CheckSameBytes(replayed.alerts, RunLiveUntilCaughtUp(kafka.broker.bootstrap(), config), true);
     }
   }
+}
+
+TEST_CASE("replay determinism with any batch size: records in many small batches give the same alert bytes") {
+  TempDir dir("vigil-test-batches-");
+  const std::string events = WriteForce(dir.path());
+  const v1::RulesConfig config = BusyConfig();
+  MockBroker broker;
+  REQUIRE(broker.CreateVigilTopics(Topics{}, 3).ok());
+  const uint64_t records = ProduceInSmallBatches(broker.bootstrap(), events);
+  KafkaRun defaults = ReplayRange(broker.bootstrap(), kEverything[0], kEverything[1], config);
+  KafkaRun small = ReplayRange(broker.bootstrap(), kEverything[0], kEverything[1], config, kSmallFetches);
+  REQUIRE(defaults.alerts.size() >= 100);
+  CHECK(defaults.report.events == records);
+  CHECK(small.report.events == records);
+  // The same topics, so the same positions: byte for byte with them in; and the file's alerts.
+  CheckSameBytes(defaults.alerts, small.alerts, true);
+  CheckSameBytes(ReplayFile(events, config), small.alerts, false);
+  // The settings do reach the consumer: a bad one is an error, not ignored.
+  std::vector<v1::Alert> unused;
+  CHECK_FALSE(FeedRange(broker.bootstrap(), 0, 1, config, {{"fetch.max.bytes", "lots"}}, unused).ok());
 }
 
 TEST_CASE("replay of a time range from Kafka is a file replay of exactly the events in the range") {
