@@ -77,7 +77,7 @@ std::vector<PacedEvent> MergedForces(const SyntheticForceOptions& options, int f
     SyntheticForceOptions o = options;
     o.seed = options.seed + k;
     SyntheticForce force(o);
-    for (const auto& p : force.plan()) planted += p.near_miss ? 0 : 1;
+    for (const auto& p : force.plan()) planted += p.near_miss || p.benign ? 0 : 1;
     const std::string prefix = "F" + std::to_string(k) + "-";
     force.Generate([&](const v1::Envelope& generated) {
       v1::Envelope e = generated;

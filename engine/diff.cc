@@ -268,8 +268,9 @@ Result<Label> ParseLabelLine(const std::string& line) {
   pb::Struct object;
   if (!pb::util::JsonStringToMessage(line, &object).ok()) return Status::Error("not a JSON object");
   for (const auto& [name, value] : object.fields()) {
+    // "why": the synthetic force's note on a case (vigil generate --labels); read, not used.
     if (name != "alertId" && name != "officerId" && name != "ruleId" && name != "outcome" &&
-        name != "label") {
+        name != "label" && name != "why") {
       return Status::Error("unknown field '" + name + "'");
     }
     if (value.kind_case() != pb::Value::kStringValue) return Status::Error(name + " is not a string");

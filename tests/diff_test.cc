@@ -302,7 +302,7 @@ TEST_CASE("diff labels: precision, recall and misses per rule and set on a hand-
       // Planted truth per officer (the synthetic force's labels): O4 real, O5 benign, O6 real.
       R"({"officerId":"O4","ruleId":"repeated_subject_lookup","label":"true_positive"})"
       "\n"
-      R"({"officerId":"O5","ruleId":"repeated_subject_lookup","label":"false_positive"})"
+      R"({"officerId":"O5","ruleId":"repeated_subject_lookup","label":"false_positive","why":"benign: a relative"})"
       "\n"
       R"({"officerId":"O6","ruleId":"repeated_subject_lookup","label":"true_positive"})"
       "\n"
@@ -362,6 +362,8 @@ TEST_CASE("diff labels: a bad line is an error naming its line number") {
         "L.ndjson:1: a label needs an alertId or an officerId");
   CHECK(error(R"({"officerId":7,"ruleId":"bradford_factor","label":"duplicate"})") ==
         "L.ndjson:1: officerId is not a string");
+  CHECK(error(R"({"officerId":"O1","ruleId":"bradford_factor","label":"duplicate","whyy":"x"})") ==
+        "L.ndjson:1: unknown field 'whyy'");
 }
 
 TEST_CASE("vigil diff: --json holds the same numbers; --report writes the page; usage errors") {
