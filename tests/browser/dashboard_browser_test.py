@@ -26,33 +26,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-WAIT_S = 30  # bound on every wait: a guard against a hung page, not a timing assertion
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree by the import below
 
-
-def fail(message):
-    print(f"dashboard_browser_test: FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-try:
-    from selenium import webdriver
-    from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
-except ImportError as e:
-    fail(f"selenium is not importable by {sys.executable} ({e}); install Debian's python3-selenium "
-         "(deploy/install-deps.sh does) and run this test with /usr/bin/python3")
-
-for tool, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
-    if not os.access(tool, os.X_OK):
-        fail(f"{tool} is missing: install Debian's {package} (deploy/install-deps.sh does)")
+from browser_common import (WAIT_S, browser, fail, painted_pixels,  # noqa: E402,F401
+                            severe_entries, wait_for)
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 
 class Child:
@@ -95,18 +77,6 @@ def run(args, what):
     return done
 
 
-def wait_for(what, condition, limit_s=WAIT_S):
-    deadline = time.monotonic() + limit_s
-    last_error = None
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-            if value:
-                return value
-        except WebDriverException as e:  # an element replaced while we looked: look again
-            last_error = e
-        time.sleep(0.2)
-    fail(f"{what}: not seen within {limit_s} s" + (f" (last error: {last_error})" if last_error else ""))
 
 
 def api(url, token, path, body=None):
@@ -122,20 +92,8 @@ def api(url, token, path, body=None):
         return e.code, json.loads(e.read() or b"null")
 
 
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1440,1000"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
-def severe_entries(driver, allowed=()):
-    """SEVERE console entries, except those naming one of `allowed`."""
-    entries = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
-    return [e for e in entries if not any(a in e.get("message", "") for a in allowed)]
 
 
 def sign_in(driver, url, token):
@@ -156,14 +114,9 @@ def row_for(driver, officer):
 
 
 def canvas_drawn(driver, canvas_id):
-    """Number of painted pixels of a canvas (0: absent or blank)."""
-    return driver.execute_script("""
-        const c = document.getElementById(arguments[0]);
-        if (!c || !c.width || !c.height) return 0;
-        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let n = 0;
-        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
-        return n;""", canvas_id)
+    """Number of painted pixels of the canvas with that id (0: absent or blank)."""
+    canvases = driver.find_elements(By.ID, canvas_id)
+    return painted_pixels(driver, canvases[0]) if canvases else 0
 
 
 def main():

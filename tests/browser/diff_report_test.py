@@ -18,29 +18,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-WAIT_S = 30  # bound on every wait: a guard against a hung page, not a timing assertion
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree by the import below
 
-
-def fail(message):
-    print(f"diff_report_test: FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-except ImportError as e:
-    fail(f"selenium is not importable by {sys.executable} ({e}); install Debian's python3-selenium "
-         "and run this test with /usr/bin/python3")
-
-for tool, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
-    if not os.access(tool, os.X_OK):
-        fail(f"{tool} is missing: install Debian's {package} (deploy/install-deps.sh does)")
+from browser_common import browser, fail, painted_pixels, severe_entries, wait_for  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
 
 
 def run_diff(vigil, source, work):
@@ -59,23 +41,8 @@ def run_diff(vigil, source, work):
         return report, rules_b, json.load(f)
 
 
-def wait_for(description, check):
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)  # polling for a condition, bounded by WAIT_S
-    fail(f"waited {WAIT_S} s for {description}")
 
 
-def open_browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1800"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
 def check_table(driver, figures):
@@ -95,14 +62,6 @@ def check_table(driver, figures):
         fail(f"{len(only_b)} only-B rows, --json lists {len(figures['onlyB'])}")
 
 
-PAINTED_JS = """
-const canvas = arguments[0];
-const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-let painted = 0;
-for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) painted++;
-return painted;
-"""
-
 
 def check_charts(driver, figures):
     with_alerts = {r for r, d in figures["rules"].items() if d["a"] + d["b"] > 0}
@@ -113,7 +72,7 @@ def check_charts(driver, figures):
     if drawn != with_alerts:
         fail(f"charts for {sorted(drawn)}, rules with alerts {sorted(with_alerts)}")
     for canvas in canvases:
-        if driver.execute_script(PAINTED_JS, canvas) == 0:
+        if painted_pixels(driver, canvas) == 0:
             fail(f"the chart of {canvas.get_attribute('data-rule')} is blank")
 
 
@@ -123,7 +82,7 @@ def main():
     vigil, source = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory(prefix="vigil-diff-report-") as work:
         report, rules_b, figures = run_diff(vigil, source, work)
-        driver = open_browser()
+        driver = browser(window="1400,1800")
         try:
             driver.get("file://" + os.path.join(report, "index.html"))
             check_table(driver, figures)
@@ -132,7 +91,7 @@ def main():
             if rules_b not in heading or driver.find_elements(By.CSS_SELECTOR, "h1 b"):
                 fail(f"the rules file name is not shown as plain text: {heading!r}")
             driver.save_screenshot(os.path.join(os.path.dirname(os.path.abspath(vigil)), "diff-report.png"))
-            severe = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+            severe = severe_entries(driver)
             if severe:
                 fail(f"console errors: {severe}")
         finally:
