@@ -45,6 +45,17 @@ void PrintProgress(uint64_t lines, Processor& processor, double seconds) {
 
 }  // namespace
 
+Result<std::string> ReplayStateDir(const std::string& requested, std::unique_ptr<TempDir>& temp) {
+  if (requested.empty()) {
+    temp = std::make_unique<TempDir>("vigil-replay-");
+    return temp->path();
+  }
+  if (std::filesystem::exists(requested) && !std::filesystem::is_empty(requested)) {
+    return Status::Error("--state-dir " + requested + " is not empty; replay starts from nothing");
+  }
+  return requested;
+}
+
 std::string DeadLetterJson(const DeadLetter& letter) {
   return "{\"source\":\"" + JsonEscape(letter.source) + "\",\"reason\":\"" +
          JsonEscape(letter.reason) + "\",\"key\":\"" + JsonEscape(letter.key) + "\",\"value\":\"" +
@@ -134,13 +145,9 @@ Result<ReplayReport> RunReplay(const ReplayOptions& options, const v1::RulesConf
   std::ofstream dead_letters;
 
   std::unique_ptr<TempDir> temp;
-  std::string state_dir = options.state_dir;
-  if (state_dir.empty()) {
-    temp = std::make_unique<TempDir>("vigil-replay-");
-    state_dir = temp->path();
-  } else if (std::filesystem::exists(state_dir) && !std::filesystem::is_empty(state_dir)) {
-    return Status::Error("--state-dir " + state_dir + " is not empty; replay starts from nothing");
-  }
+  Result<std::string> state_dir_or = ReplayStateDir(options.state_dir, temp);
+  if (!state_dir_or.ok()) return state_dir_or.status();
+  const std::string state_dir = *state_dir_or;
   Pipeline pipeline = MakePipeline(config, OpenRocksBackend(state_dir, RocksOptions{}));
   ReplayReport report = ReplayStream(
       in, options.input, pipeline,

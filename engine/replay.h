@@ -67,6 +67,10 @@ ReplayReport ReplayStream(std::istream& in, const std::string& source_name, Pipe
 // The whole command: reads the files, writes the outputs. Errors that prevent the run are Status.
 Result<ReplayReport> RunReplay(const ReplayOptions& options, const v1::RulesConfig& config);
 
+// The state directory of a replay: `requested` when given (it must be empty or absent: a replay
+// starts from nothing), else a temporary directory, created in `temp` and removed with it.
+Result<std::string> ReplayStateDir(const std::string& requested, std::unique_ptr<TempDir>& temp);
+
 // A dead letter as one NDJSON line.
 std::string DeadLetterJson(const DeadLetter& letter);
 

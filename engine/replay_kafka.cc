@@ -364,13 +364,9 @@ Result<KafkaReplayReport> RunKafkaReplay(const KafkaReplayOptions& options,
   }
   if (Status topic = CheckAlertsTopic(options); !topic.ok()) return topic;
   std::unique_ptr<TempDir> temp;
-  std::string state_dir = options.state_dir;
-  if (state_dir.empty()) {
-    temp = std::make_unique<TempDir>("vigil-replay-");
-    state_dir = temp->path();
-  } else if (std::filesystem::exists(state_dir) && !std::filesystem::is_empty(state_dir)) {
-    return Status::Error("--state-dir " + state_dir + " is not empty; replay starts from nothing");
-  }
+  Result<std::string> state_dir_or = ReplayStateDir(options.state_dir, temp);
+  if (!state_dir_or.ok()) return state_dir_or.status();
+  const std::string state_dir = *state_dir_or;
   std::string dead_letter_path = options.dead_letters;
   if (dead_letter_path.empty() && !options.output.empty()) {
     dead_letter_path = options.output + ".dead-letters.ndjson";
