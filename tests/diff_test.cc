@@ -127,24 +127,6 @@ double Field(const google::protobuf::Struct& object, const std::string& name) {
   return object.fields().at(name).number_value();
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The lines of `events` whose event time lies in [from, to], written to `path`.
-std::string EventsInRange(const std::string& events, Millis from, Millis to, const std::string& path) {
-  std::ofstream out(path);
-  for (const auto& line : ReadLines(events)) {
-    Result<v1::Envelope> event = ParseEventJson(line);
-    REQUIRE(event.ok());
-    if (EventTime(*event) >= from && EventTime(*event) <= to) out << line << "\n";
-  }
-  return path;
-}
-
 // CHECKs that two diffs have the same figures for every rule, weeks included.
 void CheckSameFigures(const DiffResult& expected, const DiffResult& got) {
   REQUIRE(got.rules.size() == expected.rules.size());
@@ -432,7 +414,7 @@ TEST_CASE("vigil diff --brokers: a range from Kafka gives the file diff of the e
   TempDir dir("vigil-diff-kafka-");
   // Not on day boundaries; long enough for both changes of B to bite inside it.
   const Millis from = *ParseTime("2026-01-12T06:30:00Z"), to = *ParseTime("2026-03-16T17:45:00Z");
-  const std::string in_range = EventsInRange(kEvents, from, to, dir.path() + "/range.ndjson");
+  const std::string in_range = WriteEventsInRange(kEvents, from, to, dir.path() + "/range.ndjson");
   std::ifstream in(in_range);
   const DiffReplay file = ReplayBoth(in, in_range, Config("{}"), Config(kRulesB), false);
   const DiffResult expected = CompareAlerts(file.a, file.b, Config("{}"), Config(kRulesB));

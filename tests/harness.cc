@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include <doctest/doctest.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "event.h"
 #include "rules_config.h"
 
 namespace vigil::testing {
@@ -95,6 +97,25 @@ std::string Complaint(const std::string& event_id, const std::string& officer,
          (complaint_id.empty() ? "C-" + event_id : complaint_id) + R"(","officerId":")" + officer +
          R"(","complainantId":")" + complainant + R"(","category":")" + category +
          R"(","receivedAt":")" + received_at + R"("}})";
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), "cannot read " << path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string WriteEventsInRange(const std::string& events, Millis from, Millis to,
+                               const std::string& path) {
+  std::ofstream out(path);
+  for (const auto& line : ReadLines(events)) {
+    Result<v1::Envelope> event = ParseEventJson(line);
+    REQUIRE(event.ok());
+    if (EventTime(*event) >= from && EventTime(*event) <= to) out << line << "\n";
+  }
+  return path;
 }
 
 std::vector<std::string> ReadLines(const std::string& path) {

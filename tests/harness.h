@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "alert.pb.h"
+#include "event_time.h"
 #include "pipeline.h"
 #include "replay.h"
 
@@ -62,6 +63,12 @@ std::string Complaint(const std::string& event_id, const std::string& officer,
 
 // Reads an NDJSON file into lines.
 std::vector<std::string> ReadLines(const std::string& path);
+// A whole file as text.
+std::string ReadFile(const std::string& path);
+// Writes to `path` the lines of the event file `events` whose event time lies in [from, to];
+// returns `path`.
+std::string WriteEventsInRange(const std::string& events, Millis from, Millis to,
+                               const std::string& path);
 // Alerts from an NDJSON file.
 std::vector<v1::Alert> ReadAlerts(const std::string& path);
 // (rule_id, officer_id, subject_id, UTC day of window_end) for each alert, sorted: the comparison

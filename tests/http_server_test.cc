@@ -427,6 +427,19 @@ class WorkingHandler {
   bool released_already_ = false;
 };
 
+// A stream and a request whose handler is blocked, opened in that order: two places at work,
+// which a full server never evicts.
+struct PlacesAtWork {
+  PlacesAtWork(int port, WorkingHandler& work) : streaming(port), blocked(port) {
+    streaming.Send(Get("/stream"));
+    stream = work.streams.Take();
+    blocked.Send(Get("/block"));
+    work.blocked.Take();
+  }
+  Client streaming, blocked;
+  std::shared_ptr<EventStream> stream;
+};
+
 TEST_CASE("http_server: 500 idle and half-sent connections do not keep a fresh client out") {
   RaiseDescriptorLimit();
   Limits limits = FastLimits();  // 64 places
@@ -436,12 +449,10 @@ TEST_CASE("http_server: 500 idle and half-sent connections do not keep a fresh c
   auto server = Serve(limits, work.handler());
   auto release_on_exit = work.ReleaseOnExit();
   // Places at work, taken first, so that they are the longest-held: never evicted.
-  Client streaming(server->port());
-  streaming.Send(Get("/stream"));
-  std::shared_ptr<EventStream> stream = work.streams.Take();
-  Client blocked(server->port());
-  blocked.Send(Get("/block"));
-  work.blocked.Take();
+  PlacesAtWork at_work(server->port(), work);
+  Client& streaming = at_work.streaming;
+  Client& blocked = at_work.blocked;
+  std::shared_ptr<EventStream> stream = at_work.stream;
 
   auto crowd_started = SteadyClock::now();
   std::vector<std::unique_ptr<Client>> crowd;
@@ -485,12 +496,9 @@ TEST_CASE("http_server: when every place is at work, a newcomer is answered 503 
   WorkingHandler work;
   auto server = Serve(limits, work.handler());
   auto release_on_exit = work.ReleaseOnExit();
-  Client streaming(server->port());
-  streaming.Send(Get("/stream"));
-  std::shared_ptr<EventStream> stream = work.streams.Take();
-  Client blocked(server->port());
-  blocked.Send(Get("/block"));
-  work.blocked.Take();
+  PlacesAtWork at_work(server->port(), work);
+  Client& blocked = at_work.blocked;
+  std::shared_ptr<EventStream> stream = at_work.stream;
 
   Client refused(server->port());
   refused.Send(Get("/"));

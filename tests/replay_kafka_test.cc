@@ -164,17 +164,6 @@ std::vector<v1::Alert> RunLiveUntilCaughtUp(const std::string& brokers, const v1
   return AlertsOnTopic(brokers, Topics{}.alerts);
 }
 
-// The lines of `events` whose event time lies in [from, to], as a file.
-std::string FilterFile(const std::string& events, Millis from, Millis to, const std::string& path) {
-  std::ofstream out(path);
-  for (const auto& line : ReadLines(events)) {
-    Result<v1::Envelope> event = ParseEventJson(line);
-    REQUIRE(event.ok());
-    if (EventTime(*event) >= from && EventTime(*event) <= to) out << line << "\n";
-  }
-  return path;
-}
-
 size_t RulesFired(const std::vector<v1::Alert>& alerts) {
   std::set<std::string> rules;
   for (const auto& a : alerts) rules.insert(a.rule_id());
@@ -239,7 +228,7 @@ TEST_CASE("replay of a time range from Kafka is a file replay of exactly the eve
   // Not on day boundaries, and long enough for the day-window rules to fire inside it.
   const Millis from = start + 4 * kDay + 6 * kHour + 30 * kMinute;
   const Millis to = start + 10 * kDay + 17 * kHour + 45 * kMinute;
-  const std::string in_range = FilterFile(events, from, to, dir.path() + "/range.ndjson");
+  const std::string in_range = WriteEventsInRange(events, from, to, dir.path() + "/range.ndjson");
   const std::vector<v1::Alert> expected = ReplayFile(in_range, config);
   REQUIRE(!expected.empty());
   const std::vector<v1::Alert> everything = ReplayFile(events, config);

@@ -47,14 +47,6 @@ std::vector<Scenario> DiscoverScenarios() {
   return found;
 }
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in.good(), "cannot read " << path.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // One alert as the comparison key, readable in a diff.
 std::string Key(const v1::Alert& a) {
   return a.rule_id() + " officer=" + a.officer_id() + " subject=" + a.subject_id() +
