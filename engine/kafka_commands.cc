@@ -15,6 +15,7 @@
 #include "live_engine.h"
 #include "mock_broker.h"
 #include "review.pb.h"
+#include "reviews.h"
 #include "rules_config.h"
 #include "signals.h"
 
@@ -197,11 +198,6 @@ const char* LabelOf(v1::ReviewStep::State state) {
   }
 }
 
-std::string Lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
 // The labels line of a review whose last step is an outcome, or "" when it has none yet.
 std::string LabelLine(const v1::Review& review) {
   if (review.steps().empty()) return "";
@@ -210,7 +206,7 @@ std::string LabelLine(const v1::Review& review) {
   if (!*label) return "";
   return "{\"alertId\":" + JsonQuote(review.alert_id()) + ",\"officerId\":" +
          JsonQuote(review.officer_id()) + ",\"ruleId\":" + JsonQuote(review.rule_id()) +
-         ",\"outcome\":" + JsonQuote(Lower(v1::ReviewStep::State_Name(outcome))) +
+         ",\"outcome\":" + JsonQuote(http::StateName(outcome)) +
          ",\"label\":" + JsonQuote(label) + "}";
 }
 
