@@ -23,14 +23,9 @@
 #include "state.pb.h"
 #include "state_store.h"
 #include "event_time.h"
+#include "runtime/rule_info.h"
 
 namespace vigil {
-
-struct RuleInfo {
-  std::string rule_id;
-  v1::Alert::Kind kind;
-  std::string description;  // one paragraph, as in `vigil rules --defaults`
-};
 
 class OperatorContext {
  public:
