@@ -1,0 +1,327 @@
+// complainant_lookup (MISCONDUCT, HIGH), contract rule 3: a SEARCH/RECORD_VIEW by an officer of a
+// subject who complained about that officer, from `before` = 7 days before the complaint was
+// received to `after` = 180 days after, whatever the case_ref. One alert per complaint (the
+// earliest such access); the window spans the complaint's receipt and that access.
+//
+// As the old core (operators/complainant_lookup.cc), alert for alert: "earliest" is among the
+// look-ups delivered when the complaint is; a complaint left waiting alerts at the first matching
+// look-up delivered after it, and an earlier one arriving late changes nothing.
+//
+// State per officer: its look-ups grouped by UTC day, each day one append-only byte buffer
+// (kept while a complaint could still arrive that reaches back to it), and its complaints not yet
+// matched (kept until no access can fall in their window any more). Look-ups are every access
+// the officer makes, dozens a day, and the largest state of all the rules; they are read only
+// when a complaint arrives, which is rare. So a look-up is a few dozen bytes appended to its
+// day's buffer, and checked against the officer's waiting complaints, of which there are almost
+// never any.
+#include <algorithm>
+#include <optional>
+
+#include "next/registry.h"
+#include "runtime/core.h"
+#include "state/byte_codec.h"
+
+namespace vigil {
+namespace {
+
+// One look-up as it is kept: [subject][event_id] as length-prefixed bytes, then varints of its
+// time after the day's start, its offset after the day's previous look-up's, and its partition.
+struct Lookup {
+  std::string_view subject;
+  Ref ref;
+};
+
+// One UTC day of an officer's look-ups, in arrival order.
+struct LookupDay {
+  Millis day = 0;
+  int64_t last_offset = 0;  // the offset of the look-up appended last: the next one's base
+  std::string bytes;
+
+  void Append(const EventView& event) {
+    ByteWriter w(bytes);
+    w.Bytes(event.subject_id);
+    w.Bytes(event.event_id);
+    w.U64(static_cast<uint64_t>(event.time - day));
+    w.I64(event.offset - last_offset);
+    w.I64(event.partition);
+    last_offset = event.offset;
+  }
+};
+
+// Reads a day's look-ups in order. Next() fills `out` (its ref's event id reused: no allocation
+// for inline ids) and is false at the end or on malformed bytes (checked when a state is decoded).
+class LookupReader {
+ public:
+  explicit LookupReader(const LookupDay& day) : in_(day.bytes), day_(day.day) {}
+  bool Next(Lookup* out) {
+    std::string_view id;
+    uint64_t dt;
+    int64_t delta, partition;
+    if (in_.done() || !in_.Bytes(&out->subject) || !in_.Bytes(&id) || !in_.U64(&dt) ||
+        !in_.I64(&delta) || !in_.I64(&partition)) {
+      return false;
+    }
+    offset_ += delta;
+    out->ref.event_id.Assign(id);
+    out->ref.time = day_ + static_cast<Millis>(dt);
+    out->ref.offset = offset_;
+    out->ref.partition = static_cast<int32_t>(partition);
+    out->ref.stream = static_cast<uint8_t>(Stream::kAccess);
+    return true;
+  }
+  bool done() const { return in_.done(); }
+
+ private:
+  ByteReader in_;
+  Millis day_;
+  int64_t offset_ = 0;
+};
+
+struct WaitingComplaint {
+  Ref ref;
+  IdString complainant;
+};
+
+class ComplainantState final : public RuleState {
+ public:
+  std::vector<LookupDay> days;                // sorted by day
+  std::vector<WaitingComplaint> complaints;  // unmatched, in arrival order
+
+  // The day's buffer for a look-up at t; `created` tells whether it is new.
+  LookupDay& DayOf(Millis t, bool* created);
+
+  void Encode(std::string& out) const override;
+  bool Decode(std::string_view bytes) override;
+  bool empty() const override { return days.empty() && complaints.empty(); }
+  size_t MemoryBytes() const override;
+};
+
+LookupDay& ComplainantState::DayOf(Millis t, bool* created) {
+  const Millis day = DayStart(t);
+  *created = false;
+  if (!days.empty() && days.back().day == day) return days.back();
+  // A late look-up: its day is near the end.
+  auto slot = days.end();
+  while (slot != days.begin() && std::prev(slot)->day > day) --slot;
+  if (slot != days.begin() && std::prev(slot)->day == day) return *std::prev(slot);
+  *created = true;
+  LookupDay fresh;
+  fresh.day = day;
+  // About as many look-ups as the day before: one allocation per officer and day.
+  if (!days.empty()) fresh.bytes.reserve(days.back().bytes.size() + 64);
+  return *days.insert(slot, std::move(fresh));
+}
+
+void ComplainantState::Encode(std::string& out) const {
+  ByteWriter w(out);
+  w.U64(days.size());
+  Millis previous = 0;
+  for (const LookupDay& day : days) {
+    w.I64(day.day - previous);
+    previous = day.day;
+    w.I64(day.last_offset);
+    w.Bytes(day.bytes);
+  }
+  w.U64(complaints.size());
+  for (const WaitingComplaint& c : complaints) {
+    w.WriteRef(c.ref);
+    w.Bytes(c.complainant.view());
+  }
+}
+
+bool ComplainantState::Decode(std::string_view bytes) {
+  ByteReader r(bytes);
+  uint64_t n;
+  if (!r.U64(&n) || n > bytes.size()) return false;
+  days.assign(n, LookupDay{});
+  Millis previous = 0;
+  for (size_t i = 0; i < days.size(); ++i) {
+    LookupDay& day = days[i];
+    std::string_view lookups;
+    if (!r.I64(&day.day) || !r.I64(&day.last_offset) || !r.Bytes(&lookups)) return false;
+    day.day += previous;
+    if (i > 0 && day.day <= previous) return false;  // sorted, each day once
+    previous = day.day;
+    day.bytes.assign(lookups);
+    // Checked whole here, so that a scan can trust its bytes.
+    LookupReader reader(day);
+    Lookup lookup;
+    while (reader.Next(&lookup)) {
+    }
+    if (!reader.done()) return false;
+  }
+  if (!r.U64(&n) || n > bytes.size()) return false;
+  complaints.assign(n, WaitingComplaint{});
+  for (WaitingComplaint& c : complaints) {
+    std::string_view complainant;
+    if (!r.ReadRef(&c.ref) || !r.Bytes(&complainant)) return false;
+    c.complainant.Assign(complainant);
+  }
+  return r.done();
+}
+
+size_t ComplainantState::MemoryBytes() const {
+  size_t bytes = days.capacity() * sizeof(LookupDay) +
+                 complaints.capacity() * sizeof(WaitingComplaint);
+  for (const LookupDay& day : days) bytes += day.bytes.capacity();
+  return bytes;
+}
+
+class ComplainantLookup final : public Rule {
+ public:
+  explicit ComplainantLookup(const v1::RulesConfig& config)
+      : config_(config.complainant_lookup()),
+        before_(config_.before_days() * kDay),
+        after_(config_.after_days() * kDay) {
+    info_ = {"complainant_lookup", v1::Alert::MISCONDUCT,
+             "A search or record view by an officer of a person who complained about that "
+             "officer, from beforeDays before the complaint was received to afterDays after, "
+             "whatever the case reference. One alert per complaint, at the earliest such access."};
+  }
+
+  const RuleInfo& info() const override { return info_; }
+  uint32_t streams() const override {
+    return StreamBit(Stream::kAccess) | StreamBit(Stream::kComplaint);
+  }
+  std::unique_ptr<RuleState> NewState() const override {
+    return std::make_unique<ComplainantState>();
+  }
+
+  void OnEvent(const EventView& event, RuleContext& ctx) const override {
+    if (event.is_access() && event.IsSubjectLookup()) {
+      OnLookup(event, ctx);
+    } else if (event.is_complaint()) {
+      OnComplaint(event, ctx);
+    }
+  }
+
+  // Cleanup: a day of look-ups goes once no acceptable complaint can reach back to it; a complaint
+  // once no acceptable access can fall in its window. By the watermark, as the old core's (never
+  // at the end of a bounded run).
+  void OnTimer(Millis, uint32_t, RuleContext& ctx) const override {
+    if (!ctx.Find<ComplainantState>()) return;
+    auto& state = ctx.Mutable<ComplainantState>();
+    const Millis now = ctx.watermark();
+    auto& days = state.days;
+    size_t expired = 0;
+    while (expired < days.size() && LookupsExpire(days[expired].day, ctx.time()) <= now) ++expired;
+    days.erase(days.begin(), days.begin() + expired);
+    const Millis horizon = now - ctx.time().access_lateness - after_;
+    auto& complaints = state.complaints;
+    complaints.erase(std::remove_if(complaints.begin(), complaints.end(),
+                                    [&](const WaitingComplaint& c) { return c.ref.time < horizon; }),
+                     complaints.end());
+  }
+
+ private:
+  // When a day's look-ups can go: no complaint received after its end plus `before` can reach
+  // back to it, and one received earlier is dead-lettered once the watermark passes by more than
+  // the complaint lateness.
+  Millis LookupsExpire(Millis day, const TimeSettings& time) const {
+    return day + kDay + before_ + time.complaint_lateness;
+  }
+
+  bool InWindow(Millis lookup, Millis received) const {
+    return lookup >= received - before_ && lookup <= received + after_;
+  }
+
+  void OnLookup(const EventView& event, RuleContext& ctx) const {
+    auto& state = ctx.Mutable<ComplainantState>();
+    bool created;
+    LookupDay& day = state.DayOf(event.time, &created);
+    if (created) ctx.ScheduleCleanup(LookupsExpire(day.day, ctx.time()));
+    day.Append(event);
+    if (!state.complaints.empty()) MatchWaiting(event, state, ctx);
+  }
+
+  // Alerts the waiting complaints by this person (in their arrival order) whose window holds the
+  // look-up, and forgets them; the others keep their order.
+  void MatchWaiting(const EventView& event, ComplainantState& state, RuleContext& ctx) const {
+    auto& complaints = state.complaints;
+    size_t kept = 0;
+    for (size_t i = 0; i < complaints.size(); ++i) {
+      WaitingComplaint& c = complaints[i];
+      if (c.complainant.view() == event.subject_id && InWindow(event.time, c.ref.time)) {
+        Alert(ctx.officer_id(), event.subject_id, c.ref, RefOf(event), ctx);
+        continue;
+      }
+      if (kept != i) complaints[kept] = std::move(c);
+      ++kept;
+    }
+    complaints.erase(complaints.begin() + kept, complaints.end());
+  }
+
+  void OnComplaint(const EventView& event, RuleContext& ctx) const {
+    const Millis received = event.time;
+    const ComplainantState* found = ctx.Find<ComplainantState>();
+    std::optional<Ref> first;
+    if (found) first = EarliestLookup(*found, event.complainant_id, received - before_, received + after_);
+    if (first) {
+      Alert(ctx.officer_id(), event.complainant_id, RefOf(event), *first, ctx);
+      return;
+    }
+    ctx.Mutable<ComplainantState>().complaints.push_back({RefOf(event), event.complainant_id});
+    ctx.ScheduleCleanup(received + after_ + ctx.time().access_lateness);
+  }
+
+  // The officer's earliest look-up of `person` (ties by event_id) with from <= time <= to. Days
+  // come in order and hold disjoint times: the first day with a match holds the earliest.
+  static std::optional<Ref> EarliestLookup(const ComplainantState& state, std::string_view person,
+                                           Millis from, Millis to) {
+    std::optional<Ref> best;
+    for (const LookupDay& day : state.days) {
+      if (day.day + kDay <= from) continue;
+      if (day.day > to) break;
+      LookupReader reader(day);
+      Lookup lookup;
+      while (reader.Next(&lookup)) {
+        const Ref& ref = lookup.ref;
+        if (lookup.subject != person || ref.time < from || ref.time > to) continue;
+        if (!best || RefBefore(ref, *best)) best = ref;
+      }
+      if (best) break;
+    }
+    return best;
+  }
+
+  void Alert(std::string_view officer, std::string_view person, const Ref& complaint,
+             const Ref& lookup, RuleContext& ctx) const {
+    const Millis received = complaint.time;
+    const Millis looked = lookup.time;
+    RuleAlert alert;
+    alert.rule_id = info_.rule_id;
+    alert.kind = info_.kind;
+    alert.severity = config_.severity();
+    alert.officer_id = std::string(officer);
+    alert.subject_id = std::string(person);
+    alert.window_start = std::min(received, looked);
+    alert.window_end = std::max(received, looked);
+    std::string when = looked >= received ? FormatSpan(looked - received) + " after"
+                                          : FormatSpan(received - looked) + " before";
+    if (looked == received) when = "at the time";
+    alert.summary = "Officer " + alert.officer_id + " looked up " + alert.subject_id + " " + when +
+                    " a complaint by that person against the officer was received (" +
+                    FormatTime(received) + ").";
+    alert.evidence = {complaint, lookup};
+    alert.score = 1;
+    ctx.Emit(std::move(alert));
+  }
+
+  v1::ComplainantLookupConfig config_;
+  Millis before_;
+  Millis after_;
+  RuleInfo info_;
+};
+
+}  // namespace
+
+const RuleDescriptor kComplainantLookupRule = {
+    "complainant_lookup",
+    v1::Alert::MISCONDUCT,
+    [](const v1::RulesConfig& config) { return config.complainant_lookup().enabled(); },
+    [](const v1::RulesConfig& config) -> std::unique_ptr<Rule> {
+      return std::make_unique<ComplainantLookup>(config);
+    },
+};
+
+}  // namespace vigil
