@@ -16,6 +16,7 @@
 #include "event_time.h"
 #include "rulekit/ref.h"
 #include "runtime/event_view.h"
+#include "state/byte_codec.h"
 
 namespace vigil {
 
@@ -30,13 +31,20 @@ struct EffectiveShiftView {
 
 class OfficerRoster {
  public:
-  // Records one version (a roster event of this officer).
+  // Records one version (a roster event of this officer: shift_id, status, start, end, and time as
+  // changed_at). Allocates only for a shift or event id longer than IdString::kInline, or when the
+  // officer holds more versions than ever before.
   void Add(const EventView& version);
-  // Forgets every shift none of whose versions ends after `horizon`.
+  // Forgets every shift none of whose versions ends at or after `horizon` (as the old
+  // EffectiveRoster::ForgetIfEnded, over all shifts at once).
   void ForgetEnded(Millis horizon);
-  bool empty() const { return shifts_.empty(); }
+  bool empty() const { return versions_.empty(); }
+  // The latest end of any version held (0 if none): after it plus roster_grace plus the largest
+  // allowed lateness no decision can ask about any shift held now.
+  Millis LatestEnd() const;
 
-  // Effective, non-cancelled shifts as of `as_of`, ordered by shift_id.
+  // Effective, non-cancelled shifts as of `as_of`, ordered by shift_id. Each query clears `out`
+  // first, so a caller reuses one vector's capacity.
   void ShiftsAsOf(Millis as_of, std::vector<EffectiveShiftView>* out) const;
   // Those covering instant t ([start, end)).
   void Covering(Millis t, Millis as_of, std::vector<EffectiveShiftView>* out) const;
@@ -45,21 +53,57 @@ class OfficerRoster {
                    std::vector<EffectiveShiftView>* out) const;
 
   void Encode(std::string& out) const;
+  // Replaces the roster with the one `bytes` encode; false (and empty) if they are damaged.
   bool Decode(std::string_view bytes);
   size_t MemoryBytes() const;
 
  private:
   struct Version {
+    IdString shift_id;
     Ref ref;  // ref.time is changed_at; its event_id orders versions with equal changed_at
     int32_t status = 0;
     Millis start = 0, end = 0;
   };
-  struct Shift {
-    IdString shift_id;
-    std::vector<Version> versions;  // in the order added
-  };
-  const Version* EffectiveVersion(const Shift& shift, Millis as_of) const;
-  std::vector<Shift> shifts_;  // ordered by shift_id
+  // One flat vector rather than a vector per shift: an officer has a handful of shifts of one or
+  // two versions each, and a flat vector keeps its capacity when shifts are forgotten.
+  static bool VersionBefore(const Version& a, const Version& b);
+  static EffectiveShiftView View(const Version& v);
+  // Calls f(effective version) for each shift with a version effective as of `as_of`.
+  template <typename F>
+  void ForEachEffective(Millis as_of, F&& f) const;
+  // Sorted by (shift_id, changed_at, event_id): a shift's versions are contiguous and its
+  // effective version as of T is the last of them with changed_at <= T.
+  std::vector<Version> versions_;
 };
 
+namespace rulekit {
+
+// Shifts a roster rule has already acted on (alerted about, decided), each kept until the instant
+// after which no decision can ask about it. Small: a handful per officer at any time.
+class ShiftMarks {
+ public:
+  bool Has(std::string_view shift_id) const;
+  void Add(std::string_view shift_id, Millis forget_at);
+  // Whether ForgetDue(at) would forget anything (a rule leaves its state unchanged otherwise).
+  bool AnyDue(Millis at) const;
+  // Forgets every mark whose forget_at <= at.
+  void ForgetDue(Millis at);
+  bool empty() const { return marks_.empty(); }
+
+  void Encode(ByteWriter& w) const;
+  bool Decode(ByteReader& r);
+  size_t MemoryBytes() const;
+
+ private:
+  struct Mark {
+    IdString shift_id;
+    Millis forget_at = 0;
+  };
+  std::vector<Mark> marks_;  // in the order added
+};
+
+// Heap bytes an IdString holds beyond its own size (for MemoryBytes).
+inline size_t HeapBytes(const IdString& id) { return id.size() > IdString::kInline ? id.size() : 0; }
+
+}  // namespace rulekit
 }  // namespace vigil
