@@ -1,0 +1,230 @@
+// rulekit::CountWindow (the new core's sliding count window): the contract's inclusive windows,
+// ties by event_id and re-alert rule, checked directly and against the old core's CountWindow
+// (engine/count_window.h) on random streams; its state's encoding; the one pending cleanup.
+#include <doctest/doctest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "count_window.h"
+#include "rulekit/count_window.h"
+
+namespace vigil {
+namespace {
+
+using rulekit::CountWindowState;
+
+Ref R(const std::string& id, Millis time) {
+  Ref ref;
+  ref.event_id.Assign(id);
+  ref.time = time;
+  ref.stream = static_cast<uint8_t>(Stream::kAccess);
+  return ref;
+}
+
+std::vector<std::string> Ids(const std::vector<Ref>& refs) {
+  std::vector<std::string> ids;
+  for (const Ref& r : refs) ids.push_back(r.event_id.str());
+  return ids;
+}
+
+// Adds and returns the counted ids of an alert, or nothing.
+std::vector<std::string> Add(const rulekit::CountWindow& w, CountWindowState& s, const Ref& r) {
+  std::vector<Ref> counted;
+  return w.Add(s, r, &counted) ? Ids(counted) : std::vector<std::string>{};
+}
+
+// A RuleContext with a settable watermark that records the cleanups asked for.
+class FakeContext final : public RuleContext {
+ public:
+  Millis now = 0;
+  std::vector<Millis> cleanups;
+
+  std::string_view officer_id() const override { return "MP1"; }
+  void SetTimer(Millis, uint32_t) override {}
+  void ScheduleCleanup(Millis at, uint32_t) override { cleanups.push_back(at); }
+  void Emit(RuleAlert) override {}
+  const OfficerRoster& roster() override { return roster_; }
+  Millis watermark() const override { return now; }
+  const TimeSettings& time() const override { return time_; }
+
+ protected:
+  const RuleState* FindState() override { return nullptr; }
+  RuleState& MutableState() override { throw std::logic_error("no state in FakeContext"); }
+
+ private:
+  OfficerRoster roster_;
+  TimeSettings time_{};
+};
+
+}  // namespace
+
+TEST_CASE("count_window_next: min_count events within the window, inclusive, fire") {
+  rulekit::CountWindow w(10, 3);
+  CountWindowState s;
+  CHECK(Add(w, s, R("a", 0)).empty());
+  CHECK(Add(w, s, R("b", 5)).empty());
+  CHECK(Add(w, s, R("c", 10)) == std::vector<std::string>{"a", "b", "c"});
+  CHECK(s.has_alert);
+  CHECK(s.last_alert_end == 10);
+  CHECK(s.events.empty());  // all consumed by the alert
+  CHECK(!s.empty());        // the alert's end still keeps late events from counting
+
+  CountWindowState t;
+  Add(w, t, R("a", 0));
+  Add(w, t, R("b", 5));
+  CHECK(Add(w, t, R("c", 11)).empty());  // 11 - 0 > 10
+  CHECK(Add(w, t, R("d", 12)) == std::vector<std::string>{"b", "c", "d"});  // the window slides
+}
+
+TEST_CASE("count_window_next: after an alert, events up to its window_end do not count again") {
+  rulekit::CountWindow w(100, 2);
+  CountWindowState s;
+  Add(w, s, R("a", 0));
+  CHECK(Add(w, s, R("b", 10)) == std::vector<std::string>{"a", "b"});
+  CHECK(Add(w, s, R("late", 10)).empty());  // at the alert's end (id after "b"): consumed
+  CHECK(Add(w, s, R("c", 20)).empty());
+  CHECK(Add(w, s, R("d", 30)) == std::vector<std::string>{"c", "d"});
+}
+
+TEST_CASE("count_window_next: ties in time are ordered by event_id; later ids do not count") {
+  rulekit::CountWindow w(0, 2);
+  CountWindowState s;
+  CHECK(Add(w, s, R("b", 5)).empty());
+  // "a" sorts before "b": at a's decision only a itself counts.
+  CHECK(Add(w, s, R("a", 5)).empty());
+  CHECK(Add(w, s, R("c", 5)) == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("count_window_next: a late event decides with the events before it only") {
+  rulekit::CountWindow w(10, 3);
+  CountWindowState s;
+  Add(w, s, R("a", 0));
+  Add(w, s, R("c", 20));
+  CHECK(Add(w, s, R("b", 5)).empty());  // a, b before it; c is after
+  CHECK(Add(w, s, R("d", 8)) == std::vector<std::string>{"a", "b", "d"});
+  CHECK(Ids(s.events) == std::vector<std::string>{"c"});  // up to the alert's end consumed
+}
+
+TEST_CASE("count_window_next: Expire drops what no later decision can count") {
+  rulekit::CountWindow w(10, 3);
+  CountWindowState s;
+  Add(w, s, R("a", 0));
+  Add(w, s, R("b", 5));
+  CHECK(!w.Expire(s, 10));  // a future event at 10 still counts a (10 - 0 <= 10)
+  CHECK(s.events.size() == 2);
+  CHECK(!w.Expire(s, 11));
+  CHECK(Ids(s.events) == std::vector<std::string>{"b"});
+  CHECK(w.ExpiryTime(s, 3) == 5 + 10 + 3);
+  CHECK(w.Expire(s, 16));
+  CHECK(s.empty());
+
+  CountWindowState alerted;
+  Add(w, alerted, R("a", 0));
+  Add(w, alerted, R("b", 1));
+  Add(w, alerted, R("c", 2));
+  CHECK(!w.Expire(alerted, 2));  // a late event at 2 must not count
+  CHECK(w.ExpiryTime(alerted, 0) == 12);
+  CHECK(w.Expire(alerted, 3));
+  CHECK(alerted.empty());
+  CHECK(alerted.last_alert_end == 0);  // fresh, as the old core's deleted key
+}
+
+TEST_CASE("count_window_next: Encode/Decode round trip; damaged bytes are refused") {
+  rulekit::CountWindow w(1000, 5);
+  CountWindowState s;
+  Ref far = R(std::string(40, 'x'), -7);  // a heap id and a time before 1970
+  far.partition = 3;
+  far.offset = 123456789;
+  Add(w, s, far);
+  Add(w, s, R("e1", 100));
+  Add(w, s, R("e0", 100));
+  s.has_alert = true;
+  s.last_alert_end = -50;
+  std::string bytes;
+  ByteWriter writer(bytes);
+  s.Encode(writer);
+
+  CountWindowState back;
+  ByteReader reader(bytes);
+  REQUIRE(back.Decode(reader));
+  CHECK(reader.done());
+  CHECK(back.has_alert);
+  CHECK(back.last_alert_end == -50);
+  REQUIRE(back.events.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(back.events[i].event_id == s.events[i].event_id);
+    CHECK(back.events[i].time == s.events[i].time);
+    CHECK(back.events[i].offset == s.events[i].offset);
+    CHECK(back.events[i].partition == s.events[i].partition);
+    CHECK(back.events[i].stream == s.events[i].stream);
+  }
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    CountWindowState damaged;
+    ByteReader short_reader(std::string_view(bytes).substr(0, cut));
+    CHECK(!damaged.Decode(short_reader));
+  }
+}
+
+TEST_CASE("count_window_next: one cleanup pending, never at or behind the watermark") {
+  FakeContext ctx;
+  rulekit::PendingCleanup cleanup;
+  ctx.now = 100;
+  cleanup.Need(500, ctx);
+  cleanup.Need(700, ctx);  // the pending one at 500 comes first
+  CHECK(ctx.cleanups == std::vector<Millis>{500});
+  cleanup.Need(300, ctx);  // earlier: a second one
+  CHECK(ctx.cleanups == std::vector<Millis>{500, 300});
+  ctx.now = 301;
+  cleanup.Fired(ctx.now);
+  cleanup.Need(50, ctx);  // behind the watermark: just after it
+  CHECK(ctx.cleanups == std::vector<Millis>{500, 300, 302});
+  cleanup.Fired(ctx.now);  // the stale timer at 500 (or any) firing before 302 changes nothing
+  cleanup.Need(400, ctx);
+  CHECK(ctx.cleanups.size() == 3);
+}
+
+// The old core's window on the same events, with expiry at the same horizons, alerts the same.
+TEST_CASE("count_window_next: the same alerts as the old core's CountWindow on random streams") {
+  std::mt19937 random(11);
+  int alerts = 0;
+  for (int run = 0; run < 300; ++run) {
+    const Millis window = 1 + random() % 50;
+    const int min_count = 1 + random() % 4;
+    const Millis lateness = random() % 30;
+    rulekit::CountWindow next(window, min_count);
+    vigil::CountWindow old(window, min_count);
+    CountWindowState next_state;
+    state::CountWindowState old_state;
+    Millis watermark = 1000;  // times after 1970 (see last_alert_end)
+    for (int i = 0; i < 60; ++i) {
+      watermark += random() % 8;
+      // In order at the watermark, or late within lateness; ids collide in time often.
+      const Millis t = watermark - (random() % 3 == 0 ? static_cast<Millis>(random() % (lateness + 1)) : 0);
+      const std::string id = "e" + std::to_string(random() % 1000) + "-" + std::to_string(i);
+      const Millis horizon = watermark - lateness;
+      if (random() % 4 == 0) {
+        const bool old_done = old.Expire(old_state, horizon);
+        CHECK(next.Expire(next_state, horizon) == old_done);
+        if (old_done) old_state.Clear();  // the old core deleted the key
+      }
+      next.Expire(next_state, horizon);  // as AddCounted does before each event
+      state::EventRef old_ref;
+      old_ref.set_event_id(id);
+      old_ref.set_time_ms(t);
+      auto old_counted = old.Add(old_state, old_ref);
+      std::vector<Ref> next_counted;
+      const bool next_alert = next.Add(next_state, R(id, t), &next_counted);
+      REQUIRE(next_alert == old_counted.has_value());
+      if (!next_alert) continue;
+      ++alerts;
+      std::vector<std::string> old_ids;
+      for (const auto& e : *old_counted) old_ids.push_back(e.event_id());
+      CHECK(Ids(next_counted) == old_ids);
+    }
+  }
+  CHECK(alerts > 1000);  // the streams do exercise re-alerting
+}
+
+}  // namespace vigil
