@@ -3,11 +3,16 @@
 // (engine/count_window.h) on random streams; its state's encoding; the one pending cleanup.
 #include <doctest/doctest.h>
 
+#include <map>
+#include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "count_window.h"
+#include "next/registry.h"
+#include "rules_config.h"
 #include "rulekit/count_window.h"
 
 namespace vigil {
@@ -57,6 +62,110 @@ class FakeContext final : public RuleContext {
   OfficerRoster roster_;
   TimeSettings time_{};
 };
+
+// One officer through one Rule, as the core drives it: events in time order with the watermark at
+// each event's time, cleanup timers fired once the watermark passes them, empty state freed. With
+// `reencode` the state goes through Encode/Decode after every call, as a cold officer's would.
+class RuleRunner final : public RuleContext {
+ public:
+  RuleRunner(const RuleDescriptor& descriptor, bool reencode)
+      : config_(DefaultRulesConfig()), rule_(descriptor.make(config_)), reencode_(reencode),
+        time_(TimeSettings::From(config_)) {}
+
+  void Feed(const EventView& event) {
+    FireTimersBefore(event.time);
+    now_ = std::max(now_, event.time);
+    rule_->OnEvent(event, *this);
+    AfterCall();
+  }
+  std::vector<RuleAlert>& alerts() { return alerts_; }
+  const RuleState* state() const { return state_.get(); }
+  size_t cleanups_scheduled() const { return cleanups_scheduled_; }
+  void FireTimersBefore(Millis t) {
+    while (!timers_.empty() && *timers_.begin() < t) {
+      const Millis at = *timers_.begin();
+      timers_.erase(timers_.begin());
+      now_ = std::max(now_, at + 1);
+      rule_->OnTimer(at, 0, *this);
+      AfterCall();
+    }
+  }
+
+  std::string_view officer_id() const override { return "MP1"; }
+  void SetTimer(Millis at, uint32_t) override { timers_.insert(at); }
+  void ScheduleCleanup(Millis at, uint32_t) override {
+    ++cleanups_scheduled_;
+    timers_.insert(at);
+  }
+  void Emit(RuleAlert alert) override { alerts_.push_back(std::move(alert)); }
+  const OfficerRoster& roster() override { return roster_; }
+  Millis watermark() const override { return now_; }
+  const TimeSettings& time() const override { return time_; }
+
+ protected:
+  const RuleState* FindState() override { return state_.get(); }
+  RuleState& MutableState() override {
+    if (!state_) state_ = rule_->NewState();
+    return *state_;
+  }
+
+ private:
+  void AfterCall() {
+    if (state_ && state_->empty()) state_.reset();
+    if (!state_ || !reencode_) return;
+    std::string bytes;
+    state_->Encode(bytes);
+    auto decoded = rule_->NewState();
+    REQUIRE(decoded->Decode(bytes));
+    std::string again;
+    decoded->Encode(again);
+    CHECK(again == bytes);
+    state_ = std::move(decoded);
+  }
+
+  v1::RulesConfig config_;
+  std::unique_ptr<Rule> rule_;
+  bool reencode_;
+  TimeSettings time_;
+  std::unique_ptr<RuleState> state_;
+  std::multiset<Millis> timers_;
+  size_t cleanups_scheduled_ = 0;
+  std::vector<RuleAlert> alerts_;
+  OfficerRoster roster_;
+  Millis now_ = kMinTime;
+};
+
+EventView Lookup(std::string_view id, Millis t, std::string_view subject,
+                 std::string_view case_ref = "") {
+  EventView e;
+  e.stream = Stream::kAccess;
+  e.time = t;
+  e.event_id = id;
+  e.officer_id = "MP1";
+  e.action = v1::AccessEvent::SEARCH;
+  e.subject_id = subject;
+  e.case_ref = case_ref;
+  return e;
+}
+
+EventView Complaint(std::string_view id, Millis t, int32_t category) {
+  EventView e;
+  e.stream = Stream::kComplaint;
+  e.time = t;
+  e.event_id = id;
+  e.officer_id = "MP1";
+  e.complaint_id = id;
+  e.category = category;
+  return e;
+}
+
+std::vector<std::string> AlertIds(const std::vector<RuleAlert>& alerts) {
+  std::vector<std::string> out;
+  for (const RuleAlert& a : alerts) {
+    out.push_back(a.subject_id + ":" + Ids(a.evidence).front() + ".." + Ids(a.evidence).back());
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -225,6 +334,88 @@ TEST_CASE("count_window_next: the same alerts as the old core's CountWindow on r
     }
   }
   CHECK(alerts > 1000);  // the streams do exercise re-alerting
+}
+
+TEST_CASE("count_window_next: repeated_subject_lookup keeps every subject of an officer apart") {
+  RuleRunner run(kRepeatedSubjectLookupRule, /*reencode=*/false);
+  const Millis t0 = ParseTime("2026-03-01T08:00:00Z").value();
+  run.Feed(Lookup("a1", t0, "P1"));
+  run.Feed(Lookup("b1", t0 + kHour, "P2"));
+  run.Feed(Lookup("a2", t0 + 2 * kDay, "P1"));
+  run.Feed(Lookup("x", t0 + 3 * kDay, "P1", "CASE-1"));  // a case reference: not counted
+  run.Feed(Lookup("b2", t0 + 4 * kDay, "P2"));
+  run.Feed(Lookup("a3", t0 + 9 * kDay, "P1"));
+  REQUIRE(run.alerts().size() == 1);
+  const RuleAlert& a = run.alerts()[0];
+  CHECK(a.rule_id == "repeated_subject_lookup");
+  CHECK(a.officer_id == "MP1");
+  CHECK(a.subject_id == "P1");
+  CHECK(a.severity == v1::Alert::MEDIUM);
+  CHECK(Ids(a.evidence) == std::vector<std::string>{"a1", "a2", "a3"});
+  CHECK(a.score == 3);
+  CHECK(a.summary ==
+        "Officer MP1 made 3 look-ups of subject P1 without a case reference in 9 days "
+        "(2026-03-01T08:00:00Z to 2026-03-10T08:00:00Z).");
+  run.Feed(Lookup("b3", t0 + 20 * kDay, "P2"));
+  REQUIRE(run.alerts().size() == 2);
+  CHECK(Ids(run.alerts()[1].evidence) == std::vector<std::string>{"b1", "b2", "b3"});
+  // Once every window has expired, the cleanup leaves nothing behind.
+  run.FireTimersBefore(kMaxTime);
+  CHECK(run.state() == nullptr);
+}
+
+// A year of look-ups of a few subjects: the same alerts through Encode/Decode after every call,
+// state freed at the end, and about one cleanup timer per window's life, not one per event.
+TEST_CASE("count_window_next: repeated_subject_lookup's state survives re-encoding; few timers") {
+  std::mt19937 random(7);
+  const Millis t0 = ParseTime("2026-01-01T00:00:00Z").value();
+  std::vector<std::string> ids, subjects;
+  std::vector<Millis> times;
+  Millis t = t0;
+  for (int i = 0; i < 2000; ++i) {
+    t += static_cast<Millis>(random() % (8 * kHour));
+    times.push_back(t);
+    ids.push_back("e" + std::to_string(i));
+    subjects.push_back("P" + std::to_string(random() % 40));
+  }
+  RuleRunner plain(kRepeatedSubjectLookupRule, false), reencoded(kRepeatedSubjectLookupRule, true);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    plain.Feed(Lookup(ids[i], times[i], subjects[i]));
+    reencoded.Feed(Lookup(ids[i], times[i], subjects[i]));
+  }
+  CHECK(plain.alerts().size() > 50);
+  CHECK(AlertIds(plain.alerts()) == AlertIds(reencoded.alerts()));
+  plain.FireTimersBefore(kMaxTime);
+  reencoded.FireTimersBefore(kMaxTime);
+  CHECK(plain.state() == nullptr);
+  CHECK(reencoded.state() == nullptr);
+  CHECK(plain.cleanups_scheduled() < ids.size() / 10);
+}
+
+TEST_CASE("count_window_next: complaint rules count their categories and word it as before") {
+  const Millis t0 = ParseTime("2026-01-10T09:00:00Z").value();
+  RuleRunner all(kComplaintAccumulationRule, true), sensitive(kSensitiveComplaintPatternRule, true);
+  const int32_t categories[] = {v1::Complaint::INCIVILITY, v1::Complaint::SEXUAL_MISCONDUCT,
+                                v1::Complaint::ABUSE_OF_POSITION};
+  const char* ids[] = {"c0", "c1", "c2"};
+  for (int i = 0; i < 3; ++i) {
+    const EventView c = Complaint(ids[i], t0 + i * 100 * kDay, categories[i]);
+    all.Feed(c);
+    sensitive.Feed(c);
+  }
+  REQUIRE(all.alerts().size() == 1);
+  CHECK(all.alerts()[0].severity == v1::Alert::MEDIUM);
+  CHECK(all.alerts()[0].summary ==
+        "Officer MP1 received 3 complaints in 200 days (2026-01-10T09:00:00Z to "
+        "2026-07-29T09:00:00Z), at least 3 within 365 days.");
+  REQUIRE(sensitive.alerts().size() == 1);
+  CHECK(sensitive.alerts()[0].severity == v1::Alert::HIGH);
+  CHECK(Ids(sensitive.alerts()[0].evidence) == std::vector<std::string>{"c1", "c2"});
+  CHECK(sensitive.alerts()[0].summary ==
+        "Officer MP1 received 2 complaints of sexual misconduct or abuse of position in 100 days "
+        "(2026-04-20T09:00:00Z to 2026-07-29T09:00:00Z).");
+  all.FireTimersBefore(kMaxTime);
+  CHECK(all.state() == nullptr);
 }
 
 }  // namespace vigil
