@@ -18,8 +18,7 @@ const DayCounts::Bucket* DayCounts::Find(Millis day) const {
   return it != buckets_.end() && it->day_number == n ? &*it : nullptr;
 }
 
-DayCounts::Bucket& DayCounts::FindOrAdd(Millis day, bool* created) {
-  const int32_t n = DayNumber(day);
+DayCounts::Bucket& DayCounts::FindOrAdd(int32_t n, bool* created) {
   *created = false;
   // The common case first: today's bucket, the latest.
   if (!buckets_.empty() && buckets_.back().day_number == n) return buckets_.back();
@@ -38,12 +37,12 @@ int64_t DayCounts::value(Millis day) const {
 
 void DayCounts::Set(Millis day, int64_t value) {
   bool created;
-  FindOrAdd(day, &created).value = value;
+  FindOrAdd(DayNumber(day), &created).value = value;
 }
 
-DayCounts::Added DayCounts::Add(Millis day, int64_t delta) {
+DayCounts::Added DayCounts::AddElsewhere(int32_t day_number, int64_t delta) {
   bool created;
-  Bucket& b = FindOrAdd(day, &created);
+  Bucket& b = FindOrAdd(day_number, &created);
   b.value += delta;
   return {created, b.closed};
 }
@@ -55,7 +54,7 @@ bool DayCounts::closed(Millis day) const {
 
 bool DayCounts::Close(Millis day) {
   bool created;
-  Bucket& b = FindOrAdd(day, &created);
+  Bucket& b = FindOrAdd(DayNumber(day), &created);
   if (b.closed) return false;
   b.closed = true;
   return true;

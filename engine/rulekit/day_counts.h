@@ -48,7 +48,15 @@ class DayCounts {
   // The value of `day` (any instant in it); 0 for a day without a bucket.
   int64_t value(Millis day) const;
   void Set(Millis day, int64_t value);
-  Added Add(Millis day, int64_t delta);
+  // Adds `delta` to the day's value. Inline for its common case, today's bucket (the latest).
+  Added Add(Millis day, int64_t delta) {
+    const int32_t n = DayNumber(day);
+    if (!buckets_.empty() && buckets_.back().day_number == n) {
+      buckets_.back().value += delta;
+      return {false, buckets_.back().closed};
+    }
+    return AddElsewhere(n, delta);
+  }
   // True once the day's decision has been made.
   bool closed(Millis day) const;
   // Marks the day decided (creating its bucket if needed). Returns true the first time only.
@@ -76,11 +84,17 @@ class DayCounts {
   size_t MemoryBytes() const { return buckets_.capacity() * sizeof(Bucket); }
 
  private:
-  static int32_t DayNumber(Millis t) { return static_cast<int32_t>(DayStart(t) / kDay); }
+  // floor(t / kDay) with one division by a constant (DayStart(t) / kDay, in half the work: this is
+  // on the hot path of a rule that sees every access event).
+  static int32_t DayNumber(Millis t) {
+    const Millis q = t / kDay;
+    return static_cast<int32_t>(q * kDay > t ? q - 1 : q);
+  }
   // The first bucket of a day >= `day_number`.
   std::vector<Bucket>::const_iterator LowerBound(int32_t day_number) const;
   const Bucket* Find(Millis day) const;
-  Bucket& FindOrAdd(Millis day, bool* created);
+  Bucket& FindOrAdd(int32_t day_number, bool* created);
+  Added AddElsewhere(int32_t day_number, int64_t delta);
 
   std::vector<Bucket> buckets_;  // ordered by day
 };
