@@ -1,0 +1,221 @@
+#include "runtime/hold.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "state/byte_codec.h"
+#include "status.h"
+
+namespace vigil {
+namespace {
+
+constexpr size_t kChunkSize = 64 * 1024;
+constexpr size_t kSpareChunks = 4;
+
+// The string fields of an EventView, in their durable order.
+template <typename View, typename Fn>
+void ForEachString(View& e, Fn fn) {
+  fn(e.event_id);
+  fn(e.officer_id);
+  fn(e.unit);
+  fn(e.shift_id);
+  fn(e.system);
+  fn(e.subject_id);
+  fn(e.case_ref);
+  fn(e.site_id);
+  fn(e.complaint_id);
+  fn(e.complainant_id);
+}
+
+}  // namespace
+
+bool Hold::Later::operator()(uint32_t a, uint32_t b) const {
+  const EventView& x = (*held)[a].view;
+  const EventView& y = (*held)[b].view;
+  if (x.time != y.time) return x.time > y.time;
+  if (x.event_id != y.event_id) return x.event_id > y.event_id;
+  return x.stream > y.stream;
+}
+
+char* Hold::Allocate(size_t size, uint32_t* chunk) {
+  if (current_ != UINT32_MAX && chunks_[current_].capacity - chunks_[current_].used >= size) {
+    Chunk& c = chunks_[current_];
+    *chunk = current_;
+    char* at = c.data.get() + c.used;
+    c.used += size;
+    return at;
+  }
+  // The current chunk is full: it is released once its last event goes.
+  if (current_ != UINT32_MAX && chunks_[current_].live == 0) {
+    const uint32_t old = current_;
+    current_ = UINT32_MAX;
+    Release(old);
+  }
+  uint32_t c = UINT32_MAX;
+  if (size <= kChunkSize && !spare_chunks_.empty()) {
+    c = spare_chunks_.back();
+    spare_chunks_.pop_back();
+  } else {
+    for (uint32_t i = 0; i < chunks_.size(); ++i) {
+      if (!chunks_[i].data) {
+        c = i;
+        break;
+      }
+    }
+    if (c == UINT32_MAX) {
+      c = static_cast<uint32_t>(chunks_.size());
+      chunks_.emplace_back();
+    }
+    Chunk& fresh = chunks_[c];
+    fresh.capacity = std::max(kChunkSize, size);
+    fresh.data.reset(new char[fresh.capacity]);
+    arena_bytes_ += fresh.capacity;
+  }
+  Chunk& fresh = chunks_[c];
+  fresh.used = size;
+  fresh.live = 0;
+  current_ = c;
+  *chunk = c;
+  return fresh.data.get();
+}
+
+void Hold::Release(uint32_t c) {
+  Chunk& chunk = chunks_[c];
+  if (chunk.capacity == kChunkSize && spare_chunks_.size() < kSpareChunks) {
+    chunk.used = 0;
+    spare_chunks_.push_back(c);
+    return;
+  }
+  arena_bytes_ -= chunk.capacity;
+  chunk.data.reset();
+  chunk.capacity = chunk.used = 0;
+}
+
+void Hold::AddImpl(const EventView& event, std::string_view bytes, bool stored) {
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(bytes.data());
+  const uintptr_t end = begin + bytes.size();
+  size_t outside = 0;  // bytes of views that do not point into `bytes`
+  ForEachString(event, [&](std::string_view s) {
+    const uintptr_t p = reinterpret_cast<uintptr_t>(s.data());
+    if (!s.empty() && (p < begin || p + s.size() > end)) outside += s.size();
+  });
+  uint32_t index;
+  if (!free_held_.empty()) {
+    index = free_held_.back();
+    free_held_.pop_back();
+  } else {
+    index = static_cast<uint32_t>(held_.size());
+    held_.emplace_back();
+  }
+  Held& held = held_[index];
+  char* copy = Allocate(bytes.size() + outside, &held.chunk);
+  ++chunks_[held.chunk].live;
+  if (!bytes.empty()) std::memcpy(copy, bytes.data(), bytes.size());
+  char* extra = copy + bytes.size();
+  held.view = event;
+  ForEachString(held.view, [&](std::string_view& s) {
+    if (s.empty()) {
+      s = std::string_view();
+      return;
+    }
+    const uintptr_t p = reinterpret_cast<uintptr_t>(s.data());
+    if (p >= begin && p + s.size() <= end) {
+      s = std::string_view(copy + (p - begin), s.size());
+    } else {
+      std::memcpy(extra, s.data(), s.size());
+      s = std::string_view(extra, s.size());
+      extra += s.size();
+    }
+  });
+  held.stored = stored;
+  held.live = true;
+  ++held.generation;
+  if (!stored) unsaved_.emplace_back(index, held.generation);
+  heap_.push_back(index);
+  std::push_heap(heap_.begin(), heap_.end(), Later{&held_});
+}
+
+void Hold::PopFront() {
+  std::pop_heap(heap_.begin(), heap_.end(), Later{&held_});
+  const uint32_t index = heap_.back();
+  heap_.pop_back();
+  Held& held = held_[index];
+  if (held.stored) deletes_.push_back(Key(held.view));
+  held.live = false;
+  free_held_.push_back(index);
+  Chunk& chunk = chunks_[held.chunk];
+  if (--chunk.live == 0) {
+    if (held.chunk == current_) {
+      chunk.used = 0;  // empty: fill it again from the start
+    } else {
+      Release(held.chunk);
+    }
+  }
+}
+
+std::string Hold::Key(const EventView& event) {
+  std::string key;
+  AppendI64(key, event.time);
+  key.append(event.event_id);
+  key.push_back('\0');
+  key.push_back(static_cast<char>(event.stream));
+  return key;
+}
+
+void Hold::EncodeEvent(const EventView& e, std::string& out) {
+  ByteWriter w(out);
+  w.U64(static_cast<uint64_t>(e.stream));
+  w.I64(e.time);
+  ForEachString(e, [&](std::string_view s) { w.Bytes(s); });
+  w.I64(e.status);
+  w.I64(e.start);
+  w.I64(e.end);
+  w.I64(e.action);
+  w.Double(e.lat);
+  w.Double(e.lon);
+  w.I64(e.category);
+  w.I64(e.partition);
+  w.I64(e.offset);
+}
+
+bool Hold::DecodeEvent(std::string_view bytes, EventView* e) {
+  ByteReader r(bytes);
+  uint64_t stream;
+  if (!r.U64(&stream) || stream >= kStreamCount || !r.I64(&e->time)) return false;
+  e->stream = static_cast<Stream>(stream);
+  bool ok = true;
+  ForEachString(*e, [&](std::string_view& s) { ok = ok && r.Bytes(&s); });
+  return ok && r.I32(&e->status) && r.I64(&e->start) && r.I64(&e->end) && r.I32(&e->action) &&
+         r.Double(&e->lat) && r.Double(&e->lon) && r.I32(&e->category) && r.I32(&e->partition) &&
+         r.I64(&e->offset) && r.done();
+}
+
+void Hold::WriteCheckpoint(const std::string& prefix, CheckpointWrites& writes) {
+  for (const std::string& key : deletes_) writes.Delete(prefix, key);
+  deletes_.clear();
+  std::string value;
+  for (auto [index, generation] : unsaved_) {
+    Held& held = held_[index];
+    if (!held.live || held.generation != generation) continue;  // delivered already
+    value.clear();
+    EncodeEvent(held.view, value);
+    writes.Put(prefix, Key(held.view), value);
+    held.stored = true;
+  }
+  unsaved_.clear();
+}
+
+void Hold::Load(KeySpace& space) {
+  space.ScanPrefix("", [&](std::string_view, std::string_view value) {
+    EventView event;
+    if (!DecodeEvent(value, &event)) throw FatalError("held event cannot be parsed");
+    AddImpl(event, value, /*stored=*/true);
+    return true;
+  });
+}
+
+size_t Hold::MemoryBytes() const {
+  return arena_bytes_ + held_.capacity() * sizeof(Held) + heap_.capacity() * sizeof(uint32_t);
+}
+
+}  // namespace vigil

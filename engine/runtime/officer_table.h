@@ -1,0 +1,88 @@
+// OfficerTable: one scope's officer records in the new core, by dense slot index.
+//
+// Officer ids are interned once (the table's keys view the id each record keeps), so finding an
+// officer's record costs one hash lookup and no allocation. A record holds everything the rules
+// remember about one officer: the roster, one RuleState per rule (absent when empty), the pending
+// timers, and the bookkeeping of the core (changed since the last checkpoint, in the store, in
+// memory or dropped under the memory budget). Records are never moved: references stay valid.
+//
+// Single-threaded; one per scope, owned by the core.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "rulekit/officer_roster.h"
+#include "runtime/rule.h"
+
+namespace vigil {
+
+// One pending timer of an officer. owner 0 is the core's roster cleanup, owner r + 1 rule r.
+struct OfficerTimer {
+  Millis at = 0;
+  uint32_t tag = 0;
+  uint16_t owner = 0;
+  bool cleanup = false;
+  bool operator==(const OfficerTimer& o) const {
+    return at == o.at && tag == o.tag && owner == o.owner && cleanup == o.cleanup;
+  }
+};
+
+struct OfficerRecord {
+  std::string id;
+  OfficerRoster roster;
+  std::vector<std::unique_ptr<RuleState>> states;  // one per rule, nullptr when none
+  std::vector<OfficerTimer> timers;
+  size_t memory = 0;       // bytes charged to the budget at the last measurement
+  bool loaded = true;      // roster and states in memory (false: dropped, read back on use)
+  bool dirty = false;      // changed since the last checkpoint
+  bool stored = false;     // the store holds a record of it
+  bool referenced = false; // used since the eviction clock last passed
+  bool measured = true;    // `memory` is up to date
+
+  bool nothing_left() const {
+    if (!roster.empty() || !timers.empty()) return false;
+    for (const auto& s : states) {
+      if (s) return false;
+    }
+    return true;
+  }
+};
+
+class OfficerTable {
+ public:
+  explicit OfficerTable(size_t rules) : rules_(rules) {}
+  OfficerTable(const OfficerTable&) = delete;
+  OfficerTable& operator=(const OfficerTable&) = delete;
+
+  // The slot of `id`, added (empty, loaded) if new; *added says which.
+  uint32_t Intern(std::string_view id, bool* added = nullptr) {
+    auto it = index_.find(id);
+    if (it != index_.end()) {
+      if (added) *added = false;
+      return it->second;
+    }
+    const uint32_t slot = static_cast<uint32_t>(records_.size());
+    OfficerRecord& record = records_.emplace_back();
+    record.id.assign(id);
+    record.states.resize(rules_);
+    index_.emplace(std::string_view(record.id), slot);
+    if (added) *added = true;
+    return slot;
+  }
+  OfficerRecord& at(uint32_t slot) { return records_[slot]; }
+  const OfficerRecord& at(uint32_t slot) const { return records_[slot]; }
+  size_t size() const { return records_.size(); }
+
+ private:
+  size_t rules_;
+  std::deque<OfficerRecord> records_;  // a deque: records never move
+  std::unordered_map<std::string_view, uint32_t> index_;
+};
+
+}  // namespace vigil

@@ -1,0 +1,229 @@
+#include "runtime/seen_ids.h"
+
+#include <cstring>
+
+#include "state/byte_codec.h"
+#include "status.h"
+
+namespace vigil {
+namespace {
+
+constexpr Millis kSeenBucket = kHour;
+constexpr size_t kBucketKeySize = 9;  // [stream][hour:8]; a record adds [sequence:4]
+
+inline uint64_t Mix(uint64_t x) {
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  x ^= x >> 32;
+  return x;
+}
+
+}  // namespace
+
+uint64_t SeenIds::DefaultHash(uint8_t stream, std::string_view id) {
+  const char* p = id.data();
+  size_t n = id.size();
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ (static_cast<uint64_t>(stream) << 56) ^ n;
+  while (n >= 8) {
+    uint64_t k;
+    std::memcpy(&k, p, 8);
+    h = (h ^ (k * 0xff51afd7ed558ccdULL)) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  if (n > 0) {
+    uint64_t k = 0;
+    std::memcpy(&k, p, n);
+    h = (h ^ (k * 0xff51afd7ed558ccdULL)) * 0xc4ceb9fe1a85ec53ULL;
+  }
+  return Mix(h);
+}
+
+SeenIds::SeenIds(HashFn hash) : hash_(hash), table_(64), mask_(63) {}
+
+std::string_view SeenIds::IdAt(const Bucket& bucket, size_t offset, size_t* next) const {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(bucket.ids.data()) + offset;
+  size_t length = 0;
+  int shift = 0;
+  size_t used = 0;
+  while (true) {
+    const unsigned char byte = p[used++];
+    length |= static_cast<size_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) break;
+    shift += 7;
+  }
+  if (next) *next = offset + used + length;
+  return std::string_view(bucket.ids.data() + offset + used, length);
+}
+
+bool SeenIds::Matches(const Entry& e, std::string_view id) const {
+  const Bucket& bucket = buckets_[e.bucket];
+  const unsigned char first = static_cast<unsigned char>(bucket.ids[e.offset]);
+  if (first < 0x80) {  // the common case: an id shorter than 128 bytes
+    return first == id.size() &&
+           std::memcmp(bucket.ids.data() + e.offset + 1, id.data(), id.size()) == 0;
+  }
+  return IdAt(bucket, e.offset, nullptr) == id;
+}
+
+bool SeenIds::SeenOrAdd(uint8_t stream, std::string_view id, Millis time) {
+  const uint64_t h = hash_(stream, id);
+  for (size_t i = h & mask_; table_[i].bucket != kEmpty; i = (i + 1) & mask_) {
+    const Entry& e = table_[i];
+    if (e.hash == h && buckets_[e.bucket].stream == stream && Matches(e, id)) return true;
+  }
+  const Millis hour = FloorTo(time, kSeenBucket);
+  uint32_t b = last_bucket_;
+  if (b == kEmpty || buckets_[b].hour != hour || buckets_[b].stream != stream) {
+    b = BucketFor(stream, hour);
+    last_bucket_ = b;
+  }
+  Bucket& bucket = buckets_[b];
+  const uint32_t offset = static_cast<uint32_t>(bucket.ids.size());
+  ByteWriter(bucket.ids).Bytes(id);
+  if (!bucket.unsaved) {
+    bucket.unsaved = true;
+    unsaved_.push_back(b);
+  }
+  Insert(h, b, offset);
+  return false;
+}
+
+uint32_t SeenIds::BucketFor(uint8_t stream, Millis hour) {
+  auto [it, added] = by_hour_.try_emplace({stream, hour}, kEmpty);
+  if (!added) return it->second;
+  uint32_t b;
+  if (!free_buckets_.empty()) {
+    b = free_buckets_.back();
+    free_buckets_.pop_back();
+  } else {
+    b = static_cast<uint32_t>(buckets_.size());
+    buckets_.emplace_back();
+  }
+  Bucket& bucket = buckets_[b];
+  bucket = Bucket();
+  bucket.stream = stream;
+  bucket.hour = hour;
+  bucket.live = true;
+  it->second = b;
+  return b;
+}
+
+void SeenIds::Insert(uint64_t hash, uint32_t bucket, uint32_t offset) {
+  if ((count_ + 1) * 2 > table_.size()) Grow();
+  size_t i = hash & mask_;
+  while (table_[i].bucket != kEmpty) i = (i + 1) & mask_;
+  table_[i] = Entry{hash, bucket, offset};
+  ++count_;
+}
+
+void SeenIds::Grow() {
+  std::vector<Entry> old(table_.size() * 2);
+  old.swap(table_);
+  mask_ = table_.size() - 1;
+  for (const Entry& e : old) {
+    if (e.bucket == kEmpty) continue;
+    size_t i = e.hash & mask_;
+    while (table_[i].bucket != kEmpty) i = (i + 1) & mask_;
+    table_[i] = e;
+  }
+}
+
+void SeenIds::Erase(uint64_t hash, uint32_t bucket, uint32_t offset) {
+  size_t i = hash & mask_;
+  while (true) {
+    const Entry& e = table_[i];
+    if (e.bucket == kEmpty) return;  // not found (cannot happen)
+    if (e.bucket == bucket && e.offset == offset) break;
+    i = (i + 1) & mask_;
+  }
+  // Backward-shift deletion: no tombstones, probe sequences stay short.
+  size_t j = i;
+  while (true) {
+    j = (j + 1) & mask_;
+    if (table_[j].bucket == kEmpty) break;
+    const size_t home = table_[j].hash & mask_;
+    const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+    if (stays) continue;
+    table_[i] = table_[j];
+    i = j;
+  }
+  table_[i].bucket = kEmpty;
+  --count_;
+}
+
+void SeenIds::Save(KeySpace& space) {
+  for (uint32_t b : unsaved_) {
+    Bucket& bucket = buckets_[b];
+    if (!bucket.live || !bucket.unsaved) continue;
+    bucket.unsaved = false;
+    std::string record(1, static_cast<char>(bucket.stream));
+    AppendI64(record, bucket.hour);
+    AppendU32(record, next_record_++);
+    space.PutNew(record, std::string_view(bucket.ids).substr(bucket.saved));
+    bucket.saved = bucket.ids.size();
+    bucket.records.push_back(std::move(record));
+  }
+  unsaved_.clear();
+}
+
+void SeenIds::Expire(const std::array<Millis, kStreamCount>& horizon, KeySpace& space) {
+  for (auto it = by_hour_.begin(); it != by_hour_.end();) {
+    const auto [stream, hour] = it->first;
+    if (hour + kSeenBucket > horizon[stream]) {
+      ++it;
+      continue;
+    }
+    const uint32_t b = it->second;
+    Bucket& bucket = buckets_[b];
+    for (size_t at = 0, next; at < bucket.ids.size(); at = next) {
+      std::string_view id = IdAt(bucket, at, &next);
+      Erase(hash_(bucket.stream, id), b, static_cast<uint32_t>(at));
+    }
+    for (const std::string& record : bucket.records) space.Delete(record);
+    bucket = Bucket();
+    free_buckets_.push_back(b);
+    if (last_bucket_ == b) last_bucket_ = kEmpty;
+    it = by_hour_.erase(it);
+  }
+}
+
+void SeenIds::IndexBucketBytes(uint32_t b, size_t from) {
+  const Bucket& bucket = buckets_[b];
+  for (size_t at = from, next; at < bucket.ids.size(); at = next) {
+    std::string_view id = IdAt(bucket, at, &next);
+    if (next > bucket.ids.size()) throw FatalError("seen-ids record cannot be parsed");
+    Insert(hash_(bucket.stream, id), b, static_cast<uint32_t>(at));
+  }
+}
+
+void SeenIds::Load(KeySpace& space) {
+  space.ScanPrefix("", [&](std::string_view key, std::string_view ids) {
+    if (key.size() != kBucketKeySize + 4) throw FatalError("seen-ids record key cannot be parsed");
+    const uint8_t stream = static_cast<uint8_t>(key[0]);
+    if (stream >= kStreamCount) throw FatalError("seen-ids record key cannot be parsed");
+    const uint32_t b = BucketFor(stream, ReadI64(key.substr(1, 8)));
+    Bucket& bucket = buckets_[b];
+    const size_t from = bucket.ids.size();
+    bucket.ids.append(ids);
+    bucket.saved = bucket.ids.size();
+    bucket.records.emplace_back(key);
+    next_record_ = std::max(next_record_, ReadU32(key.substr(kBucketKeySize)) + 1);
+    IndexBucketBytes(b, from);
+    return true;
+  });
+}
+
+size_t SeenIds::MemoryBytes() const {
+  size_t bytes = table_.capacity() * sizeof(Entry) + buckets_.capacity() * sizeof(Bucket);
+  for (const Bucket& bucket : buckets_) {
+    bytes += bucket.ids.capacity();
+    for (const auto& r : bucket.records) bytes += r.capacity() + sizeof r;
+  }
+  return bytes;
+}
+
+}  // namespace vigil
