@@ -5,23 +5,10 @@
 #include <algorithm>
 
 #include "events.pb.h"
+#include "runtime/core.h"  // RefOf
 #include "state/byte_codec.h"
 
 namespace vigil {
-namespace {
-
-// TODO(issue 11): RefOf (runtime/core.h) once engine/runtime/core.cc defines it.
-Ref VersionRef(const EventView& event) {
-  Ref ref;
-  ref.event_id.Assign(event.event_id);
-  ref.time = event.time;
-  ref.offset = event.offset;
-  ref.partition = event.partition;
-  ref.stream = static_cast<uint8_t>(event.stream);
-  return ref;
-}
-
-}  // namespace
 
 bool OfficerRoster::VersionBefore(const Version& a, const Version& b) {
   if (a.shift_id != b.shift_id) return a.shift_id < b.shift_id;
@@ -32,11 +19,11 @@ bool OfficerRoster::VersionBefore(const Version& a, const Version& b) {
 void OfficerRoster::Add(const EventView& event) {
   Version version;
   version.shift_id.Assign(event.shift_id);
-  version.ref = VersionRef(event);
+  version.ref = RefOf(event);
   version.status = event.status;
   version.start = event.start;
   version.end = event.end;
-  // Versions arrive mostly in order, so the place is usually at the end of the shift's run.
+  // Kept sorted on insert, so that queries read each shift's effective version in one pass.
   auto at = std::upper_bound(versions_.begin(), versions_.end(), version, VersionBefore);
   versions_.insert(at, std::move(version));
 }
