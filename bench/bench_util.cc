@@ -3,6 +3,10 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -119,9 +123,86 @@ void EventBuffer::Append(Stream stream, std::string_view value) {
 
 EventBuffer EncodeForce(const SyntheticForceOptions& options) {
   EventBuffer buffer;
-  SyntheticForce(options).Generate(
-      [&](const v1::Envelope& e) { buffer.Append(StreamOf(e), EncodeEvent(e)); });
+  SyntheticForce force(options);
+  SyntheticForce::Days days(force);
+  EncodedDay day;
+  while (days.Next(day)) day.ForEach([&](Stream stream, std::string_view value) { buffer.Append(stream, value); });
   return buffer;
+}
+
+FeedReport FeedDays(const SyntheticForce& force, const std::function<void(const EncodedDay&)>& fn) {
+  using Clock = std::chrono::steady_clock;
+  SyntheticForce::Days days(force);
+  // Two slots: the generator fills one while fn reads the other.
+  EncodedDay slots[2];
+  bool ready[2] = {false, false};
+  bool finished = false;
+  std::mutex mutex;
+  std::condition_variable changed;
+  FeedReport report;
+  std::exception_ptr failure;
+  std::thread generator([&] {
+    try {
+      for (int next = 0;; next ^= 1) {
+        {
+          std::unique_lock<std::mutex> lock(mutex);
+          changed.wait(lock, [&] { return !ready[next]; });
+        }
+        const auto began = Clock::now();
+        const bool more = days.Next(slots[next]);
+        const double spent = std::chrono::duration<double>(Clock::now() - began).count();
+        std::lock_guard<std::mutex> lock(mutex);
+        report.generate_seconds += spent;
+        report.generator_peak_bytes = std::max(
+            report.generator_peak_bytes, slots[0].capacity() + slots[1].capacity() + days.scratch_bytes());
+        if (!more) {
+          finished = true;
+          changed.notify_all();
+          return;
+        }
+        ready[next] = true;
+        changed.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex);
+      failure = std::current_exception();
+      finished = true;
+      changed.notify_all();
+    }
+  });
+  for (int next = 0;; next ^= 1) {
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      changed.wait(lock, [&] { return ready[next] || finished; });
+      if (!ready[next]) break;
+    }
+    const auto began = Clock::now();
+    fn(slots[next]);
+    report.process_seconds += std::chrono::duration<double>(Clock::now() - began).count();
+    std::lock_guard<std::mutex> lock(mutex);
+    ready[next] = false;
+    changed.notify_all();
+  }
+  generator.join();
+  if (failure) std::rethrow_exception(failure);
+  report.stats = days.stats();
+  return report;
+}
+
+void ReadVolume(const char* name, const Args& args, double default_per_officer_day, SyntheticForceOptions& options) {
+  if (args.Has("access-per-officer-day") && args.Has("access-per-shift")) {
+    std::fprintf(stderr, "%s: give --access-per-officer-day or --access-per-shift, not both\n", name);
+    std::exit(2);
+  }
+  const bool small = args.Has("access-per-shift") || (!args.Has("access-per-officer-day") && default_per_officer_day <= 0);
+  Result<double> x = small ? args.GetDouble("access-per-shift", 0.001, 1000)
+                           : args.GetDouble("access-per-officer-day", 0, 100000);
+  if (!x.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name, x.status().message().c_str());
+    std::exit(2);
+  }
+  if (small) options.access_per_shift = *x;
+  else options = RealisticVolume(options, *x);
 }
 
 double Percentile(std::vector<double>& values, double p) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,8 +66,26 @@ class EventBuffer {
   size_t count_ = 0;
 };
 
-// The force's events in generation (nearly event-time) order, encoded as on Kafka.
+// The force's events in generation (nearly event-time) order, encoded as on Kafka, all at once.
 EventBuffer EncodeForce(const SyntheticForceOptions& options);
+
+// What FeedDays reports about the generator.
+struct FeedReport {
+  ForceStats stats;
+  double generate_seconds = 0;  // the generator thread's time spent generating (not waiting)
+  double process_seconds = 0;   // the sum of the spans of fn: what a benchmark times
+  size_t generator_peak_bytes = 0;  // most memory held at once by the generator's buffers
+};
+// Generates `force` a day at a time on a thread of its own while fn(day) processes the days on the
+// calling thread, in order: day d + 1 is generated while fn runs on day d, so at most two days of
+// encoded events are alive (plus the generator's scratch for the day it builds). Only the spans of
+// fn are summed in process_seconds.
+FeedReport FeedDays(const SyntheticForce& force, const std::function<void(const EncodedDay&)>& fn);
+
+// Reads --access-per-officer-day and --access-per-shift (at most one given) into `options`: the
+// realistic volume at `default_per_officer_day` unless --access-per-shift asks for the small one
+// (default_per_officer_day 0: the small volume by default). Exits 2 on a bad value.
+void ReadVolume(const char* name, const Args& args, double default_per_officer_day, SyntheticForceOptions& options);
 
 // The p-th percentile (0..100) of `values` by nearest rank; sorts them. 0 if empty.
 double Percentile(std::vector<double>& values, double p);

@@ -165,6 +165,12 @@ int main(int argc, char** argv) {
       {"officers", "N", "officers in the synthetic force", "45000"},
       {"days", "D", "days of history", "7"},
       {"seed", "S", "seed", "1"},
+      {"access-per-shift", "X",
+       "the generator's volume: mean access events per worked shift, the small volume by default "
+       "(the in-process broker keeps only about 5 MiB a partition)", "1.5"},
+      {"access-per-officer-day", "X",
+       "the realistic volume instead: mean access events per officer per day (45: about 2 million a "
+       "day for 45,000 officers); needs a small force or few days here", ""},
       {"partitions", "P", "partitions per topic on the mock cluster (each must stay under ~5 MiB)", "32"},
       {"results", "FILE", "append the figures to this Markdown file", VIGIL_SOURCE_DIR "/bench/RESULTS.md"},
   };
@@ -183,6 +189,7 @@ int main(int argc, char** argv) {
   force.officers = *officers;
   force.days = static_cast<int>(*days);
   force.seed = static_cast<uint64_t>(*seed);
+  bench::ReadVolume("e2e_throughput", args, 0, force);
 
   const bench::EventBuffer events = bench::EncodeForce(force);
   MockBroker broker;

@@ -247,6 +247,12 @@ int main(int argc, char** argv) {
       {"forces", "K", "independent synthetic forces merged (each plants the same patterns)", "10"},
       {"days", "D", "days of history", "21"},
       {"seed", "S", "seed of the first force (force k has seed S + k)", "1"},
+      {"access-per-shift", "X",
+       "the generator's volume: mean access events per worked shift, the small volume by default "
+       "(the in-process broker keeps only about 5 MiB a partition)", "1.5"},
+      {"access-per-officer-day", "X",
+       "the realistic volume instead: mean access events per officer per day (45: about 2 million a "
+       "day for 45,000 officers); needs a small force or few days here", ""},
       {"rate", "EVENTS/S", "steady production rate", "10000"},
       {"checkpoint-interval-ms", "MS", "engine checkpoint (and alert publication) interval", "1000"},
       {"partitions", "P", "partitions per topic on the mock cluster", "16"},
@@ -271,6 +277,7 @@ int main(int argc, char** argv) {
   force.officers = std::max(1LL, *officers / *forces);
   force.days = static_cast<int>(*days);
   force.seed = static_cast<uint64_t>(*seed);
+  bench::ReadVolume("latency", args, 0, force);
 
   ProductionLog log;
   size_t planted = 0;

@@ -1,4 +1,4 @@
-// The synthetic force (engine/synthetic_force.h): replayed through the real engine, every planted
+// The synthetic force (tools/synth/synthetic_force.h): replayed through the real engine, every planted
 // pattern and benign case of every registered rule is found, no near miss or background behaviour
 // alerts, the labels say which alerts are true and which false positives, and the stream is
 // deterministic and well formed.
@@ -184,7 +184,8 @@ TEST_CASE("synthetic force: --benign-rate scales benign cases, 0 turns them off,
 TEST_CASE("vigil generate --labels writes a labels file; --benign-rate is checked") {
   const std::string vigil = VIGIL_BINARY;
   TempDir dir("vigil-generate-labels-");
-  const std::string base = vigil + " generate --quiet --officers 200 --days 21 --output " + dir.path() + "/f.ndjson";
+  const std::string base =
+      vigil + " generate --quiet --officers 200 --days 21 --access-per-shift 1.5 --output " + dir.path() + "/f.ndjson";
   auto read = [&](const std::string& name) {
     std::ifstream in(dir.path() + "/" + name);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -205,6 +206,8 @@ TEST_CASE("vigil generate --labels writes a labels file; --benign-rate is checke
   CHECK(RunShell(base + " --benign-rate -1") == 2);
   CHECK(RunShell(base + " --benign-rate lots") == 2);
   CHECK(RunShell(base + " --no-plant --benign-rate 1") == 2);
+  CHECK(RunShell(base + " --access-per-officer-day 45") == 2);  // one volume, not two
+  CHECK(RunShell(base + " --access-per-shift -1") == 2);
 }
 
 TEST_CASE("synthetic force: same seed, same events; another seed, other events") {
@@ -301,6 +304,73 @@ TEST_CASE("synthetic force: alert matching counts found, missed and unexpected p
   CHECK(tallies[1].missed == 1);
   CHECK(tallies[2].rule_id == "rule_c");
   CHECK(tallies[2].unexpected == 1);
+}
+
+TEST_CASE("synthetic force: a day at a time, encoded, it gives Generate's events byte for byte as protobuf serializes them") {
+  SyntheticForceOptions realistic = RealisticVolume(SmallForce(9));
+  realistic.officers = 60;
+  realistic.days = 12;
+  for (const SyntheticForceOptions& options : {SmallForce(7), realistic}) {
+    CAPTURE(options.access_per_shift);
+    SyntheticForce force(options);
+    std::vector<std::pair<Stream, std::string>> whole;
+    force.Generate([&](const v1::Envelope& e) { whole.emplace_back(StreamOf(e), EncodeEvent(e)); });
+    std::vector<std::pair<Stream, std::string>> by_day;
+    SyntheticForce::Days days(force);
+    EncodedDay day;
+    int expected_day = -3;
+    while (days.Next(day)) {
+      CHECK(day.day == expected_day++);
+      day.ForEach([&](Stream stream, std::string_view bytes) { by_day.emplace_back(stream, std::string(bytes)); });
+    }
+    CHECK(expected_day == options.days);
+    CHECK(days.done() == days.total());
+    CHECK(days.stats().total() == whole.size());
+    REQUIRE(by_day.size() == whole.size());
+    size_t differ = 0;
+    for (size_t i = 0; i < whole.size(); ++i) differ += by_day[i] != whole[i];
+    CHECK(differ == 0);  // the tiny encoder writes what SerializeToString writes, for every event
+    // And the fields decode as built: a sample of access events.
+    int sampled = 0;
+    for (size_t i = 0; i < by_day.size() && sampled < 50; i += 97) {
+      if (by_day[i].first != Stream::kAccess) continue;
+      Result<v1::Envelope> e = DecodeEvent(Stream::kAccess, by_day[i].second);
+      REQUIRE(e.ok());
+      const v1::AccessEvent& a = e->access();
+      if (a.event_id().rfind("A-", 0) != 0) continue;  // planted
+      CHECK(a.event_id().rfind("A-" + a.officer_id() + "-", 0) == 0);
+      CHECK(a.action() != v1::AccessEvent::ACTION_UNSPECIFIED);
+      CHECK(a.occurred_at().seconds() > options.start / 1000);
+      if (IsSubjectLookup(a)) CHECK(a.case_ref().size() == 14);
+      ++sampled;
+    }
+    CHECK(sampled > 10);
+  }
+}
+
+TEST_CASE("synthetic force: the realistic volume gives about access_per_officer_day access events per officer per day") {
+  SyntheticForceOptions options = RealisticVolume(SmallForce(4));
+  options.officers = 300;
+  options.days = 10;
+  options.plant = false;
+  SyntheticForce force(options);
+  SyntheticForce::Days days(force);
+  EncodedDay day;
+  uint64_t lookups = 0, sessions = 0;
+  while (days.Next(day)) {
+    day.ForEach([&](Stream stream, std::string_view bytes) {
+      if (stream != Stream::kAccess) return;
+      Result<v1::Envelope> e = DecodeEvent(stream, bytes);
+      REQUIRE(e.ok());
+      if (IsSubjectLookup(e->access())) ++lookups;
+      if (e->access().action() == v1::AccessEvent::LOGIN) ++sessions;
+    });
+  }
+  const double per_officer_day = static_cast<double>(days.stats().access) / (options.officers * options.days);
+  CHECK(per_officer_day > 40);
+  CHECK(per_officer_day < 50);
+  CHECK(sessions > 3 * options.officers * options.days / 2);  // several sessions a worked shift
+  CHECK(lookups > 10 * sessions);
 }
 
 }  // namespace vigil::testing

@@ -8,6 +8,22 @@
 //   force.Generate([&](const v1::Envelope& e) { out << ToJsonLine(e) << "\n"; });
 //   std::vector<RuleTally> tally = MatchAlerts(force.plan(), alerts);
 //
+//   SyntheticForce::Days days(force);         // or a day at a time, encoded as on Kafka
+//   EncodedDay day;
+//   while (days.Next(day)) day.ForEach([&](Stream s, std::string_view value) { ... });
+//
+// Files (tools/synth/): force_model.h (hashing, places, rosters, the shape of system use),
+// generation.cc (background events, the day-by-day generator), wire.h (the protobuf encoder it
+// writes with), planting.cc (patterns, near misses, benign cases), matching.cc (plan JSON, labels,
+// alerts against the plan).
+//
+// Volume: two modes. The small one (access_per_shift > 0, the default 1.5) is what the tests and
+// `vigil demo` use: about a third of worked shifts have one short session. The realistic one
+// (access_per_shift 0) gives access_per_officer_day access events per officer per day (45 by
+// default: about 2 million a day for 45,000 officers), all on worked shifts, in several sessions
+// a shift; `vigil generate` and the benchmarks default to it. The diurnal pattern, the plants and
+// the near misses are the same in both.
+//
 // Determinism: the events are a pure function of the options (seed included); two runs with the
 // same options give the same events in the same order. Everything about an officer's day is
 // derived from a hash of (seed, officer, day), so generation streams day by day and keeps about one
@@ -37,12 +53,15 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alert.pb.h"
+#include "event.h"
 #include "event_time.h"
 #include "events.pb.h"
 
@@ -53,13 +72,24 @@ struct SyntheticForceOptions {
   int days = 21;                   // shift days [start, start + days); 21 lets every rule fire
   Millis start = 1767571200000;    // 2026-01-05T00:00:00Z (a Monday)
   uint64_t seed = 1;
-  // Mean access events (LOGIN, LOGOUT, SEARCH, RECORD_VIEW) per worked shift: the volume knob.
-  // About a third of shifts have a system session at the default; sessions get longer above 5.
+  // The small volume, when > 0 (the default): mean access events (LOGIN, LOGOUT, SEARCH,
+  // RECORD_VIEW) per worked shift. About a third of shifts have one system session at 1.5;
+  // sessions get longer above 5, up to 24 look-ups. 0: the realistic volume below.
   double access_per_shift = 1.5;
+  // The realistic volume, when access_per_shift is 0: mean access events per officer per day
+  // (officers off duty included), all of them on worked shifts: an officer on duty uses several
+  // systems many times a shift, in several sessions (about 76 access events a worked shift at
+  // 45). 45 gives about 2 million access events a day for 45,000 officers.
+  double access_per_officer_day = kRealisticAccessPerOfficerDay;
+  static constexpr double kRealisticAccessPerOfficerDay = 45;
   bool plant = true;               // plant the rule patterns (and their near misses)
   // Benign cases: benign_rate x about 22 (fractions decided by the seed); 0: none. Needs `plant`.
   double benign_rate = 1.0;
 };
+
+// Options for the realistic volume: `per_officer_day` access events per officer per day.
+SyntheticForceOptions RealisticVolume(SyntheticForceOptions options,
+                                      double per_officer_day = SyntheticForceOptions::kRealisticAccessPerOfficerDay);
 
 // The access_per_shift that gives about `events_per_day` events a day (roster, access and
 // complaints together) for a force of `officers`; 0 if rosters alone exceed it. Approximate: about
@@ -84,6 +114,41 @@ struct ForceStats {
   uint64_t total() const { return roster + access + complaints; }
 };
 
+// One day of the force's events as Kafka records, in delivery order: for each, its stream and the
+// protobuf value of the stream's message (RosterChange, AccessEvent or Complaint), byte for byte
+// what EncodeEvent gives for the same event. Packed in one buffer (5 bytes of overhead a record).
+class EncodedDay {
+ public:
+  int day = 0;  // days from options.start: -3 .. days - 1 (the first three only rosters)
+  size_t size() const { return count_; }
+  size_t bytes() const { return data_.size(); }
+  size_t capacity() const { return data_.capacity(); }  // the memory it holds
+  void Clear() { data_.clear(), count_ = 0; }
+  void Append(Stream stream, std::string_view value) {
+    const auto length = static_cast<uint32_t>(value.size());
+    data_.push_back(static_cast<char>(stream));
+    data_.append(reinterpret_cast<const char*>(&length), sizeof length);
+    data_.append(value);
+    ++count_;
+  }
+  // Calls fn(stream, value) for every record, in order.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    size_t at = 0;
+    while (at < data_.size()) {
+      const auto stream = static_cast<Stream>(data_[at]);
+      uint32_t length;
+      std::memcpy(&length, data_.data() + at + 1, sizeof length);
+      fn(stream, std::string_view(data_.data() + at + 5, length));
+      at += 5 + length;
+    }
+  }
+
+ private:
+  std::string data_;
+  size_t count_ = 0;
+};
+
 class SyntheticForce {
  public:
   using EventSink = std::function<void(const v1::Envelope&)>;
@@ -102,6 +167,28 @@ class SyntheticForce {
   const std::vector<PlantedPattern>& plan() const { return plan_; }
   // Emits every event once, in (nearly) event-time order. May be called more than once.
   ForceStats Generate(const EventSink& sink, const Progress& progress = {}) const;
+
+  // The same events in the same order, encoded, one day at a time: Next fills `out` (cleared
+  // first, its capacity kept, so that reusing two EncodedDays recycles their memory) with the next
+  // day and returns false after the last. Memory: the day being built and part of the next (a
+  // night shift runs past midnight). The force must outlive it; several may run at once.
+  class Days {
+   public:
+    explicit Days(const SyntheticForce& force);
+    ~Days();
+    Days(const Days&) = delete;
+    Days& operator=(const Days&) = delete;
+    bool Next(EncodedDay& out);
+    int done() const;   // days returned so far
+    int total() const;  // days in total, the 3 of the lead-in included
+    const ForceStats& stats() const;  // events returned so far
+    size_t scratch_bytes() const;     // memory held by the generator besides the EncodedDays
+
+    struct State;
+
+   private:
+    std::unique_ptr<State> state_;
+  };
 
   static std::string StaffId(int64_t officer);
 

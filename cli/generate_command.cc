@@ -1,5 +1,6 @@
 // `vigil generate`: writes a synthetic force (synthetic_force.h) as an NDJSON event file, and
 // optionally the plan of the patterns planted in it and the labels of its cases.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -24,11 +25,18 @@ int GenerateCommand(int argc, char** argv) {
       {"start", "TIME", "first shift day, RFC 3339 (rosters are published from 3 days before)",
        FormatTime(defaults.start)},
       {"seed", "S", "random seed: the same options give the same events", std::to_string(defaults.seed)},
+      {"access-per-officer-day", "X",
+       "volume: mean access events per officer per day, all on worked shifts in several sessions "
+       "a shift (about 1.7 X per worked shift); 45 is a real force's: about 2 million a day for "
+       "45,000 officers, beside about 0.85 roster events per officer per day",
+       "45"},
       {"access-per-shift", "X",
-       "volume knob: mean access events per worked shift (about 0.59 x officers x X access events "
-       "a day, plus about 0.85 x officers roster events a day)",
-       "1.5"},
-      {"events-per-day", "N", "volume as a rate: sets --access-per-shift to give about N events a day", ""},
+       "the small volume instead (the tests' and the demo's): mean access events per worked shift, "
+       "about a third of shifts with one session at 1.5, at most 24 lookups a session (about 0.59 x "
+       "officers x X access events a day)",
+       ""},
+      {"events-per-day", "N",
+       "volume as a rate: sets --access-per-officer-day to give about N events a day in all", ""},
       {"plan", "PLAN.json",
        "also write the planted patterns and benign cases (rule, officer, subject, day of window end)", ""},
       {"labels", "LABELS.ndjson",
@@ -46,7 +54,8 @@ int GenerateCommand(int argc, char** argv) {
   };
   const std::string usage = Usage(
       "vigil generate --output EVENTS.ndjson [--officers N] [--days D] [--seed S] [--plan PLAN.json]\n"
-      "               [--labels LABELS.ndjson] [--benign-rate X]",
+      "               [--labels LABELS.ndjson] [--benign-rate X]\n"
+      "               [--access-per-officer-day X | --access-per-shift X | --events-per-day N]",
       "Writes a deterministic synthetic police force: rosters (early/late/night shifts, rest days,\n"
       "leave, sickness, overtime, later changes and cancellations), system use during shifts\n"
       "(LOGIN, SEARCH, RECORD_VIEW, LOGOUT at sites around the UK) and rare complaints, in event-time\n"
@@ -54,7 +63,10 @@ int GenerateCommand(int argc, char** argv) {
       "places, with near misses just outside each rule's boundary, and benign behaviour that the\n"
       "rules catch although nobody did wrong (--benign-rate); --plan lists them, so that\n"
       "`vigil replay` of the file can be checked against it, and --labels says which alerts are\n"
-      "true and which false positives. The defaults give about 1.6 million events.",
+      "true and which false positives. The defaults (45,000 officers, 21 days, the realistic volume)\n"
+      "give about 43 million events (about 2 million a day); --access-per-shift 1.5 gives the\n"
+      "small force of the tests (about 1.6 million events at the defaults). Events are generated a\n"
+      "day at a time, so memory stays at about two days of events whatever --days is.",
       specs);
   Args args;
   if (int code = ParseCommandLine("generate", specs, usage, argc, argv, {}, args); code >= 0) return code;
@@ -84,13 +96,26 @@ int GenerateCommand(int argc, char** argv) {
     }
     options.start = DayStart(*start);
   }
-  {
-    Result<double> x = args.GetDouble("access-per-shift", 0, 1000);
+  const int volumes = args.Has("access-per-officer-day") + args.Has("access-per-shift") + args.Has("events-per-day");
+  if (volumes > 1) {
+    std::cerr << "vigil generate: give one of --access-per-officer-day, --access-per-shift and "
+                 "--events-per-day\n";
+    return 2;
+  }
+  if (args.Has("access-per-shift")) {
+    Result<double> x = args.GetDouble("access-per-shift", 0.001, 1000);
     if (!x.ok()) {
       std::cerr << "vigil generate: " << x.status().message() << "\n";
       return 2;
     }
     options.access_per_shift = *x;
+  } else {
+    Result<double> x = args.GetDouble("access-per-officer-day", 0, 100000);
+    if (!x.ok()) {
+      std::cerr << "vigil generate: " << x.status().message() << "\n";
+      return 2;
+    }
+    options = RealisticVolume(options, *x);
   }
   {
     Result<double> x = args.GetDouble("benign-rate", 0, 100);
@@ -106,7 +131,9 @@ int GenerateCommand(int argc, char** argv) {
       std::cerr << "vigil generate: " << rate.status().message() << "\n";
       return 2;
     }
-    options.access_per_shift = AccessPerShiftFor(static_cast<double>(*rate), options.officers);
+    constexpr double kRosterPerOfficerDay = 0.85;
+    options = RealisticVolume(
+        options, std::max(0.0, static_cast<double>(*rate) / static_cast<double>(options.officers) - kRosterPerOfficerDay));
   }
   options.plant = !args.Has("no-plant");
   if (!options.plant && args.Has("benign-rate") && options.benign_rate > 0) {

@@ -116,6 +116,14 @@ int DemoCommand(int argc, char** argv) {
        "does not show, sickness with a known cause, ...): X times about 22 cases (fewer if the force "
        "is too small or too short for some); 0 for none",
        "1.0"},
+      {"access-per-shift", "X",
+       "volume: mean access events per worked shift, the small volume that keeps the demo short "
+       "(about a third of shifts with one session)",
+       "1.5"},
+      {"access-per-officer-day", "X",
+       "the realistic volume instead: mean access events per officer per day (45: about 2 million a "
+       "day for 45,000 officers; the embedded broker then needs a smaller force or fewer days)",
+       ""},
       {"partitions", "P", "partitions per topic on the embedded broker", "16"},
       {"rules", "RULES.json", "rules file; defaults if absent", ""},
       {"no-alerts", "", "do not print each alert as it arrives, only the final table", ""},
@@ -159,6 +167,19 @@ int DemoCommand(int argc, char** argv) {
     std::cerr << "vigil demo: " << benign_rate.status().message() << "\n";
     return 2;
   }
+  if (args.Has("access-per-shift") && args.Has("access-per-officer-day")) {
+    std::cerr << "vigil demo: give --access-per-shift or --access-per-officer-day, not both\n";
+    return 2;
+  }
+  Result<double> access_per_shift = args.GetDouble("access-per-shift", 0.001, 1000);
+  Result<double> access_per_officer_day =
+      args.Has("access-per-officer-day") ? args.GetDouble("access-per-officer-day", 0, 100000) : Result<double>(0.0);
+  for (const auto* r : {&access_per_shift, &access_per_officer_day}) {
+    if (!r->ok()) {
+      std::cerr << "vigil demo: " << r->status().message() << "\n";
+      return 2;
+    }
+  }
   Result<v1::RulesConfig> config = LoadRulesConfig(args.Get("rules"));
   if (!config.ok()) {
     std::cerr << "vigil demo: " << config.status().message() << "\n";
@@ -172,6 +193,8 @@ int DemoCommand(int argc, char** argv) {
   force_options.days = static_cast<int>(*days);
   force_options.seed = static_cast<uint64_t>(*seed);
   force_options.benign_rate = *benign_rate;
+  force_options.access_per_shift = *access_per_shift;
+  if (args.Has("access-per-officer-day")) force_options = RealisticVolume(force_options, *access_per_officer_day);
   SyntheticForce force(force_options);
   int near_misses = 0, benign = 0;
   for (const auto& p : force.plan()) {

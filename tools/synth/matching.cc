@@ -15,6 +15,8 @@ std::string PlanToJson(const SyntheticForceOptions& options, const std::vector<P
                     ", \"start\": " + JsonQuote(FormatTime(options.start)) +
                     ", \"seed\": " + std::to_string(options.seed) +
                     ", \"accessPerShift\": " + std::to_string(options.access_per_shift) +
+                    ", \"accessPerOfficerDay\": " +
+                    (options.access_per_shift > 0 ? std::string("null") : std::to_string(options.access_per_officer_day)) +
                     ", \"benignRate\": " + std::to_string(options.benign_rate) + "},\n \"patterns\": [";
   for (size_t i = 0; i < plan.size(); ++i) {
     const PlantedPattern& p = plan[i];
