@@ -143,6 +143,7 @@ class Core::Impl {
   size_t officer_memory_ = 0;  // sum of the records' measured memory
   std::unique_ptr<Context> context_;
   std::string encoded_;  // buffer for records
+  mutable std::string scratch_roster_, scratch_state_;  // EncodeRecord's buffers
 
  private:
   CoreScope& ScopeFor(uint32_t scope);
@@ -437,7 +438,8 @@ void Core::Impl::EncodeRecord(const OfficerRecord& record, std::string& out) con
       w.U64(t.tag);
     }
   };
-  std::string roster;
+  std::string& roster = scratch_roster_;
+  roster.clear();
   record.roster.Encode(roster);
   w.Bytes(roster);
   write_timers(0);
@@ -448,7 +450,7 @@ void Core::Impl::EncodeRecord(const OfficerRecord& record, std::string& out) con
     sections += record.states[r] || has_timer;
   }
   w.U64(sections);
-  std::string state;
+  std::string& state = scratch_state_;
   for (size_t r = 0; r < rules_.size(); ++r) {
     bool has_timer = false;
     for (const OfficerTimer& t : record.timers) has_timer = has_timer || t.owner == r + 1;

@@ -29,10 +29,9 @@ void ForEachString(View& e, Fn fn) {
 
 }  // namespace
 
-bool Hold::Later::operator()(uint32_t a, uint32_t b) const {
-  const EventView& x = (*held)[a].view;
-  const EventView& y = (*held)[b].view;
-  if (x.time != y.time) return x.time > y.time;
+bool Hold::Later::Tie(const Entry& a, const Entry& b) const {
+  const EventView& x = (*held)[a.index].view;
+  const EventView& y = (*held)[b.index].view;
   if (x.event_id != y.event_id) return x.event_id > y.event_id;
   return x.stream > y.stream;
 }
@@ -131,14 +130,33 @@ void Hold::AddImpl(const EventView& event, std::string_view bytes, bool stored) 
   held.live = true;
   ++held.generation;
   if (!stored) unsaved_.emplace_back(index, held.generation);
-  heap_.push_back(index);
-  std::push_heap(heap_.begin(), heap_.end(), Later{&held_});
+  const Entry entry{held.view.time, index};
+  if (run_head_ == run_.size()) {
+    run_.clear();
+    run_head_ = 0;
+  }
+  if (run_.empty() || Later{&held_}(entry, run_.back())) {
+    run_.push_back(entry);
+  } else {
+    heap_.push_back(entry);
+    std::push_heap(heap_.begin(), heap_.end(), Later{&held_});
+  }
 }
 
 void Hold::PopFront() {
-  std::pop_heap(heap_.begin(), heap_.end(), Later{&held_});
-  const uint32_t index = heap_.back();
-  heap_.pop_back();
+  uint32_t index;
+  const Entry* first = First();
+  if (!heap_.empty() && first == &heap_.front()) {
+    index = first->index;
+    std::pop_heap(heap_.begin(), heap_.end(), Later{&held_});
+    heap_.pop_back();
+  } else {
+    index = first->index;
+    if (++run_head_ >= 4096 && run_head_ * 2 >= run_.size()) {  // drop what was delivered
+      run_.erase(run_.begin(), run_.begin() + run_head_);
+      run_head_ = 0;
+    }
+  }
   Held& held = held_[index];
   if (held.stored) deletes_.push_back(Key(held.view));
   held.live = false;
@@ -215,7 +233,8 @@ void Hold::Load(KeySpace& space) {
 }
 
 size_t Hold::MemoryBytes() const {
-  return arena_bytes_ + held_.capacity() * sizeof(Held) + heap_.capacity() * sizeof(uint32_t);
+  return arena_bytes_ + held_.capacity() * sizeof(Held) +
+         (heap_.capacity() + run_.capacity()) * sizeof(Entry);
 }
 
 }  // namespace vigil

@@ -31,12 +31,15 @@ class Hold {
 
   // Holds `event`, whose views point into `bytes` (a view outside it is copied as well).
   void Add(const EventView& event, std::string_view bytes) { AddImpl(event, bytes, false); }
-  bool empty() const { return heap_.empty(); }
-  size_t size() const { return heap_.size(); }
+  bool empty() const { return heap_.empty() && run_head_ == run_.size(); }
+  size_t size() const { return heap_.size() + run_.size() - run_head_; }
   // Time of the first event in delivery order (kMaxTime when none).
-  Millis NextTime() const { return heap_.empty() ? kMaxTime : held_[heap_.front()].view.time; }
+  Millis NextTime() const {
+    const Entry* first = First();
+    return first ? first->time : kMaxTime;
+  }
   // The first event in delivery order; valid until PopFront().
-  const EventView& Front() const { return held_[heap_.front()].view; }
+  const EventView& Front() const { return held_[First()->index].view; }
   // Removes the first event, once delivered.
   void PopFront();
 
@@ -65,10 +68,25 @@ class Hold {
     size_t used = 0;
     uint32_t live = 0;  // held events in it
   };
-  struct Later {  // heap order: a before b in delivery order means !Later(a, b) ...
-    const std::vector<Held>* held;
-    bool operator()(uint32_t a, uint32_t b) const;
+  struct Entry {
+    Millis time;
+    uint32_t index;
   };
+  // Whether a comes after b in delivery order (the heap's comparison).
+  struct Later {
+    const std::vector<Held>* held;
+    bool operator()(const Entry& a, const Entry& b) const {
+      if (a.time != b.time) return a.time > b.time;
+      return Tie(a, b);
+    }
+    bool Tie(const Entry& a, const Entry& b) const;  // equal times: event_id, then stream
+  };
+  const Entry* First() const {
+    const bool run = run_head_ < run_.size();
+    if (heap_.empty()) return run ? &run_[run_head_] : nullptr;
+    if (!run || Later{&held_}(run_[run_head_], heap_.front())) return &heap_.front();
+    return &run_[run_head_];
+  }
 
   void AddImpl(const EventView& event, std::string_view bytes, bool stored);
   // Room for `size` bytes: returns where, sets *chunk.
@@ -78,7 +96,11 @@ class Hold {
 
   std::vector<Held> held_;
   std::vector<uint32_t> free_held_;
-  std::vector<uint32_t> heap_;
+  // Events arriving in delivery order (the usual case) queue up in `run_`, O(1) each; the others
+  // go to the heap. The first event is the earlier of the two fronts.
+  std::vector<Entry> run_;
+  size_t run_head_ = 0;
+  std::vector<Entry> heap_;
   std::vector<Chunk> chunks_;
   std::vector<uint32_t> spare_chunks_;  // empty chunks kept for reuse
   uint32_t current_ = UINT32_MAX;        // the chunk being filled

@@ -1,7 +1,7 @@
 // OfficerTable: one scope's officer records in the new core, by dense slot index.
 //
-// Officer ids are interned once (the table's keys view the id each record keeps), so finding an
-// officer's record costs one hash lookup and no allocation. A record holds everything the rules
+// Officer ids are interned once (a flat open-addressing table of (hash, slot); the id is compared
+// with the record's own copy), so finding an officer's record costs one hash and no allocation. A record holds everything the rules
 // remember about one officer: the roster, one RuleState per rule (absent when empty), the pending
 // timers, and the bookkeeping of the core (changed since the last checkpoint, in the store, in
 // memory or dropped under the memory budget). Records are never moved: references stay valid.
@@ -14,10 +14,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "rulekit/officer_roster.h"
+#include "runtime/id_hash.h"
 #include "runtime/rule.h"
 
 namespace vigil {
@@ -62,16 +62,20 @@ class OfficerTable {
 
   // The slot of `id`, added (empty, loaded) if new; *added says which.
   uint32_t Intern(std::string_view id, bool* added = nullptr) {
-    auto it = index_.find(id);
-    if (it != index_.end()) {
-      if (added) *added = false;
-      return it->second;
+    const uint64_t h = IdHash(id);
+    size_t i = h & mask_;
+    for (; table_[i].slot != kEmpty; i = (i + 1) & mask_) {
+      if (table_[i].hash == h && records_[table_[i].slot].id == id) {
+        if (added) *added = false;
+        return table_[i].slot;
+      }
     }
     const uint32_t slot = static_cast<uint32_t>(records_.size());
     OfficerRecord& record = records_.emplace_back();
     record.id.assign(id);
     record.states.resize(rules_);
-    index_.emplace(std::string_view(record.id), slot);
+    table_[i] = {h, slot};
+    if (records_.size() * 2 > table_.size()) Grow();
     if (added) *added = true;
     return slot;
   }
@@ -80,9 +84,26 @@ class OfficerTable {
   size_t size() const { return records_.size(); }
 
  private:
+  static constexpr uint32_t kEmpty = 0xffffffffu;
+  struct Entry {
+    uint64_t hash = 0;
+    uint32_t slot = kEmpty;
+  };
+  void Grow() {
+    std::vector<Entry> old(table_.size() * 2);
+    old.swap(table_);
+    mask_ = table_.size() - 1;
+    for (const Entry& e : old) {
+      if (e.slot == kEmpty) continue;
+      size_t i = e.hash & mask_;
+      while (table_[i].slot != kEmpty) i = (i + 1) & mask_;
+      table_[i] = e;
+    }
+  }
   size_t rules_;
   std::deque<OfficerRecord> records_;  // a deque: records never move
-  std::unordered_map<std::string_view, uint32_t> index_;
+  std::vector<Entry> table_ = std::vector<Entry>(64);  // open addressing, linear probing
+  size_t mask_ = 63;
 };
 
 }  // namespace vigil

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "runtime/id_hash.h"
 #include "state/byte_codec.h"
 #include "status.h"
 
@@ -11,35 +12,10 @@ namespace {
 constexpr Millis kSeenBucket = kHour;
 constexpr size_t kBucketKeySize = 9;  // [stream][hour:8]; a record adds [sequence:4]
 
-inline uint64_t Mix(uint64_t x) {
-  x ^= x >> 32;
-  x *= 0xd6e8feb86659fd93ULL;
-  x ^= x >> 32;
-  x *= 0xd6e8feb86659fd93ULL;
-  x ^= x >> 32;
-  return x;
-}
-
 }  // namespace
 
 uint64_t SeenIds::DefaultHash(uint8_t stream, std::string_view id) {
-  const char* p = id.data();
-  size_t n = id.size();
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ (static_cast<uint64_t>(stream) << 56) ^ n;
-  while (n >= 8) {
-    uint64_t k;
-    std::memcpy(&k, p, 8);
-    h = (h ^ (k * 0xff51afd7ed558ccdULL)) * 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 29;
-    p += 8;
-    n -= 8;
-  }
-  if (n > 0) {
-    uint64_t k = 0;
-    std::memcpy(&k, p, n);
-    h = (h ^ (k * 0xff51afd7ed558ccdULL)) * 0xc4ceb9fe1a85ec53ULL;
-  }
-  return Mix(h);
+  return IdHash(id, static_cast<uint64_t>(stream) << 56);
 }
 
 SeenIds::SeenIds(HashFn hash) : hash_(hash), table_(64), mask_(63) {}
