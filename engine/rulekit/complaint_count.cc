@@ -68,13 +68,13 @@ void ComplaintCountRule::OnEvent(const EventView& event, RuleContext& ctx) const
   }
 }
 
-void ComplaintCountRule::OnTimer(Millis, uint32_t, RuleContext& ctx) const {
+void ComplaintCountRule::OnTimer(Millis at, uint32_t, RuleContext& ctx) const {
   if (!ctx.Find<ComplaintCountState>()) return;  // forgotten already
   auto& state = ctx.Mutable<ComplaintCountState>();
   const Millis lateness = ctx.time().complaint_lateness;
-  state.cleanup.Fired(ctx.watermark());
-  if (!window_.Expire(state.window, Horizon(ctx, lateness))) {
-    state.cleanup.Need(window_.ExpiryTime(state.window, lateness), ctx);
+  state.cleanup.Fired(at);
+  if (!window_.Expire(state.window, Horizon(at, ctx, lateness))) {
+    state.cleanup.Need(std::max(window_.ExpiryTime(state.window, lateness), at + 1), ctx);
   }
 }
 

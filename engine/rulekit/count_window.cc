@@ -95,8 +95,6 @@ Millis CountWindow::ExpiryTime(const CountWindowState& state, Millis lateness) c
 }
 
 void PendingCleanup::Need(Millis at, RuleContext& ctx) {
-  // Never at or behind the watermark: a cleanup firing at once could find the same work again.
-  at = std::max(at, ctx.watermark() + 1);
   if (at >= at_) return;  // the pending one comes first; when it fires it asks again
   ctx.ScheduleCleanup(at);
   at_ = at;
@@ -104,7 +102,7 @@ void PendingCleanup::Need(Millis at, RuleContext& ctx) {
 
 bool AddCounted(const CountWindow& window, CountWindowState& state, PendingCleanup& cleanup,
                 Ref event, Millis lateness, RuleContext& ctx, std::vector<Ref>* counted) {
-  window.Expire(state, Horizon(ctx, lateness));
+  window.Expire(state, Horizon(event.time, ctx, lateness));
   const bool alert = window.Add(state, std::move(event), counted);
   cleanup.Need(window.ExpiryTime(state, lateness), ctx);
   return alert;

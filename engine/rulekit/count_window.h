@@ -12,6 +12,7 @@
 // insertion; no allocation once the state's vector has grown to the key's usual size.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -59,9 +60,12 @@ class CountWindow {
   int min_count_;
 };
 
-// The earliest time an event of a stream with allowed lateness `lateness` can still have.
-inline Millis Horizon(const RuleContext& ctx, Millis lateness) {
-  return ctx.watermark() - lateness;  // kMinTime is a quarter of the range: no overflow
+// The earliest time an event still to be delivered can have, while the rule handles an event or
+// timer at time `now`: held events come in time order after it, late ones no earlier than the
+// watermark minus allowed lateness. (The watermark alone is not enough: when it jumps, as at the
+// end of a bounded run, the events it releases are far behind it.)
+inline Millis Horizon(Millis now, const RuleContext& ctx, Millis lateness) {
+  return std::min(now, ctx.watermark() - lateness);  // kMinTime is a quarter of the range
 }
 
 // The one cleanup timer a rule keeps pending for an officer's count windows. The old core set one
@@ -70,11 +74,12 @@ inline Millis Horizon(const RuleContext& ctx, Millis lateness) {
 // anything left can go. Kept in the rule's state so that it survives a restart with the timer.
 class PendingCleanup {
  public:
-  // Makes sure a cleanup timer (tag 0) fires no earlier than needed and no later than `at`.
+  // Makes sure a cleanup timer (tag 0) fires no later than `at` (give a time after the one firing
+  // when called from OnTimer, so that the rule makes progress).
   void Need(Millis at, RuleContext& ctx);
-  // From OnTimer: the pending timer has fired if its time is behind the watermark.
-  void Fired(Millis watermark) {
-    if (at_ < watermark) at_ = kNone;
+  // From OnTimer(at): the pending timer has fired if it was due by `at` (timers fire in order).
+  void Fired(Millis at) {
+    if (at_ <= at) at_ = kNone;
   }
   void Encode(ByteWriter& out) const { out.I64(at_); }
   bool Decode(ByteReader& in) { return in.I64(&at_); }

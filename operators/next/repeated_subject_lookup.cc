@@ -102,22 +102,22 @@ class RepeatedSubjectLookup final : public Rule {
     }
   }
 
-  void OnTimer(Millis, uint32_t, RuleContext& ctx) const override {
+  void OnTimer(Millis at, uint32_t, RuleContext& ctx) const override {
     if (!ctx.Find<LookupState>()) return;  // forgotten already
     auto& state = ctx.Mutable<LookupState>();
     const Millis lateness = ctx.time().access_lateness;
-    const Millis horizon = rulekit::Horizon(ctx, lateness);
+    const Millis horizon = rulekit::Horizon(at, ctx, lateness);
     auto& subjects = state.subjects;
     subjects.erase(std::remove_if(subjects.begin(), subjects.end(),
                                   [&](SubjectWindow& w) { return window_.Expire(w.window, horizon); }),
                    subjects.end());
-    state.cleanup.Fired(ctx.watermark());
+    state.cleanup.Fired(at);
     if (subjects.empty()) return;
     Millis earliest = kMaxTime;
     for (const SubjectWindow& w : subjects) {
       earliest = std::min(earliest, window_.ExpiryTime(w.window, lateness));
     }
-    state.cleanup.Need(earliest, ctx);
+    state.cleanup.Need(std::max(earliest, at + 1), ctx);
   }
 
  private:
