@@ -84,7 +84,8 @@ bool CountWindow::Expire(CountWindowState& state, Millis horizon) const {
   // A late event at or before the last alert's end must still be kept from counting.
   const bool alert_matters = state.has_alert && state.last_alert_end >= horizon;
   if (!events.empty() || alert_matters) return false;
-  state = CountWindowState();  // as the old core deleted the key: a fresh state
+  state.has_alert = false;  // as the old core deleted the key: a fresh state, capacity kept
+  state.last_alert_end = 0;
   return true;
 }
 
