@@ -15,6 +15,7 @@
 // day's buffer, and checked against the officer's waiting complaints, of which there are almost
 // never any.
 #include <algorithm>
+#include <iterator>
 #include <optional>
 
 #include "next/registry.h"
@@ -208,8 +209,8 @@ class ComplainantLookup final : public Rule {
     days.erase(days.begin(), days.begin() + expired);
     const Millis horizon = now - ctx.time().access_lateness - after_;
     auto& complaints = state.complaints;
-    complaints.erase(std::remove_if(complaints.begin(), complaints.end(),
-                                    [&](const WaitingComplaint& c) { return c.ref.time < horizon; }),
+    auto unreachable = [&](const WaitingComplaint& c) { return c.ref.time < horizon; };
+    complaints.erase(std::remove_if(complaints.begin(), complaints.end(), unreachable),
                      complaints.end());
   }
 
@@ -255,7 +256,9 @@ class ComplainantLookup final : public Rule {
     const Millis received = event.time;
     const ComplainantState* found = ctx.Find<ComplainantState>();
     std::optional<Ref> first;
-    if (found) first = EarliestLookup(*found, event.complainant_id, received - before_, received + after_);
+    if (found) {
+      first = EarliestLookup(*found, event.complainant_id, received - before_, received + after_);
+    }
     if (first) {
       Alert(ctx.officer_id(), event.complainant_id, RefOf(event), *first, ctx);
       return;
