@@ -1,6 +1,7 @@
 #include "bench_util.h"
 
 #include <malloc.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -153,6 +154,9 @@ FeedReport FeedDays(const SyntheticForce& force, const std::function<void(const 
         const double spent = std::chrono::duration<double>(Clock::now() - began).count();
         std::lock_guard<std::mutex> lock(mutex);
         report.generate_seconds += spent;
+        timespec cpu{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+        report.generate_cpu_seconds = static_cast<double>(cpu.tv_sec) + cpu.tv_nsec / 1e9;
         report.generator_peak_bytes = std::max(
             report.generator_peak_bytes, slots[0].capacity() + slots[1].capacity() + days.scratch_bytes());
         if (!more) {

@@ -73,6 +73,7 @@ EventBuffer EncodeForce(const SyntheticForceOptions& options);
 struct FeedReport {
   ForceStats stats;
   double generate_seconds = 0;  // the generator thread's time spent generating (not waiting)
+  double generate_cpu_seconds = 0;  // the CPU time of that thread (its speed on a busy machine)
   double process_seconds = 0;   // the sum of the spans of fn: what a benchmark times
   size_t generator_peak_bytes = 0;  // most memory held at once by the generator's buffers
 };

@@ -8,6 +8,7 @@
 // Memory: "engine peak" is the peak RSS while processing, minus the RSS before processing started
 // (the libraries, the force's plan), minus the most the generator's buffers held at once (two days
 // of encoded events and the generator's scratch, by their capacity): what the core itself held.
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <cstdio>
@@ -130,6 +131,9 @@ int main(int argc, char** argv) {
        "checkpoint every N events instead (a multiple of 1000; 0: by time): the same work on every "
        "run, for profiling under callgrind", "0"},
       {"memory-budget-mb", "MB", "RocksDB memory budget (block cache + write buffers)", "256"},
+      {"generate-only", "",
+       "only generate the force, a day at a time, and print the generator's speed (nothing processed "
+       "or recorded)", ""},
       {"results", "FILE", "append the figures to this Markdown file", VIGIL_SOURCE_DIR "/bench/RESULTS.md"},
   };
   const std::string usage = Usage(
@@ -164,6 +168,18 @@ int main(int argc, char** argv) {
   options.memory_budget_bytes = static_cast<size_t>(*budget_mb) << 20;
 
   const SyntheticForce force(options.force);
+  if (args.Has("generate-only")) {
+    uint64_t records = 0;
+    const bench::FeedReport feed = bench::FeedDays(force, [&](const EncodedDay& day) { records += day.size(); });
+    std::printf("officers=%lld days=%lld %llu events generated and encoded in %.2f s: %.0f events/s "
+                "(%.0f events/s of the generator thread's CPU time; %.0f events a day on the %lld days; "
+                "%llu access), generator's buffers %.0f MiB\n",
+                *officers, *days, static_cast<unsigned long long>(records), feed.generate_seconds,
+                records / std::max(feed.generate_seconds, 1e-9), records / std::max(feed.generate_cpu_seconds, 1e-9),
+                static_cast<double>(records) / *days, *days,
+                static_cast<unsigned long long>(feed.stats.access), feed.generator_peak_bytes / 1048576.0);
+    return 0;
+  }
   bench::TrimHeap();
   const double rss_before = bench::RssMiB();
   const bool peak_reset = bench::ResetPeakRss();

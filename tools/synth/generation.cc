@@ -106,6 +106,9 @@ struct GeneratorState {
     std::sort(b.entries.begin(), b.entries.end(), [](const Bucket::Entry& x, const Bucket::Entry& y) {
       return x.key != y.key ? x.key < y.key : x.seq < y.seq;
     });
+    size_t bytes = out.bytes();
+    for (const Bucket::Entry& e : b.entries) bytes += 5 + e.length;
+    if (bytes > out.capacity()) out.Reserve(bytes);  // exactly: no doubling past what a day needs
     for (const Bucket::Entry& e : b.entries) {
       switch (e.stream) {
         case Stream::kRoster: ++stats.roster; break;

@@ -124,6 +124,7 @@ class EncodedDay {
   size_t bytes() const { return data_.size(); }
   size_t capacity() const { return data_.capacity(); }  // the memory it holds
   void Clear() { data_.clear(), count_ = 0; }
+  void Reserve(size_t bytes) { data_.reserve(bytes); }
   void Append(Stream stream, std::string_view value) {
     const auto length = static_cast<uint32_t>(value.size());
     data_.push_back(static_cast<char>(stream));
