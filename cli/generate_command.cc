@@ -64,9 +64,9 @@ int GenerateCommand(int argc, char** argv) {
       "rules catch although nobody did wrong (--benign-rate); --plan lists them, so that\n"
       "`vigil replay` of the file can be checked against it, and --labels says which alerts are\n"
       "true and which false positives. The defaults (45,000 officers, 21 days, the realistic volume)\n"
-      "give about 43 million events (about 2 million a day); --access-per-shift 1.5 gives the\n"
+      "give about 44 million events (about 2 million a day); --access-per-shift 1.5 gives the\n"
       "small force of the tests (about 1.6 million events at the defaults). Events are generated a\n"
-      "day at a time, so memory stays at about two days of events whatever --days is.",
+      "day at a time, so memory stays at a few days of events whatever --days is.",
       specs);
   Args args;
   if (int code = ParseCommandLine("generate", specs, usage, argc, argv, {}, args); code >= 0) return code;
