@@ -360,8 +360,35 @@ TEST_CASE("event_view: truncated bytes, wrong wire types, other streams' records
     CAPTURE(tail);
     Agrees(Stream::kAccess, access + tail);
   }
-  // Valid UTF-8 beyond ASCII: protobuf accepts it, so must the view (through DecodeEvent).
+  // Valid UTF-8 beyond ASCII: protobuf accepts it, so must the view.
   CHECK(Agrees(Stream::kAccess, access + Len(3, "Syst\xc3\xa8me \xe2\x82\xac \xf0\x9f\x98\x80")));
+  // UTF-8 at the edges of validity, in each string field and across fields.
+  for (const char* text :
+       {"\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80", "\xef\xbf\xbf",
+        "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf", "\xc0\x80", "\xc1\xbf", "\xe0\x9f\xbf",
+        "\xed\xa0\x80", "\xed\xbf\xbf", "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
+        "\xff", "\x80", "\xbf", "\xe2\x82", "\xf0\x9f\x98", "\xc3", "a\xc3\xa9b\xe2\x82\xacc"}) {
+    CAPTURE(text);
+    for (int field : {1, 2, 3, 5, 6, 7}) {
+      CAPTURE(field);
+      Agrees(Stream::kAccess, Len(field, text) + access);
+      Agrees(Stream::kAccess, access + Len(field, std::string("id-") + text));
+      Agrees(Stream::kAccess, access + Len(field, std::string(text) + "-id"));
+    }
+    // A sequence cut by the field's end, its rest the next field's start.
+    const std::string whole = text;
+    for (size_t cut = 1; cut < whole.size(); ++cut) {
+      Agrees(Stream::kAccess, access + Len(3, whole.substr(0, cut)) + Len(5, whole.substr(cut)));
+    }
+  }
+  v1::Envelope named = Complaint();
+  named.mutable_complaint()->set_complainant_id("Zo\xc3\xab \xe5\xbc\xa0 \xf0\x9f\x91\xae");
+  CHECK(Agrees(Stream::kComplaint, EncodeEvent(named)));
+  named = Roster();
+  named.mutable_roster()->set_unit(std::string(300, 'u') + "\xc3\xa9");  // a 2-byte length
+  CHECK(Agrees(Stream::kRoster, EncodeEvent(named)));
+  named.mutable_roster()->set_unit(std::string(300, 'u') + "\xc3");
+  CHECK_FALSE(Agrees(Stream::kRoster, EncodeEvent(named)));
   uint64_t seed = 0x9e3779b97f4a7c15ULL;
   for (int i = 0; i < 3000; ++i) {
     std::string garbage;
