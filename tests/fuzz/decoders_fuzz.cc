@@ -6,9 +6,12 @@
 //   - a decoded event passes Validate, and re-encoding it (as protobuf, and as JSON) and decoding
 //     again gives the same event;
 //   - an event parsed from JSON encodes to protobuf that DecodeEvent accepts as the same event;
+//   - DecodeEventView (the new core's decoding in place) agrees with DecodeEvent on every record:
+//     the same verdict, the same error message, the same fields, its strings within the record;
 //   - a rules file parsed and printed back parses to the same configuration.
 //
 //   vigil_fuzz [--seed N] [--rounds N]    exits 0 if nothing was found, 1 otherwise
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +28,7 @@
 #include "corpus.h"
 #include "event.h"
 #include "rules_config.h"
+#include "runtime/event_view.h"
 
 namespace vigil::fuzz {
 namespace {
@@ -137,12 +141,13 @@ class DecoderFuzzer {
   std::string NextEventJson();
   std::string NextRulesJson();
   bool CheckDecode(Stream stream, const std::string& bytes);
+  void CheckEventView(Stream stream, std::string_view bytes, const Result<v1::Envelope>& expected);
   bool CheckEventJson(const std::string& line);
   bool CheckRules(const std::string& json);
 
   Random random_;
   Findings findings_;
-  TargetCounts decode_{"DecodeEvent"};
+  TargetCounts decode_{"DecodeEvent"};  // and DecodeEventView, compared with it
   TargetCounts event_json_{"ParseEventJson"};
   TargetCounts rules_{"ParseRulesConfig"};
   std::vector<std::string> record_seeds_;  // protobuf records, valid and not
@@ -227,7 +232,9 @@ std::string DecoderFuzzer::NextRulesJson() {
 }
 
 bool DecoderFuzzer::CheckDecode(Stream stream, const std::string& bytes) {
-  Result<v1::Envelope> event = DecodeEvent(stream, ExactCopy(bytes).view());
+  const ExactCopy copy(bytes);
+  Result<v1::Envelope> event = DecodeEvent(stream, copy.view());
+  CheckEventView(stream, copy.view(), event);
   if (!event.ok()) {
     if (event.status().message().empty()) findings_.Fail(decode_.name, bytes, "an error with no message");
     return false;
@@ -247,6 +254,76 @@ bool DecoderFuzzer::CheckDecode(Stream stream, const std::string& bytes) {
   }
   (void)MakeRef(*event, "topic", 0, 0);  // event time, id, officer of any accepted event
   return true;
+}
+
+// The fields of `view` that differ from `event`'s, or "".
+std::string ViewDifferences(const EventView& view, const v1::Envelope& event, std::string_view bytes) {
+  std::string out;
+  auto check = [&](bool same, const char* field) {
+    if (!same) out += std::string(out.empty() ? "" : ", ") + field;
+  };
+  auto within = [&](std::string_view s) {
+    return s.empty() || (s.data() >= bytes.data() && s.data() + s.size() <= bytes.data() + bytes.size());
+  };
+  auto same_double = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  const v1::RosterChange& r = event.roster();
+  const v1::AccessEvent& a = event.access();
+  const v1::Complaint& c = event.complaint();
+  check(view.stream == StreamOf(event), "stream");
+  check(view.time == EventTime(event), "time");
+  check(view.event_id == EventId(event), "event_id");
+  check(view.officer_id == OfficerId(event), "officer_id");
+  check(view.unit == r.unit(), "unit");
+  check(view.shift_id == r.shift_id(), "shift_id");
+  check(view.status == r.status(), "status");
+  check(view.start == (event.has_roster() ? ToMillis(r.start()) : 0), "start");
+  check(view.end == (event.has_roster() ? ToMillis(r.end()) : 0), "end");
+  check(view.system == a.system(), "system");
+  check(view.subject_id == a.subject_id(), "subject_id");
+  check(view.case_ref == a.case_ref(), "case_ref");
+  check(view.site_id == a.site_id(), "site_id");
+  check(view.action == a.action(), "action");
+  check(same_double(view.lat, a.lat()), "lat");
+  check(same_double(view.lon, a.lon()), "lon");
+  check(view.complaint_id == c.complaint_id(), "complaint_id");
+  check(view.complainant_id == c.complainant_id(), "complainant_id");
+  check(view.category == c.category(), "category");
+  check(view.IsSubjectLookup() == (event.has_access() && IsSubjectLookup(a)), "IsSubjectLookup");
+  check(view.partition == 7 && view.offset == 99, "partition/offset (the caller's)");
+  for (std::string_view s : {view.event_id, view.officer_id, view.unit, view.shift_id, view.system,
+                             view.subject_id, view.case_ref, view.site_id, view.complaint_id,
+                             view.complainant_id}) {
+    check(within(s), "a string outside the record");
+  }
+  return out;
+}
+
+void DecoderFuzzer::CheckEventView(Stream stream, std::string_view bytes,
+                                   const Result<v1::Envelope>& expected) {
+  EventView view;
+  view.partition = 7;
+  view.offset = 99;
+  Status status = DecodeEventView(stream, bytes, &view);
+  const std::string input(bytes);
+  if (status.ok() != expected.ok()) {
+    findings_.Fail("DecodeEventView", input,
+                   std::string(status.ok() ? "accepted" : "refused (" + status.message() + ")") +
+                       " what DecodeEvent " +
+                       (expected.ok() ? "accepted" : "refused: " + expected.status().message()));
+    return;
+  }
+  if (!status.ok()) {
+    if (status.message() != expected.status().message()) {
+      findings_.Fail("DecodeEventView", input, "error '" + status.message() +
+                                                    "' is not DecodeEvent's '" +
+                                                    expected.status().message() + "'");
+    }
+    return;
+  }
+  std::string differences = ViewDifferences(view, expected.value(), bytes);
+  if (!differences.empty()) {
+    findings_.Fail("DecodeEventView", input, "fields differ from DecodeEvent's: " + differences);
+  }
 }
 
 bool DecoderFuzzer::CheckEventJson(const std::string& line) {
