@@ -35,7 +35,7 @@ struct Side : RuleRun {
         replayer(pipeline, source, [this](const v1::Alert& a) { alerts.push_back(a); },
                  [](const DeadLetter&) {}) {}
   void Checkpoint() {
-    pipeline.processor->PrepareCheckpoint();
+    pipeline.core->PrepareCheckpoint();
     pipeline.store->Checkpoint(false);
   }
   LineReplayer replayer;

@@ -85,13 +85,16 @@ class LiveEngine {
  public:
   LiveEngine(const LiveOptions& options, const v1::RulesConfig& config)
       : options_(options),
-        pipeline_(MakePipeline(config, StateBackend())),
-        processor_(*pipeline_.processor),
+        pipeline_(MakePipeline(config, StateBackend(), PipelineOptions{options.topics})),
+        processor_(*pipeline_.core),
         outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "outbox")),
         shadow_outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "shadow-outbox")),
         published_(*pipeline_.store, ScopePrefix(kGlobalScope, "published")),
         health_(options.health ? *options.health : own_health_) {
-    if (shared_batch_) shadow_ = MakePipeline(*options.shadow_rules, shared_batch_->Follower());
+    if (shared_batch_) {
+      shadow_ = MakePipeline(*options.shadow_rules, shared_batch_->Follower(),
+                             PipelineOptions{options.topics});
+    }
   }
 
   Result<LiveReport> Run();
@@ -99,7 +102,7 @@ class LiveEngine {
  private:
   std::unique_ptr<KvBackend> StateBackend();
   void PrepareShadowState();
-  bool ShadowActive() const { return shadow_.processor && report_.shadow_failure.empty(); }
+  bool ShadowActive() const { return shadow_.core && report_.shadow_failure.empty(); }
   template <typename Fn>
   void InShadow(Fn fn);
   void WriteBatch();
@@ -146,7 +149,7 @@ class LiveEngine {
   // With shadow rules: their store's writes join the live store's batches (set with writer_).
   std::unique_ptr<SharedBatch> shared_batch_;
   Pipeline pipeline_;
-  Processor& processor_;
+  EventCore& processor_;
   // The shadow rules' store and processor (null without shadow rules); after pipeline_, so
   // destroyed before the backend it reads through.
   Pipeline shadow_;
@@ -210,7 +213,7 @@ KeySpace InStepMarker(StateStore& live) { return KeySpace(live, ScopePrefix(kGlo
 void LiveEngine::PrepareShadowState() {
   KeySpace marker = InStepMarker(*pipeline_.store);
   const bool in_step = marker.Get("").has_value();
-  if (!shadow_.processor) {
+  if (!shadow_.core) {
     if (in_step) marker.Delete("");
     return;
   }
@@ -241,7 +244,7 @@ template <typename Fn>
 void LiveEngine::InShadow(Fn fn) {
   if (!ShadowActive()) return;
   try {
-    fn(*shadow_.processor);
+    fn(*shadow_.core);
   } catch (const std::exception& e) {
     report_.shadow_failure = e.what();
     InStepMarker(*pipeline_.store).Delete("");
@@ -253,7 +256,7 @@ void LiveEngine::InShadow(Fn fn) {
 // The shadow store's writes are staged into the live store's batch (SharedBatch): its checkpoint
 // comes first, right before the live one.
 void LiveEngine::WriteBatch() {
-  InShadow([&](Processor& shadow) {
+  InShadow([&](EventCore& shadow) {
     shadow.PrepareCheckpoint();
     shadow_.store->Checkpoint(/*sync=*/true);
   });
@@ -361,7 +364,7 @@ Status LiveEngine::Connect() {
     Result<int> partitions = PartitionCount(producer_.get(), *topic);
     if (!partitions.ok()) return Status::Error(partitions.status().message() + " at " + options_.brokers);
   }
-  if (shadow_.processor) {
+  if (shadow_.core) {
     // Checked now: a shadow topic the cluster cannot take would stop the engine at its first alert.
     Result<int> partitions = PartitionCount(producer_.get(), options_.topics.alerts_shadow);
     if (!partitions.ok()) {
@@ -415,7 +418,7 @@ void LiveEngine::Assign(rd_kafka_topic_partition_list_t* partitions) {
     // Without saved progress there is no state either: start from the beginning.
     std::optional<int64_t> saved = processor_.LoadProgress(source, tp.partition);
     // The shadow rules' progress is in step (PrepareShadowState): it restores their watermarks.
-    InShadow([&](Processor& shadow) {
+    InShadow([&](EventCore& shadow) {
       shadow.watermarks().Track(source);
       shadow.LoadProgress(source, tp.partition);
     });
@@ -439,7 +442,7 @@ void LiveEngine::Revoke(rd_kafka_topic_partition_list_t* partitions) {
     int stream = StreamIndex(partitions->elems[i].topic);
     if (stream < 0) continue;
     processor_.watermarks().Untrack({stream, partitions->elems[i].partition});
-    InShadow([&](Processor& shadow) { shadow.watermarks().Untrack({stream, partitions->elems[i].partition}); });
+    InShadow([&](EventCore& shadow) { shadow.watermarks().Untrack({stream, partitions->elems[i].partition}); });
     assigned_.erase({stream, partitions->elems[i].partition});
   }
   rd_kafka_assign(consumer_.get(), nullptr);
@@ -471,7 +474,7 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
   if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     if (stream < 0) return;
     processor_.watermarks().SetIdle({stream, m.partition});
-    InShadow([&](Processor& shadow) { shadow.watermarks().SetIdle({stream, m.partition}); });
+    InShadow([&](EventCore& shadow) { shadow.watermarks().SetIdle({stream, m.partition}); });
     return;
   }
   if (m.err) {
@@ -486,29 +489,26 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
   partition.next_offset = m.offset + 1;
   std::string_view value(static_cast<const char*>(m.payload), m.payload ? m.len : 0);
   std::string_view key(m.key ? static_cast<const char*>(m.key) : "", m.key ? m.key_len : 0);
-  std::string position = std::string(topic) + "/" + std::to_string(m.partition) + "/" +
-                         std::to_string(m.offset);
-  Result<v1::Envelope> event = value.size() > kMaxEventBytes
-                                   ? Result<v1::Envelope>(Status::Error(
-                                         "oversized: " + std::to_string(value.size()) + " bytes"))
-                                   : DecodeEvent(static_cast<Stream>(stream), value);
-  if (!event.ok()) {
+  const RecordOrigin origin{key, value, topic, m.partition, m.offset};
+  const SourcePartition source{stream, m.partition};
+  const uint32_t scope = static_cast<uint32_t>(m.partition);
+  Status taken = value.size() > kMaxEventBytes
+                     ? Status::Error("oversized: " + std::to_string(value.size()) + " bytes")
+                     : processor_.IngestRecord(static_cast<Stream>(stream), source, scope, origin);
+  if (!taken.ok()) {
+    const std::string position = origin.Position();
     if (invalid_logged_++ < 100 || invalid_logged_ % 1000 == 0) {
-      std::cerr << "run: " << position << ": not a valid event (" << event.status().message()
+      std::cerr << "run: " << position << ": not a valid event (" << taken.message()
                 << "); sent to " << options_.topics.dlq << "\n";
     }
-    processor_.RejectInvalid({std::string(key), std::string(value),
-                              "invalid: " + event.status().message(), position});
+    processor_.RejectInvalid(
+        {std::string(key), std::string(value), "invalid: " + taken.message(), position});
     return;
   }
-  state::EventRef ref = MakeRef(*event, topic, m.partition, m.offset);
   // Invalid records are the live engine's to dead-letter; the shadow rules see the valid events.
-  InShadow([&](Processor& shadow) {
-    shadow.Ingest(*event, ref, {stream, m.partition}, static_cast<uint32_t>(m.partition),
-                  {key, value, position});
+  InShadow([&](EventCore& shadow) {
+    (void)shadow.IngestRecord(static_cast<Stream>(stream), source, scope, origin);
   });
-  processor_.Ingest(std::move(*event), std::move(ref), {stream, m.partition},
-                    static_cast<uint32_t>(m.partition), {key, value, position});
 }
 
 void LiveEngine::MoveOutputsToOutbox() {
@@ -531,7 +531,7 @@ void LiveEngine::MoveOutputsToOutbox() {
     record->set_source(letter.source);
     save(std::move(entry));
   }
-  InShadow([&](Processor& shadow) {
+  InShadow([&](EventCore& shadow) {
     for (auto& alert : shadow.TakeAlerts()) {
       state::OutboxEntry entry;
       *entry.mutable_alert() = std::move(alert);
@@ -554,7 +554,7 @@ void LiveEngine::Checkpoint(CheckpointMode mode) {
     if (position.next_offset < 0) continue;
     processor_.SaveProgress({key.first, key.second}, static_cast<uint32_t>(key.second),
                             position.next_offset);
-    InShadow([&](Processor& shadow) {
+    InShadow([&](EventCore& shadow) {
       shadow.SaveProgress({key.first, key.second}, static_cast<uint32_t>(key.second),
                           position.next_offset);
     });
@@ -851,8 +851,8 @@ bool LiveEngine::CaughtUp() const {
 
 // "shadow: N alerts, " for the progress line (nothing without shadow rules).
 std::string LiveEngine::ShadowProgress() const {
-  if (!shadow_.processor) return "";
-  return "shadow " + std::to_string(shadow_.processor->metrics().alerts) + " alerts" +
+  if (!shadow_.core) return "";
+  return "shadow " + std::to_string(shadow_.core->metrics().alerts) + " alerts" +
          (report_.shadow_failure.empty() ? "" : " (failed)") + ", ";
 }
 
@@ -925,7 +925,7 @@ Result<LiveReport> LiveEngine::Loop() {
     TakeAcknowledgements();
     ReportOverdueAcknowledgements();
     processor_.Advance();
-    InShadow([](Processor& shadow) { shadow.Advance(); });
+    InShadow([](EventCore& shadow) { shadow.Advance(); });
     MoveOutputsToOutbox();
     WatchKafka();
     if (!end_offsets_taken_ && options_.input_closed && options_.input_closed->load() &&
@@ -944,7 +944,7 @@ Result<LiveReport> LiveEngine::Loop() {
   SetHealth(HealthState::kStopping);
   if (Finishing() && CaughtUp()) {  // close every window
     processor_.Finish();
-    InShadow([](Processor& shadow) { shadow.Finish(); });
+    InShadow([](EventCore& shadow) { shadow.Finish(); });
   }
   Checkpoint(CheckpointMode::kComplete);
   // Everything decided is on Kafka, and the outbox empty on disk, before the engine leaves.
@@ -960,7 +960,7 @@ Result<LiveReport> LiveEngine::Loop() {
   }
   MaybeReport(true);
   report_.metrics = processor_.metrics();
-  if (shadow_.processor) report_.shadow_metrics = shadow_.processor->metrics();
+  if (shadow_.core) report_.shadow_metrics = shadow_.core->metrics();
   report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   return report_;
 }

@@ -2,8 +2,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <string_view>
 #include <vector>
 
+#include "next/registry.h"
 #include "registry.h"
 
 namespace vigil {
@@ -56,16 +58,35 @@ class VersionedOperator final : public Operator {
 
 }  // namespace
 
-Pipeline MakePipeline(const v1::RulesConfig& config, std::unique_ptr<KvBackend> backend) {
+bool UseNextCore() {
+  const char* core = std::getenv("VIGIL_CORE");
+  return core && std::string_view(core) == "next";
+}
+
+Pipeline MakePipeline(const v1::RulesConfig& config, std::unique_ptr<KvBackend> backend,
+                      const PipelineOptions& options) {
   Pipeline pipeline;
   pipeline.rules_version = RulesVersion(config);
+  pipeline.store = std::make_unique<StateStore>(std::move(backend));
+  const bool next = options.core == CoreChoice::kNext ||
+                    (options.core == CoreChoice::kFromEnvironment && UseNextCore());
+  if (next) {
+    CoreOptions core_options;
+    core_options.topics = options.topics;
+    core_options.memory_budget_bytes = options.memory_budget_bytes;
+    core_options.rules_version = pipeline.rules_version;
+    pipeline.core = WrapCore(
+        std::make_unique<Core>(*pipeline.store, config, BuildRules(config), std::move(core_options)),
+        options.topics);
+    return pipeline;
+  }
   std::vector<std::unique_ptr<Operator>> operators;
   for (auto& rule : BuildOperators(config)) {
     operators.push_back(std::make_unique<VersionedOperator>(std::move(rule), pipeline.rules_version));
   }
-  pipeline.store = std::make_unique<StateStore>(std::move(backend));
-  pipeline.processor =
-      std::make_unique<Processor>(*pipeline.store, config, std::move(operators));
+  auto processor = std::make_unique<Processor>(*pipeline.store, config, std::move(operators));
+  pipeline.processor = processor.get();
+  pipeline.core = WrapProcessor(std::move(processor), options.topics);
   return pipeline;
 }
 

@@ -6,19 +6,36 @@
 
 #include "processor.h"
 #include "rules.pb.h"
+#include "runtime/event_core.h"
 #include "state_store.h"
 
 namespace vigil {
 
 struct Pipeline {
   std::unique_ptr<StateStore> store;
-  std::unique_ptr<Processor> processor;
+  std::unique_ptr<EventCore> core;
+  // The old core inside `core`, or null on the new one: for bench/core_throughput until it moves
+  // to EventCore (issue 11).
+  Processor* processor = nullptr;
   std::string rules_version;  // RulesVersion of its rules; set on every alert it emits
 };
 
+enum class CoreChoice { kFromEnvironment, kOld, kNext };
+
+struct PipelineOptions {
+  Topics topics;                   // the topics evidence names
+  size_t memory_budget_bytes = 0;  // the new core's state in memory (0: unbounded)
+  CoreChoice core = CoreChoice::kFromEnvironment;  // the differential tests choose
+};
+
+// Whether pipelines run on the new core (engine/runtime/core.h): VIGIL_CORE=next in the
+// environment, while issue 11 moves Vigil onto it.
+bool UseNextCore();
+
 // Builds the enabled rules of `config` over `backend`; every alert they emit carries
 // RulesVersion(config).
-Pipeline MakePipeline(const v1::RulesConfig& config, std::unique_ptr<KvBackend> backend);
+Pipeline MakePipeline(const v1::RulesConfig& config, std::unique_ptr<KvBackend> backend,
+                      const PipelineOptions& options = {});
 
 // A directory removed with everything in it when this object goes away.
 class TempDir {

@@ -36,7 +36,7 @@ std::string JsonEscape(std::string_view text) {
   return out;
 }
 
-void PrintProgress(uint64_t lines, Processor& processor, double seconds) {
+void PrintProgress(uint64_t lines, EventCore& processor, double seconds) {
   std::cerr << "replay: " << lines << " lines, " << processor.metrics().events_total()
             << " events (" << static_cast<uint64_t>(processor.metrics().events_total() / std::max(seconds, 1e-9))
             << "/s), " << processor.metrics().alerts << " alerts, watermark "
@@ -69,38 +69,36 @@ LineReplayer::LineReplayer(Pipeline& pipeline, std::string source_name,
       source_name_(std::move(source_name)),
       on_alert_(std::move(on_alert)),
       on_dead_letter_(std::move(on_dead_letter)) {
-  pipeline_.processor->watermarks().Track(kFile);
+  pipeline_.core->watermarks().Track(kFile);
 }
 
 Status LineReplayer::Feed(const std::string& line) {
   ++lines_;
   if (line.find_first_not_of(" \t\r") == std::string::npos) return Status::Ok();
-  Processor& processor = *pipeline_.processor;
+  EventCore& core = *pipeline_.core;
   std::string position = source_name_ + ":" + std::to_string(lines_);
   Result<v1::Envelope> event = ParseEventJson(line);
   if (!event.ok()) {
     ++skipped_;
-    processor.RejectInvalid({"", line, "invalid: " + event.status().message(), position});
+    core.RejectInvalid({"", line, "invalid: " + event.status().message(), position});
     FlushOutputs();
     return Status::Error(position + ": " + event.status().message());
   }
-  static const Topics topics;
-  state::EventRef ref = MakeRef(*event, topics.For(StreamOf(*event)), -1, -1);
-  processor.Ingest(std::move(*event), std::move(ref), kFile, 0, {OfficerId(*event), line, position});
-  processor.Advance();
+  core.IngestEvent(*event, kFile, 0, {OfficerId(*event), line, source_name_, -1, lines_});
+  core.Advance();
   FlushOutputs();
   return Status::Ok();
 }
 
 void LineReplayer::Finish() {
-  pipeline_.processor->watermarks().SetIdle(kFile);
-  pipeline_.processor->Finish();
+  pipeline_.core->watermarks().SetIdle(kFile);
+  pipeline_.core->Finish();
   FlushOutputs();
 }
 
 void LineReplayer::FlushOutputs() {
-  for (const auto& alert : pipeline_.processor->TakeAlerts()) on_alert_(alert);
-  for (const auto& letter : pipeline_.processor->TakeDeadLetters()) on_dead_letter_(letter);
+  for (const auto& alert : pipeline_.core->TakeAlerts()) on_alert_(alert);
+  for (const auto& letter : pipeline_.core->TakeDeadLetters()) on_dead_letter_(letter);
 }
 
 ReplayReport ReplayStream(std::istream& in, const std::string& source_name, Pipeline& pipeline,
@@ -108,7 +106,7 @@ ReplayReport ReplayStream(std::istream& in, const std::string& source_name, Pipe
                           const std::function<void(const DeadLetter&)>& on_dead_letter,
                           bool progress) {
   LineReplayer replayer(pipeline, source_name, on_alert, on_dead_letter);
-  Processor& processor = *pipeline.processor;
+  EventCore& processor = *pipeline.core;
   const Millis started = SystemClock().NowMillis();
   Millis last_progress = started;
   std::string line;

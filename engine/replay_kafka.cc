@@ -149,7 +149,7 @@ Status RangeFeeder::Start() {
   partitions_ = std::move(*planned);
   report_.partitions = static_cast<int>(partitions_.size());
   for (Pipeline* pipeline : pipelines_) {
-    for (const auto& p : partitions_) pipeline->processor->watermarks().Track(p.source());
+    for (const auto& p : partitions_) pipeline->core->watermarks().Track(p.source());
   }
   PartitionList assignment(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
   for (size_t i = 0; i < partitions_.size(); ++i) {
@@ -177,7 +177,7 @@ void RangeFeeder::MarkDone(RangePartition& p) {
     rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition);
     rd_kafka_pause_partitions(consumer_.get(), list.get());  // what it fetches beyond is not wanted
   }
-  for (Pipeline* pipeline : pipelines_) pipeline->processor->watermarks().SetIdle(p.source());
+  for (Pipeline* pipeline : pipelines_) pipeline->core->watermarks().SetIdle(p.source());
 }
 
 void RangeFeeder::Handle(const rd_kafka_message_t& m) {
@@ -215,18 +215,18 @@ void RangeFeeder::Use(RangePartition& p, const rd_kafka_message_t& m) {
   if (!event.ok()) {
     ++report_.invalid;
     for (Pipeline* pipeline : pipelines_) {
-      pipeline->processor->RejectInvalid(
+      pipeline->core->RejectInvalid(
           {std::string(key), std::string(value), "invalid: " + event.status().message(), position});
     }
     return Flush();
   }
   ++report_.events;
   reached_ = std::max(reached_, at);
-  state::EventRef ref = MakeRef(*event, p.topic, p.partition, m.offset);
   const uint32_t scope = static_cast<uint32_t>(p.partition);  // as `vigil run`: co-partitioned
+  const RecordOrigin origin{key, value, p.topic, p.partition, m.offset};
   for (Pipeline* pipeline : pipelines_) {
-    pipeline->processor->Ingest(*event, ref, p.source(), scope, {key, value, position});
-    pipeline->processor->Advance();
+    pipeline->core->IngestEvent(*event, p.source(), scope, origin);
+    pipeline->core->Advance();
   }
   Flush();
   if (report_.events % kCheckpointEvery == 0) Checkpoint();
@@ -234,14 +234,14 @@ void RangeFeeder::Use(RangePartition& p, const rd_kafka_message_t& m) {
 
 void RangeFeeder::Flush() {
   for (size_t i = 0; i < pipelines_.size(); ++i) {
-    for (const auto& alert : pipelines_[i]->processor->TakeAlerts()) on_alert_(i, alert);
-    for (const auto& letter : pipelines_[i]->processor->TakeDeadLetters()) on_dead_letter_(i, letter);
+    for (const auto& alert : pipelines_[i]->core->TakeAlerts()) on_alert_(i, alert);
+    for (const auto& letter : pipelines_[i]->core->TakeDeadLetters()) on_dead_letter_(i, letter);
   }
 }
 
 void RangeFeeder::Checkpoint() {
   for (Pipeline* pipeline : pipelines_) {
-    pipeline->processor->PrepareCheckpoint();
+    pipeline->core->PrepareCheckpoint();
     pipeline->store->Checkpoint(false);
   }
 }
@@ -268,7 +268,7 @@ Result<RangeReport> RangeFeeder::Run() {
   }
   rd_kafka_consumer_close(consumer_.get());
   if (options_.stop && options_.stop->load()) return Status::Error("stopped before the end of the range");
-  for (Pipeline* pipeline : pipelines_) pipeline->processor->Finish();
+  for (Pipeline* pipeline : pipelines_) pipeline->core->Finish();
   Flush();
   Checkpoint();
   report_.seconds = Seconds();
@@ -394,7 +394,7 @@ Result<KafkaReplayReport> RunKafkaReplay(const KafkaReplayOptions& options,
   }
   KafkaReplayReport report;
   report.range = *read;
-  report.metrics = pipeline.processor->metrics();
+  report.metrics = pipeline.core->metrics();
   report.rules_version = pipeline.rules_version;
   return report;
 }

@@ -32,8 +32,8 @@ class Harness {
   const std::vector<v1::Alert>& alerts() const { return alerts_; }
   std::vector<v1::Alert> AlertsFor(const std::string& rule_id) const;
   const std::vector<DeadLetter>& dead_letters() const { return dead_letters_; }
-  const ProcessorMetrics& metrics() const { return pipeline_.processor->metrics(); }
-  Millis watermark() { return pipeline_.processor->watermarks().Current(); }
+  const ProcessorMetrics& metrics() const { return pipeline_.core->metrics(); }
+  Millis watermark() { return pipeline_.core->watermarks().Current(); }
   StateStore& store() { return *pipeline_.store; }
 
  private:

@@ -72,7 +72,7 @@ Offsets ReadOffsets(const std::string& brokers, const std::string& state_dir,
   offsets.committed = CommittedInputOffsets(brokers, partitions);
   Pipeline pipeline = MakePipeline(config, OpenRocksBackend(state_dir, RocksOptions{}));
   for (const auto& [partition, committed] : offsets.committed) {
-    std::optional<int64_t> saved = pipeline.processor->LoadProgress(
+    std::optional<int64_t> saved = pipeline.core->LoadProgress(
         {partition.first, partition.second}, static_cast<uint32_t>(partition.second));
     offsets.durable[partition] = saved ? *saved : -1;
   }
