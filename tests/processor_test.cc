@@ -144,7 +144,7 @@ class DurableRun {
   // Stops, losing what was not checkpointed (the processor goes first: it unhooks itself from the
   // store), and starts again on the same directory.
   void Restart() {
-    pipeline_.processor.reset();
+    pipeline_.core.reset();
     pipeline_.store.reset();
     Open();
   }
