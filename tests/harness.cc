@@ -49,6 +49,11 @@ std::string Harness::FeedInvalid(const std::string& json_line) {
 
 void Harness::Finish() { replayer_->Finish(); }
 
+void Harness::Checkpoint() {
+  pipeline_.core->PrepareCheckpoint();
+  pipeline_.store->Checkpoint(false);
+}
+
 std::vector<v1::Alert> Harness::AlertsFor(const std::string& rule_id) const {
   std::vector<v1::Alert> out;
   for (const auto& a : alerts_) {

@@ -28,6 +28,8 @@ class Harness {
   // Feeds a line expected to be invalid; returns the error message.
   std::string FeedInvalid(const std::string& json_line);
   void Finish();
+  // Makes everything so far durable in the store, as a checkpoint of `vigil run` does.
+  void Checkpoint();
 
   const std::vector<v1::Alert>& alerts() const { return alerts_; }
   std::vector<v1::Alert> AlertsFor(const std::string& rule_id) const;

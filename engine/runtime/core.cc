@@ -381,7 +381,11 @@ void Core::Impl::FireTimer(CoreScope& scope) {
   MarkDirty(scope, queued.slot);
   EnsureLoaded(scope, record);
   if (queued.timer.owner == 0) {
-    record.roster.ForgetEnded(watermark_ - time_.roster_grace - time_.MaxLateness());
+    // Forgets the shifts whose own forget time (end + grace + lateness, hour-rounded as the timer)
+    // is this timer's, as if each had fired its own. Not by the watermark: when it jumps (a
+    // partition's first event, the end of a bounded run), events and decisions behind it are still
+    // to be delivered and may need shifts that end between them and the watermark.
+    record.roster.ForgetEnded(queued.timer.at - time_.roster_grace - time_.MaxLateness() + 1);
     return;
   }
   const size_t rule = queued.timer.owner - 1;
