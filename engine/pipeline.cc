@@ -1,5 +1,6 @@
 #include "pipeline.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <string_view>
@@ -58,9 +59,17 @@ class VersionedOperator final : public Operator {
 
 }  // namespace
 
+MemoryShares SplitMemoryBudget(size_t total_bytes) {
+  MemoryShares shares;
+  shares.rocks = std::clamp<size_t>(total_bytes / 4, size_t{8} << 20, size_t{256} << 20);
+  shares.rocks = std::min(shares.rocks, total_bytes / 2);
+  shares.core = total_bytes - shares.rocks;
+  return shares;
+}
+
 bool UseNextCore() {
   const char* core = std::getenv("VIGIL_CORE");
-  return core && std::string_view(core) == "next";
+  return !(core && std::string_view(core) == "old");
 }
 
 Pipeline MakePipeline(const v1::RulesConfig& config, std::unique_ptr<KvBackend> backend,

@@ -28,8 +28,17 @@ struct PipelineOptions {
   CoreChoice core = CoreChoice::kFromEnvironment;  // the differential tests choose
 };
 
-// Whether pipelines run on the new core (engine/runtime/core.h): VIGIL_CORE=next in the
-// environment, while issue 11 moves Vigil onto it.
+// How one memory budget (`--memory-budget-mb`) is shared: RocksDB's block cache and write buffers
+// get a quarter of it (at least 8 MiB, at most 256 MiB), the core's records, hold and duplicate
+// ids the rest.
+struct MemoryShares {
+  size_t rocks = 0;
+  size_t core = 0;
+};
+MemoryShares SplitMemoryBudget(size_t total_bytes);
+
+// Whether pipelines run on the new core (engine/runtime/core.h): yes unless VIGIL_CORE=old in the
+// environment, while the old core is still in the tree (issue 11).
 bool UseNextCore();
 
 // Builds the enabled rules of `config` over `backend`; every alert they emit carries

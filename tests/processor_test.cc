@@ -13,9 +13,16 @@
 namespace vigil::testing {
 namespace {
 
+// This file tests the old core itself (deleted with it, issue 11).
+PipelineOptions OldCore() {
+  PipelineOptions options;
+  options.core = CoreChoice::kOld;
+  return options;
+}
+
 // Feeds JSON lines to a Processor as records of given (topic index, partition) sources.
 struct Feeder {
-  Pipeline pipeline = MakePipeline(DefaultRulesConfig(), NewMemoryBackend());
+  Pipeline pipeline = MakePipeline(DefaultRulesConfig(), NewMemoryBackend(), OldCore());
   Processor& proc = *pipeline.processor;
   int64_t offset = 0;
   std::vector<v1::Alert> alerts;
@@ -87,7 +94,7 @@ TEST_CASE("Processor: after a restart, a partition's held events are delivered e
   TempDir dir("vigil-test-restart-");
   const SourcePartition access3{1, 3};
   {
-    Pipeline pipeline = MakePipeline(DefaultRulesConfig(), OpenRocksBackend(dir.path(), RocksOptions{}));
+    Pipeline pipeline = MakePipeline(DefaultRulesConfig(), OpenRocksBackend(dir.path(), RocksOptions{}), OldCore());
     Processor& proc = *pipeline.processor;
     proc.watermarks().Track(access3);
     int64_t offset = 0;
@@ -105,7 +112,7 @@ TEST_CASE("Processor: after a restart, a partition's held events are delivered e
     proc.PrepareCheckpoint();
     pipeline.store->Checkpoint(true);
   }
-  Pipeline restarted = MakePipeline(DefaultRulesConfig(), OpenRocksBackend(dir.path(), RocksOptions{}));
+  Pipeline restarted = MakePipeline(DefaultRulesConfig(), OpenRocksBackend(dir.path(), RocksOptions{}), OldCore());
   Processor& proc = *restarted.processor;
   proc.watermarks().Track(access3);
   CHECK(proc.LoadProgress(access3, 3) == std::optional<int64_t>(3));
@@ -173,7 +180,7 @@ class DurableRun {
   static constexpr uint32_t kScope = 2;
 
   void Open() {
-    pipeline_ = MakePipeline(DefaultRulesConfig(), OpenRocksBackend(dir_.path(), RocksOptions{8u << 20}));
+    pipeline_ = MakePipeline(DefaultRulesConfig(), OpenRocksBackend(dir_.path(), RocksOptions{8u << 20}), OldCore());
     proc().watermarks().Track(kSource);
     offset_ = proc().LoadProgress(kSource, kScope).value_or(0);
   }

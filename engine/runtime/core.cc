@@ -121,7 +121,7 @@ class Core::Impl {
   void Finish();
   void SaveProgress(SourcePartition source, uint32_t scope, int64_t next_offset);
   std::optional<int64_t> LoadProgress(SourcePartition source, uint32_t scope);
-  void PrepareCheckpoint();
+  void PrepareCheckpoint(bool snapshot);
   size_t MemoryBytes() const;
 
   class Context;
@@ -132,6 +132,7 @@ class Core::Impl {
   CoreOptions options_;
   Watermarks watermarks_;
   ProcessorMetrics metrics_;
+  bool snapshot_due_ = true;  // whether the next checkpoint writes the state (PrepareCheckpoint)
   std::vector<v1::Alert> alerts_;
   std::vector<DeadLetter> dead_letters_;
   uint64_t records_reloaded_ = 0;
@@ -525,6 +526,7 @@ void Core::Impl::DecodeRecord(std::string_view bytes, OfficerRecord& record, boo
 }
 
 void Core::Impl::WriteCheckpoint(CheckpointWrites& writes) {
+  if (!snapshot_due_) return;  // outputs and offsets only: the state waits for the next snapshot
   for (auto& [id, scope_ptr] : scopes_) {
     CoreScope& scope = *scope_ptr;
     const std::string& prefix = scope.officer_prefix;
@@ -630,7 +632,9 @@ std::optional<int64_t> Core::Impl::LoadProgress(SourcePartition source, uint32_t
   return progress.next_offset();
 }
 
-void Core::Impl::PrepareCheckpoint() {
+void Core::Impl::PrepareCheckpoint(bool snapshot) {
+  snapshot_due_ = snapshot;
+  if (!snapshot) return;
   for (auto& [id, scope_ptr] : scopes_) {
     CoreScope& scope = *scope_ptr;
     scope.seen.Save(scope.seen_space);
@@ -677,7 +681,7 @@ void Core::SaveProgress(SourcePartition source, uint32_t scope, int64_t next_off
 std::optional<int64_t> Core::LoadProgress(SourcePartition source, uint32_t scope) {
   return impl_->LoadProgress(source, scope);
 }
-void Core::PrepareCheckpoint() { impl_->PrepareCheckpoint(); }
+void Core::PrepareCheckpoint(bool snapshot) { impl_->PrepareCheckpoint(snapshot); }
 size_t Core::MemoryBytes() const { return impl_->MemoryBytes(); }
 uint64_t Core::records_reloaded() const { return impl_->records_reloaded_; }
 

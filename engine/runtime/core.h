@@ -93,8 +93,11 @@ class Core {
   // Per-partition progress kept in the checkpoint: next offset and highest event time.
   void SaveProgress(SourcePartition source, uint32_t scope, int64_t next_offset);
   std::optional<int64_t> LoadProgress(SourcePartition source, uint32_t scope);
-  // Before each checkpoint: hands what changed since the last one to the store's next batch.
-  void PrepareCheckpoint();
+  // Before each checkpoint of the store. A snapshot hands the state that changed since the last
+  // snapshot (officer records, held events, duplicate ids) to the store's next batch; any other
+  // checkpoint (outputs and offsets only, engine/CHECKPOINTS.md) hands nothing, so that what a
+  // checkpoint costs does not grow with the event rate.
+  void PrepareCheckpoint(bool snapshot = true);
 
   // Memory held by officer records, the hold and the duplicate-detection ids (approximate).
   size_t MemoryBytes() const;

@@ -42,7 +42,8 @@ class ProcessorCore final : public EventCore {
   std::optional<int64_t> LoadProgress(SourcePartition source, uint32_t scope) override {
     return processor_->LoadProgress(source, scope);
   }
-  void PrepareCheckpoint() override { processor_->PrepareCheckpoint(); }
+  void PrepareCheckpoint(bool) override { processor_->PrepareCheckpoint(); }
+  bool snapshots_apart() const override { return false; }
 
  private:
   std::unique_ptr<Processor> processor_;
@@ -89,7 +90,8 @@ class NextCore final : public EventCore {
   std::optional<int64_t> LoadProgress(SourcePartition source, uint32_t scope) override {
     return core_->LoadProgress(source, scope);
   }
-  void PrepareCheckpoint() override { core_->PrepareCheckpoint(); }
+  void PrepareCheckpoint(bool snapshot) override { core_->PrepareCheckpoint(snapshot); }
+  bool snapshots_apart() const override { return true; }
 
  private:
   std::unique_ptr<Core> core_;

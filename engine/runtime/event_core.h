@@ -1,7 +1,7 @@
 // EventCore: what `replay`, `run`, `diff` and the benches need of an event-time core, so that they
 // drive the old Processor and the new Core (engine/runtime/core.h) the same way while issue 11
-// moves Vigil from one to the other. `VIGIL_CORE=next` in the environment selects the new core
-// (MakePipeline); the differential tests run both on the same input.
+// moves Vigil from one to the other. The new core is the default; `VIGIL_CORE=old` in the
+// environment selects the old one (MakePipeline); the differential tests run both on the same input.
 //
 // Each input record is decoded here, once, in the form its core wants. Lifecycle and threading as
 // Processor's / Core's: single-threaded; Ingest*, then Advance(); PrepareCheckpoint() before the
@@ -44,7 +44,11 @@ class EventCore {
   virtual std::vector<DeadLetter> TakeDeadLetters() = 0;
   virtual void SaveProgress(SourcePartition source, uint32_t scope, int64_t next_offset) = 0;
   virtual std::optional<int64_t> LoadProgress(SourcePartition source, uint32_t scope) = 0;
-  virtual void PrepareCheckpoint() = 0;
+  // Before each checkpoint of the store: `snapshot` writes the core's state with it; otherwise the
+  // new core writes nothing (the old one cannot hold its state back and writes it every time).
+  virtual void PrepareCheckpoint(bool snapshot = true) = 0;
+  // Whether PrepareCheckpoint(false) holds the state back (the new core).
+  virtual bool snapshots_apart() const = 0;
 };
 
 // The old core behind EventCore (deleted with it).
