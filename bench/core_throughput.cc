@@ -12,6 +12,8 @@
 #include <chrono>
 #include <functional>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -57,7 +59,7 @@ class CoreUnderTest {
       : options_(options), shares_(SplitMemoryBudget(options.memory_budget_bytes)),
         dir_("vigil-bench-"),
         pipeline_(MakePipeline(DefaultRulesConfig(), OpenRocksBackend(dir_.path(), Rocks(shares_)),
-                               PipelineOptions{Topics(), shares_.core})),
+                               BenchPipeline(shares_))),
         offsets_(kStreamCount * options.partitions, 0) {
     for (int s = 0; s < kStreamCount; ++s) {
       for (int p = 0; p < options_.partitions; ++p) pipeline_.core->watermarks().Track({s, p});
@@ -101,6 +103,14 @@ class CoreUnderTest {
   const MemoryShares& shares() const { return shares_; }
 
  private:
+  // The new core, unless VIGIL_CORE=old asks for the old one (for side-by-side rows).
+  static PipelineOptions BenchPipeline(const MemoryShares& shares) {
+    PipelineOptions options;
+    options.memory_budget_bytes = shares.core;
+    const char* core = std::getenv("VIGIL_CORE");
+    options.core = core && std::string_view(core) == "old" ? CoreChoice::kOld : CoreChoice::kNext;
+    return options;
+  }
   static RocksOptions Rocks(const MemoryShares& shares) {
     RocksOptions rocks;
     rocks.memory_budget_bytes = shares.rocks;
