@@ -69,7 +69,7 @@ MemoryShares SplitMemoryBudget(size_t total_bytes) {
 
 bool UseNextCore() {
   const char* core = std::getenv("VIGIL_CORE");
-  return core && std::string_view(core) == "next";
+  return !(core && std::string_view(core) == "old");
 }
 
 Pipeline MakePipeline(const v1::RulesConfig& config, std::unique_ptr<KvBackend> backend,

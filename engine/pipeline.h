@@ -37,9 +37,9 @@ struct MemoryShares {
 };
 MemoryShares SplitMemoryBudget(size_t total_bytes);
 
-// Whether pipelines run on the new core (engine/runtime/core.h): VIGIL_CORE=next in the
-// environment. Not yet the default: a `vigil run` stopped and restarted on its state loses an
-// alert about one time in three on the new core (kafka_end_to_end_test's restart case; issue 11).
+// Whether pipelines run on the new core (engine/runtime/core.h): the default, unless
+// VIGIL_CORE=old in the environment asks for the old Processor (kept until it is deleted, for
+// side-by-side figures and the differential test).
 bool UseNextCore();
 
 // Builds the enabled rules of `config` over `backend`; every alert they emit carries

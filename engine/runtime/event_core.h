@@ -1,7 +1,7 @@
 // EventCore: what `replay`, `run`, `diff` and the benches need of an event-time core, so that they
 // drive the old Processor and the new Core (engine/runtime/core.h) the same way while issue 11
-// moves Vigil from one to the other. The old core is still the default; `VIGIL_CORE=next` in
-// the environment selects the new one (MakePipeline); the differential tests run both on the same input.
+// moves Vigil from one to the other. The new core is the default; `VIGIL_CORE=old` in the
+// environment selects the old one (MakePipeline); the differential tests run both on the same input.
 //
 // Each input record is decoded here, once, in the form its core wants. Lifecycle and threading as
 // Processor's / Core's: single-threaded; Ingest*, then Advance(); PrepareCheckpoint() before the

@@ -220,12 +220,15 @@ class ImpossibleTravel final : public Rule {
     if (position > 0) Decide(travel.points[position - 1], travel.points[position], travel, ctx);
   }
 
-  // Cleanup: as the old core's, by the watermark (never at the end of a bounded run).
+  // Cleanup (never at the end of a bounded run): by the timer's own instant `at`, not the
+  // watermark. When the watermark jumps (a lagging partition's batch, a partition going idle, a
+  // restart) the timer fires while events between it and the watermark are still held, and one
+  // of them may need a point the watermark would already have let go (as complainant_lookup).
   void OnTimer(Millis at, uint32_t, RuleContext& ctx) const override {
     if (!ctx.Find<TravelState>()) return;
     auto& travel = ctx.Mutable<TravelState>();
     const Millis lateness = ctx.time().access_lateness;
-    travel.Forget(ctx.watermark() - lateness, reach_);
+    travel.Forget(std::min(at, ctx.watermark()) - lateness, reach_);
     // After a burst the vector may be far larger than what is left: give it back (alerts and
     // cleanups are rare enough to allocate).
     if (travel.points.capacity() > 4 * travel.points.size() + 16) travel.points.shrink_to_fit();
