@@ -103,12 +103,10 @@ class CoreUnderTest {
   const MemoryShares& shares() const { return shares_; }
 
  private:
-  // The new core, unless VIGIL_CORE=old asks for the old one (for side-by-side rows).
+  // The core's share of the memory budget.
   static PipelineOptions BenchPipeline(const MemoryShares& shares) {
     PipelineOptions options;
     options.memory_budget_bytes = shares.core;
-    const char* core = std::getenv("VIGIL_CORE");
-    options.core = core && std::string_view(core) == "old" ? CoreChoice::kOld : CoreChoice::kNext;
     return options;
   }
   static RocksOptions Rocks(const MemoryShares& shares) {

@@ -249,15 +249,4 @@ std::string ToJsonLine(const google::protobuf::Message& message) {
   return out;
 }
 
-state::EventRef MakeRef(const v1::Envelope& event, const std::string& topic, int32_t partition,
-                        int64_t offset) {
-  state::EventRef ref;
-  ref.set_event_id(EventId(event));
-  ref.set_time_ms(EventTime(event));
-  ref.set_topic(topic);
-  ref.set_partition(partition);
-  ref.set_offset(offset);
-  return ref;
-}
-
 }  // namespace vigil

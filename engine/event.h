@@ -51,8 +51,4 @@ std::string EncodeEvent(const v1::Envelope& event);
 // Proto3 JSON of any message, one line, default values included.
 std::string ToJsonLine(const google::protobuf::Message& message);
 
-// Evidence reference for an event from a source position.
-state::EventRef MakeRef(const v1::Envelope& event, const std::string& topic, int32_t partition,
-                        int64_t offset);
-
 }  // namespace vigil

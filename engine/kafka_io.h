@@ -14,7 +14,7 @@
 #include "event.h"
 #include "json_text.h"
 #include "kafka.h"
-#include "processor.h"
+#include "runtime/outputs.h"
 
 namespace vigil {
 

@@ -35,7 +35,7 @@
 #include "event.h"
 #include "health.h"
 #include "kv_backend.h"
-#include "processor.h"
+#include "runtime/outputs.h"
 #include "rules.pb.h"
 
 namespace vigil {

@@ -1,61 +1,17 @@
 #include "pipeline.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
-#include <string_view>
+#include <utility>
 #include <vector>
-
-#include "next/registry.h"
-#include "registry.h"
 
 namespace vigil {
 namespace {
 
-// Alerts are built by the operators (BuildAlert), each of which knows only its own rule; the
-// version belongs to the whole rule set. Stamping it here, where every pipeline's rules are put
-// together (replay, run, demo, a shadow set), makes it the one place that does, for every alert.
-class StampingContext final : public OperatorContext {
- public:
-  StampingContext(OperatorContext& inner, const std::string& version)
-      : inner_(inner), version_(version) {}
-  KeySpace& state() override { return inner_.state(); }
-  void SetTimer(Millis at, std::string_view key, std::string_view payload) override {
-    inner_.SetTimer(at, key, payload);
-  }
-  void ScheduleCleanup(Millis at, std::string_view key) override { inner_.ScheduleCleanup(at, key); }
-  void Emit(v1::Alert alert) override {
-    alert.set_rules_version(version_);
-    inner_.Emit(std::move(alert));
-  }
-  const EffectiveRoster& roster() override { return inner_.roster(); }
-  Millis watermark() const override { return inner_.watermark(); }
-  const TimeSettings& time() const override { return inner_.time(); }
-
- private:
-  OperatorContext& inner_;
-  const std::string& version_;
-};
-
-class VersionedOperator final : public Operator {
- public:
-  VersionedOperator(std::unique_ptr<Operator> rule, std::string version)
-      : rule_(std::move(rule)), version_(std::move(version)) {}
-  const RuleInfo& info() const override { return rule_->info(); }
-  void OnEvent(const state::StoredEvent& event, OperatorContext& ctx) const override {
-    StampingContext stamping(ctx, version_);
-    rule_->OnEvent(event, stamping);
-  }
-  void OnTimer(Millis at, std::string_view key, std::string_view payload,
-               OperatorContext& ctx) const override {
-    StampingContext stamping(ctx, version_);
-    rule_->OnTimer(at, key, payload, stamping);
-  }
-
- private:
-  std::unique_ptr<Operator> rule_;
-  std::string version_;
-};
+RuleFactory& InstalledRules() {
+  static RuleFactory factory;  // a function-local static: set safely from a static initializer
+  return factory;
+}
 
 }  // namespace
 
@@ -67,35 +23,21 @@ MemoryShares SplitMemoryBudget(size_t total_bytes) {
   return shares;
 }
 
-bool UseNextCore() {
-  const char* core = std::getenv("VIGIL_CORE");
-  return !(core && std::string_view(core) == "old");
-}
+void SetRuleFactory(RuleFactory factory) { InstalledRules() = std::move(factory); }
 
 Pipeline MakePipeline(const v1::RulesConfig& config, std::unique_ptr<KvBackend> backend,
                       const PipelineOptions& options) {
+  const RuleFactory& rules = InstalledRules();
+  if (!rules) throw FatalError("no rules to run: this binary is not linked with vigil_rules");
   Pipeline pipeline;
   pipeline.rules_version = RulesVersion(config);
   pipeline.store = std::make_unique<StateStore>(std::move(backend));
-  const bool next = options.core == CoreChoice::kNext ||
-                    (options.core == CoreChoice::kFromEnvironment && UseNextCore());
-  if (next) {
-    CoreOptions core_options;
-    core_options.topics = options.topics;
-    core_options.memory_budget_bytes = options.memory_budget_bytes;
-    core_options.rules_version = pipeline.rules_version;
-    pipeline.core = WrapCore(
-        std::make_unique<Core>(*pipeline.store, config, BuildRules(config), std::move(core_options)),
-        options.topics);
-    return pipeline;
-  }
-  std::vector<std::unique_ptr<Operator>> operators;
-  for (auto& rule : BuildOperators(config)) {
-    operators.push_back(std::make_unique<VersionedOperator>(std::move(rule), pipeline.rules_version));
-  }
-  auto processor = std::make_unique<Processor>(*pipeline.store, config, std::move(operators));
-  pipeline.processor = processor.get();
-  pipeline.core = WrapProcessor(std::move(processor), options.topics);
+  CoreOptions core_options;
+  core_options.topics = options.topics;
+  core_options.memory_budget_bytes = options.memory_budget_bytes;
+  core_options.rules_version = pipeline.rules_version;
+  pipeline.core = std::make_unique<EventCore>(
+      std::make_unique<Core>(*pipeline.store, config, rules(config), std::move(core_options)));
   return pipeline;
 }
 

@@ -1,12 +1,18 @@
-// Pipeline: a Processor with its rules and state store, as `replay`, `run` and `demo` use it.
+// Pipeline: a Core with its rules and state store, as `replay`, `run`, `diff` and `demo` use it.
+//
+// The engine does not know the rules: they are a library of their own (operators/, vigil_rules),
+// which installs its factory (SetRuleFactory) in every binary that links it; MakePipeline builds
+// each pipeline's rules with it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
-#include "processor.h"
 #include "rules.pb.h"
 #include "runtime/event_core.h"
+#include "runtime/rule.h"
 #include "state_store.h"
 
 namespace vigil {
@@ -14,18 +20,12 @@ namespace vigil {
 struct Pipeline {
   std::unique_ptr<StateStore> store;
   std::unique_ptr<EventCore> core;
-  // The old core inside `core`, or null on the new one: for bench/core_throughput until it moves
-  // to EventCore (issue 11).
-  Processor* processor = nullptr;
   std::string rules_version;  // RulesVersion of its rules; set on every alert it emits
 };
 
-enum class CoreChoice { kFromEnvironment, kOld, kNext };
-
 struct PipelineOptions {
   Topics topics;                   // the topics evidence names
-  size_t memory_budget_bytes = 0;  // the new core's state in memory (0: unbounded)
-  CoreChoice core = CoreChoice::kFromEnvironment;  // the differential tests choose
+  size_t memory_budget_bytes = 0;  // the core's state in memory (0: unbounded)
 };
 
 // How one memory budget (`--memory-budget-mb`) is shared: RocksDB's block cache and write buffers
@@ -37,13 +37,15 @@ struct MemoryShares {
 };
 MemoryShares SplitMemoryBudget(size_t total_bytes);
 
-// Whether pipelines run on the new core (engine/runtime/core.h): the default, unless
-// VIGIL_CORE=old in the environment asks for the old Processor (kept until it is deleted, for
-// side-by-side figures and the differential test).
-bool UseNextCore();
+// The enabled rules of a complete configuration, in contract order.
+using RuleFactory =
+    std::function<std::vector<std::unique_ptr<Rule>>(const v1::RulesConfig& config)>;
+// Sets the rules of every pipeline made after it (operators/install_rules.cc calls it).
+void SetRuleFactory(RuleFactory factory);
 
 // Builds the enabled rules of `config` over `backend`; every alert they emit carries
-// RulesVersion(config).
+// RulesVersion(config). Throws FatalError if no rule factory is set (the binary does not link
+// vigil_rules).
 Pipeline MakePipeline(const v1::RulesConfig& config, std::unique_ptr<KvBackend> backend,
                       const PipelineOptions& options = {});
 

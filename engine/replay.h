@@ -13,7 +13,7 @@
 
 #include "alert.pb.h"
 #include "pipeline.h"
-#include "processor.h"
+#include "runtime/outputs.h"
 #include "rules.pb.h"
 
 namespace vigil {

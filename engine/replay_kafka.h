@@ -33,7 +33,7 @@
 #include "event_time.h"
 #include "kafka.h"
 #include "pipeline.h"
-#include "processor.h"
+#include "runtime/outputs.h"
 #include "rules.pb.h"
 #include "rules_config.h"
 #include "status.h"

@@ -1,6 +1,7 @@
 // `vigil rules`: the rules file for analysts. --defaults prints every field at its default, each
 // rule with its one-paragraph description (in the rule's ignored `description` field, so the
 // output loads back unchanged with --rules); --check validates a rules file.
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -8,7 +9,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "registry.h"
+#include "next/registry.h"
 #include "rules_config.h"
 
 namespace vigil {
@@ -20,15 +21,16 @@ v1::RulesConfig DescribedDefaults() {
   v1::RulesConfig config = DefaultRulesConfig();
   const auto* descriptor = config.GetDescriptor();
   const auto* reflection = config.GetReflection();
-  for (const auto& op : BuildAllOperators(config)) {
-    const auto* field = descriptor->FindFieldByName(op->info().rule_id);
+  for (const RuleDescriptor* entry : RuleCatalogue()) {
+    const std::string rule_id = entry->rule_id;
+    const auto* field = descriptor->FindFieldByName(rule_id);
     if (!field || field->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE) {
-      throw FatalError("rule " + op->info().rule_id + " has no object in the rules file");
+      throw FatalError("rule " + rule_id + " has no object in the rules file");
     }
     auto* rule = reflection->MutableMessage(&config, field);
     const auto* description = rule->GetDescriptor()->FindFieldByName("description");
-    if (!description) throw FatalError("rule " + op->info().rule_id + " has no description field");
-    rule->GetReflection()->SetString(rule, description, op->info().description);
+    if (!description) throw FatalError("rule " + rule_id + " has no description field");
+    rule->GetReflection()->SetString(rule, description, entry->make(config)->info().description);
   }
   return config;
 }
@@ -160,8 +162,10 @@ int RulesCommand(int argc, char** argv) {
       std::cerr << "vigil rules: " << config.status().message() << "\n";
       return 2;
     }
-    size_t enabled = BuildOperators(*config).size();
-    std::cout << path << ": valid (" << enabled << " of " << BuildAllOperators(*config).size()
+    const auto& catalogue = RuleCatalogue();
+    const auto enabled = std::count_if(catalogue.begin(), catalogue.end(),
+                                       [&](const RuleDescriptor* rule) { return rule->enabled(*config); });
+    std::cout << path << ": valid (" << enabled << " of " << catalogue.size()
               << " rules enabled), rules version " << RulesVersion(*config) << "\n";
     return 0;
   }

@@ -235,10 +235,21 @@ std::unique_ptr<KvBackend> CheckedStateFormat(std::unique_ptr<KvBackend> backend
     backend->Write({{key, std::string_view(kStateFormat)}}, /*sync=*/true);
     return backend;
   }
+  // Format 3 is the last one the old core (Processor, removed) wrote.
+  const std::string written =
+      !format ? std::string("before 3") : *format == "3" ? "3, of Vigil with its old core" : *format;
   throw FatalError("the state in " + where + " was written by another version of Vigil (state " +
-                   "format " + (format ? *format : std::string("before 3")) + ", this version " +
-                   "reads " + kStateFormat + "); resume it with that version, or start this one " +
-                   "on an empty --state-dir (it then reads its input topics from the beginning)");
+                   "format " + written + ", this version reads " + kStateFormat + "); resume " +
+                   "it with that version, or start this one on an empty --state-dir (it then " +
+                   "reads its input topics from the beginning)");
+}
+
+std::string ScopePrefix(uint32_t scope, std::string_view name) {
+  std::string prefix;
+  AppendU32(prefix, scope);
+  prefix.append(name);
+  prefix.push_back('\0');
+  return prefix;
 }
 
 void AppendU32(std::string& out, uint32_t v) {

@@ -5,11 +5,11 @@
 // alert outbox and source offsets written together are durable together (engine/CHECKPOINTS.md).
 //
 // Values read through Find/Mutable/Overwrite stay decoded in memory between events and are encoded
-// only when a checkpoint writes them; a before-checkpoint hook lets the Processor add what it keeps
+// only when a checkpoint writes them; a before-checkpoint hook lets the core add what it keeps
 // in memory only (held events, timers) to the same batch.
 //
-// KeySpace is the view an operator gets: a key prefix (input partition + namespace) that it
-// cannot see outside of. Single-threaded: one StateStore belongs to one processing thread.
+// KeySpace is a scoped view: a key prefix (input partition + namespace) that
+// its user cannot see outside of. Single-threaded: one StateStore belongs to one processing thread.
 #pragma once
 
 #include <cstdint>
@@ -225,7 +225,8 @@ class StateStore {
 // The layout of Vigil's state records (schemas/state.proto and the key spaces of
 // engine/CHECKPOINTS.md). A state directory records the format it was written in; Vigil resumes
 // only from its own format, since an older layout would be misread, not rejected, by protobuf.
-constexpr char kStateFormat[] = "3";
+// 4: the old core (Processor) is gone; format 3 was written by it or by the new core beside it.
+constexpr char kStateFormat[] = "4";
 // Returns `backend` after checking its format marker: an empty database gets the current one; a
 // database with another format, or with state and no marker (written before markers), is refused
 // with a FatalError naming `where` and what to do.
@@ -239,6 +240,8 @@ uint32_t ReadU32(std::string_view in);
 int64_t ReadI64(std::string_view in);
 // The smallest key greater than every key starting with prefix.
 std::string PrefixEnd(std::string_view prefix);
+// Namespaced key prefix inside an input partition's keys (its scope): [scope:4 bytes] name '\0'.
+std::string ScopePrefix(uint32_t scope, std::string_view name);
 
 // A prefix-scoped view of a StateStore.
 class KeySpace {

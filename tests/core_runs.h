@@ -1,7 +1,7 @@
 // Runs of a core over a list of events, as `vigil replay` and `vigil run` feed it: in file order
 // or as Kafka fetch batches, over one or several partitions, with checkpoints, restarts on the
 // same state and a memory budget. What each run emits (alerts, dead letters, metrics) is gathered
-// in a comparable form, for the core's golden and differential tests.
+// in a comparable form, for the core's golden test (tests/core_golden_test.cc).
 #pragma once
 
 #include <algorithm>
@@ -30,9 +30,8 @@ struct Outputs {
 };
 
 struct RunSpec {
-  CoreChoice core = CoreChoice::kOld;
   size_t restart_after = 0;         // events; 0: no restart
-  size_t memory_budget_bytes = 0;   // the new core's
+  size_t memory_budget_bytes = 0;   // the core's
   size_t checkpoint_every = 5000;   // events
   int partitions = 1;               // input partitions (as `vigil run` reads co-partitioned topics)
   size_t restart_every = 0;         // events; a checkpoint and a restart every so many (0: none)
@@ -43,9 +42,7 @@ struct RunSpec {
   size_t fetch_batch = 0;
 };
 
-// Checks that every officer record the new core stored re-encodes byte for byte: each rule's
-
-// Checks that every officer record the new core stored re-encodes byte for byte: each rule's
+// Checks that every officer record the core stored re-encodes byte for byte: each rule's
 // state (and the roster) decoded into a fresh object and encoded again gives the bytes read.
 // Returns the number of states checked.
 size_t CheckRecordsRoundTrip(StateStore& store, const v1::RulesConfig& config, int partitions,
@@ -105,7 +102,6 @@ class Runner {
  private:
   void Open() {
     PipelineOptions options;
-    options.core = spec_.core;
     options.memory_budget_bytes = spec_.memory_budget_bytes;
     pipeline_ = MakePipeline(config_, OpenRocksBackend(dir_.path(), RocksOptions{}), options);
     ForEachSource([&](SourcePartition source, uint32_t scope) {

@@ -1,6 +1,5 @@
 // rulekit::CountWindow (the new core's sliding count window): the contract's inclusive windows,
-// ties by event_id and re-alert rule, checked directly and against the old core's CountWindow
-// (engine/count_window.h) on random streams; its state's encoding; the one pending cleanup.
+// ties by event_id and re-alert rule; its state's encoding; the one pending cleanup.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -11,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "count_window.h"
 #include "harness.h"
 #include "kv_backend.h"
 #include "runtime/core.h"
@@ -304,48 +302,6 @@ TEST_CASE("count_window_next: the horizon is never past the event or timer being
   CHECK(rulekit::Horizon(50, ctx, kDay) == 50);
   ctx.now = 10 * kDay;
   CHECK(rulekit::Horizon(10 * kDay, ctx, kDay) == 9 * kDay);
-}
-
-// The old core's window on the same events, with expiry at the same horizons, alerts the same.
-TEST_CASE("count_window_next: the same alerts as the old core's CountWindow on random streams") {
-  std::mt19937 random(11);
-  int alerts = 0;
-  for (int run = 0; run < 300; ++run) {
-    const Millis window = 1 + random() % 50;
-    const int min_count = 1 + random() % 4;
-    const Millis lateness = random() % 30;
-    rulekit::CountWindow next(window, min_count);
-    vigil::CountWindow old(window, min_count);
-    CountWindowState next_state;
-    state::CountWindowState old_state;
-    Millis watermark = 1000;  // times after 1970 (see last_alert_end)
-    for (int i = 0; i < 60; ++i) {
-      watermark += random() % 8;
-      // In order at the watermark, or late within lateness; ids collide in time often.
-      const Millis t = watermark - (random() % 3 == 0 ? static_cast<Millis>(random() % (lateness + 1)) : 0);
-      const std::string id = "e" + std::to_string(random() % 1000) + "-" + std::to_string(i);
-      const Millis horizon = watermark - lateness;
-      if (random() % 4 == 0) {
-        const bool old_done = old.Expire(old_state, horizon);
-        CHECK(next.Expire(next_state, horizon) == old_done);
-        if (old_done) old_state.Clear();  // the old core deleted the key
-      }
-      next.Expire(next_state, horizon);  // as AddCounted does before each event
-      state::EventRef old_ref;
-      old_ref.set_event_id(id);
-      old_ref.set_time_ms(t);
-      auto old_counted = old.Add(old_state, old_ref);
-      std::vector<Ref> next_counted;
-      const bool next_alert = next.Add(next_state, R(id, t), &next_counted);
-      REQUIRE(next_alert == old_counted.has_value());
-      if (!next_alert) continue;
-      ++alerts;
-      std::vector<std::string> old_ids;
-      for (const auto& e : *old_counted) old_ids.push_back(e.event_id());
-      CHECK(Ids(next_counted) == old_ids);
-    }
-  }
-  CHECK(alerts > 1000);  // the streams do exercise re-alerting
 }
 
 TEST_CASE("count_window_next: repeated_subject_lookup keeps every subject of an officer apart") {

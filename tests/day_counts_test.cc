@@ -1,16 +1,13 @@
 // rulekit::DayCounts (the new core's per-UTC-day values): one bucket per day, Close() true the
 // first time only, zero-filled ranges, pruning of closed days only, decision instants, its
-// encoding; checked directly and against the old core's DayBuckets (engine/day_buckets.h) on
-// random operations. Also the state encodings of the two rules built on it (access_volume_spike,
+// encoding. Also the state encodings of the two rules built on it (access_volume_spike,
 // bradford_factor): Decode(Encode(x)) encodes the same.
 #include <doctest/doctest.h>
 
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "day_buckets.h"
 #include "next/registry.h"
 #include "rulekit/day_counts.h"
 #include "runtime/core.h"
@@ -151,48 +148,6 @@ TEST_CASE("day_counts: the encoding round-trips; damaged bytes are refused") {
   }
   ByteReader r(unordered);
   CHECK_FALSE(decoded.Decode(r));
-}
-
-TEST_CASE("day_counts: the same values, closes and ranges as the old DayBuckets") {
-  std::mt19937 rng(11);
-  for (int round = 0; round < 200; ++round) {
-    DayCounts next;
-    DayBuckets old;
-    for (int op = 0; op < 60; ++op) {
-      const Millis base = round % 2 ? kDay0 : 0;  // days before 1970 too
-      const Millis t = base + static_cast<Millis>(rng() % 40) * kDay + rng() % kDay - 20 * kDay;
-      switch (rng() % 5) {
-        case 0: {
-          const int64_t d = rng() % 5;
-          next.Add(t, d);
-          old.Add(t, d);
-          break;
-        }
-        case 1: {
-          const int64_t v = rng() % 9;
-          next.Set(t, v);
-          old.Set(t, v);
-          break;
-        }
-        case 2:
-          CHECK(next.Close(t) == old.Close(t));
-          break;
-        case 3:
-          next.DropClosedBefore(t);
-          old.DropClosedBefore(t);
-          break;
-        default:
-          CHECK(next.Range(t, 30) == old.Range(t, 30));
-      }
-      CHECK(next.closed(t) == old.closed(t));
-      CHECK(next.value(t) == old.value(t));
-    }
-    REQUIRE(next.buckets().size() == old.buckets().size());
-    for (size_t i = 0; i < old.buckets().size(); ++i) {
-      CHECK(next.buckets()[i].day() == old.buckets()[i].day);
-      CHECK(next.buckets()[i].closed == old.buckets()[i].closed);
-    }
-  }
 }
 
 namespace {

@@ -1,4 +1,4 @@
-// Test harness: runs the real Processor and rules over an in-memory state store, fed one NDJSON
+// Test harness: runs the real core and rules over an in-memory state store, fed one NDJSON
 // event line at a time as a single input partition (exactly as `vigil replay` feeds a file).
 //
 //   Harness h(R"({"repeatedSubjectLookup": {"minLookups": 2}})");   // rules file JSON, "{}" = defaults

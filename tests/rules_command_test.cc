@@ -9,7 +9,7 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
-#include "registry.h"
+#include "next/registry.h"
 #include "rules_config.h"
 
 namespace vigil::testing {
@@ -38,8 +38,9 @@ TEST_CASE("vigil rules --defaults: every default and description, loadable with 
   Result<v1::RulesConfig> loaded = ParseRulesConfig(text);
   REQUIRE_MESSAGE(loaded.ok(), (loaded.ok() ? "" : loaded.status().message()));
   v1::RulesConfig defaults = DefaultRulesConfig();
-  for (const auto& op : BuildAllOperators(defaults)) {
-    CHECK_MESSAGE(text.find(op->info().description) != std::string::npos, op->info().rule_id);
+  for (const RuleDescriptor* entry : RuleCatalogue()) {
+    const std::string description = entry->make(defaults)->info().description;
+    CHECK_MESSAGE(text.find(description) != std::string::npos, entry->rule_id);
   }
   // Apart from the descriptions, what loads is exactly the defaults.
   v1::RulesConfig stripped = *loaded;

@@ -55,18 +55,14 @@ TEST_CASE("state: an idle officer's state is gone after a long stream") {
   size_t bytes = 0;
   std::vector<std::string> left = KeysOf(h.store(), idle, &bytes);
   REQUIRE(left.size() == 1);
-  if (UseNextCore()) {  // one record per officer: its roster, rule states and timers
-    CHECK(left[0].find("officer") != std::string::npos);
-    CHECK(bytes < 64);  // the first access's day, and nothing else
-  } else {
-    CHECK(left[0].find("access_volume_spike") != std::string::npos);
-    CHECK(left[0].find("f" + idle) != std::string::npos);
-  }
+  // One record per officer: its roster, rule states and timers.
+  CHECK(left[0].find("officer") != std::string::npos);
+  CHECK(bytes < 64);  // the first access's day, and nothing else
   // The busy officer's state is bounded too: nothing of its first months is left.
   size_t busy_bytes = 0;
   for (const auto& key : KeysOf(h.store(), "MPBUSY", &busy_bytes)) CHECK(key.find("rb10") == std::string::npos);
   // 470 days of roster versions and accesses: a record that kept them would hold tens of KiB.
-  if (UseNextCore()) CHECK(busy_bytes < 8192);
+  CHECK(busy_bytes < 8192);
 }
 
 }  // namespace vigil::testing

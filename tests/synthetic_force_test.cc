@@ -13,7 +13,7 @@
 #include "event.h"
 #include "harness.h"
 #include "pipeline.h"
-#include "registry.h"
+#include "next/registry.h"
 #include "rules_config.h"
 #include "synthetic_force.h"
 
@@ -37,7 +37,7 @@ std::vector<std::string> Lines(const SyntheticForce& force) {
 
 std::set<std::string> RegisteredRules() {
   std::set<std::string> rules;
-  for (const auto& op : BuildAllOperators(DefaultRulesConfig())) rules.insert(op->info().rule_id);
+  for (const RuleDescriptor* rule : RuleCatalogue()) rules.insert(rule->rule_id);
   return rules;
 }
 

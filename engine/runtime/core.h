@@ -30,7 +30,7 @@
 
 #include "alert.pb.h"
 #include "event.h"
-#include "processor.h"  // DeadLetter, ProcessorMetrics (until the old core is deleted)
+#include "runtime/outputs.h"
 #include "rules.pb.h"
 #include "rules_config.h"
 #include "runtime/event_view.h"

@@ -1,11 +1,9 @@
-// EventCore: what `replay`, `run`, `diff` and the benches need of an event-time core, so that they
-// drive the old Processor and the new Core (engine/runtime/core.h) the same way while issue 11
-// moves Vigil from one to the other. The new core is the default; `VIGIL_CORE=old` in the
-// environment selects the old one (MakePipeline); the differential tests run both on the same input.
+// EventCore: the Core (engine/runtime/core.h) as `replay`, `run`, `diff` and the benches drive it,
+// with each input record decoded here, once, into the EventView the core reads: a Kafka record
+// from its bytes, a line of an event file from the parsed event.
 //
-// Each input record is decoded here, once, in the form its core wants. Lifecycle and threading as
-// Processor's / Core's: single-threaded; Ingest*, then Advance(); PrepareCheckpoint() before the
-// store's Checkpoint(); Finish() at the end of a bounded run.
+// Lifecycle and threading as Core's: single-threaded; Ingest*, then Advance(); PrepareCheckpoint()
+// before the store's Checkpoint(); Finish() at the end of a bounded run.
 #pragma once
 
 #include <memory>
@@ -16,44 +14,47 @@
 #include "alert.pb.h"
 #include "event.h"
 #include "events.pb.h"
-#include "processor.h"
 #include "runtime/core.h"
+#include "runtime/outputs.h"
 #include "watermarks.h"
 
 namespace vigil {
 
 class EventCore {
  public:
-  virtual ~EventCore() = default;
-  virtual Watermarks& watermarks() = 0;
-  virtual const TimeSettings& time() const = 0;
-  virtual const ProcessorMetrics& metrics() const = 0;
+  explicit EventCore(std::unique_ptr<Core> core);
+
+  Watermarks& watermarks() { return core_->watermarks(); }
+  const TimeSettings& time() const { return core_->time(); }
+  const ProcessorMetrics& metrics() const { return core_->metrics(); }
 
   // Decodes the record origin.value of `stream`'s topic and takes the event. A record that cannot
   // be decoded is not taken: its error is returned for the caller to report and RejectInvalid().
-  virtual Status IngestRecord(Stream stream, SourcePartition source, uint32_t scope,
-                              const RecordOrigin& origin) = 0;
+  Status IngestRecord(Stream stream, SourcePartition source, uint32_t scope,
+                      const RecordOrigin& origin);
   // Takes an event already parsed and validated: a line of an event file (origin.partition -1:
   // its evidence cites the stream's topic, with no partition or offset) or a Kafka record.
-  virtual void IngestEvent(const v1::Envelope& event, SourcePartition source, uint32_t scope,
-                           const RecordOrigin& origin) = 0;
-  virtual void RejectInvalid(DeadLetter letter) = 0;
-  virtual void Advance() = 0;
-  virtual void Finish() = 0;
-  virtual std::vector<v1::Alert> TakeAlerts() = 0;
-  virtual std::vector<DeadLetter> TakeDeadLetters() = 0;
-  virtual void SaveProgress(SourcePartition source, uint32_t scope, int64_t next_offset) = 0;
-  virtual std::optional<int64_t> LoadProgress(SourcePartition source, uint32_t scope) = 0;
-  // Before each checkpoint of the store: `snapshot` writes the core's state with it; otherwise the
-  // new core writes nothing (the old one cannot hold its state back and writes it every time).
-  virtual void PrepareCheckpoint(bool snapshot = true) = 0;
-  // Whether PrepareCheckpoint(false) holds the state back (the new core).
-  virtual bool snapshots_apart() const = 0;
-};
+  void IngestEvent(const v1::Envelope& event, SourcePartition source, uint32_t scope,
+                   const RecordOrigin& origin);
+  void RejectInvalid(DeadLetter letter) { core_->RejectInvalid(std::move(letter)); }
+  void Advance() { core_->Advance(); }
+  void Finish() { core_->Finish(); }
+  std::vector<v1::Alert> TakeAlerts() { return core_->TakeAlerts(); }
+  std::vector<DeadLetter> TakeDeadLetters() { return core_->TakeDeadLetters(); }
+  void SaveProgress(SourcePartition source, uint32_t scope, int64_t next_offset) {
+    core_->SaveProgress(source, scope, next_offset);
+  }
+  std::optional<int64_t> LoadProgress(SourcePartition source, uint32_t scope) {
+    return core_->LoadProgress(source, scope);
+  }
+  // Before each checkpoint of the store: `snapshot` writes the core's state with it (Core's
+  // PrepareCheckpoint).
+  void PrepareCheckpoint(bool snapshot = true) { core_->PrepareCheckpoint(snapshot); }
 
-// The old core behind EventCore (deleted with it).
-std::unique_ptr<EventCore> WrapProcessor(std::unique_ptr<Processor> processor, Topics topics);
-// The new core behind EventCore.
-std::unique_ptr<EventCore> WrapCore(std::unique_ptr<Core> core, Topics topics);
+ private:
+  std::unique_ptr<Core> core_;
+  EventView view_;       // reused: decoding allocates nothing
+  std::string encoded_;  // reused by IngestEvent
+};
 
 }  // namespace vigil
