@@ -11,7 +11,7 @@
 #include "diff.h"
 #include "diff_report.h"
 #include "event.h"
-#include "replay_kafka.h"
+#include "replay/replay_kafka.h"
 #include "rules_config.h"
 
 namespace vigil {

@@ -2,8 +2,8 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "replay.h"
-#include "replay_kafka.h"
+#include "replay/replay.h"
+#include "replay/replay_kafka.h"
 #include "rules_config.h"
 
 namespace vigil {

@@ -10,7 +10,7 @@
 
 #include "kafka_io.h"
 #include "pipeline.h"
-#include "replay.h"
+#include "replay/replay.h"
 
 namespace vigil {
 namespace {

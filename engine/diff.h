@@ -25,7 +25,7 @@
 
 #include "alert.pb.h"
 #include "event_time.h"
-#include "replay_kafka.h"
+#include "replay/replay_kafka.h"
 #include "rules.pb.h"
 #include "status.h"
 

@@ -20,7 +20,7 @@
 #include "harness.h"
 #include "kafka_io.h"
 #include "mock_broker.h"
-#include "replay_kafka.h"
+#include "replay/replay_kafka.h"
 #include "rules_config.h"
 
 namespace vigil::testing {

@@ -13,7 +13,7 @@
 #include "alert.pb.h"
 #include "event_time.h"
 #include "pipeline.h"
-#include "replay.h"
+#include "replay/replay.h"
 
 namespace vigil::testing {
 

@@ -18,7 +18,7 @@
 #include "live_engine.h"
 #include "live_fixtures.h"
 #include "mock_broker.h"
-#include "replay_kafka.h"
+#include "replay/replay_kafka.h"
 #include "rules_config.h"
 #include "synthetic_force.h"
 

@@ -1,4 +1,4 @@
-#include "replay_kafka.h"
+#include "replay/replay_kafka.h"
 
 #include <unistd.h>
 
@@ -13,7 +13,7 @@
 
 #include "kafka.h"
 #include "kafka_io.h"
-#include "replay.h"
+#include "replay/replay.h"
 
 namespace vigil {
 namespace {
