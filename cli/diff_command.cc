@@ -1,6 +1,6 @@
 // `vigil diff`: option parsing and outputs around ReplayBoth, ReplayBothFromKafka, ReadAlertTopic,
 // CompareAlerts and ScoreLabels
-// (engine/diff.h) and the renderings of engine/diff_report.h.
+// (engine/replay/diff.h) and the renderings of engine/replay/diff_report.h.
 #include <algorithm>
 #include <fstream>
 #include <iostream>
@@ -8,8 +8,8 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "diff.h"
-#include "diff_report.h"
+#include "replay/diff.h"
+#include "replay/diff_report.h"
 #include "event.h"
 #include "replay/replay_kafka.h"
 #include "rules_config.h"

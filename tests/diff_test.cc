@@ -1,4 +1,4 @@
-// `vigil diff` (engine/diff.h): on the sample force, rule set A = defaults and B = one threshold
+// `vigil diff` (engine/replay/diff.h): on the sample force, rule set A = defaults and B = one threshold
 // lowered and one raised. The per-rule counts are checked against an independent count: each
 // rule set replayed on its own through the test harness (in-memory state, not diff's RocksDB),
 // with the alerts matched by this file's own simple code. From Kafka (librdkafka's mock cluster),
@@ -15,8 +15,8 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
-#include "diff.h"
-#include "diff_report.h"
+#include "replay/diff.h"
+#include "replay/diff_report.h"
 #include "harness.h"
 #include "kafka_io.h"
 #include "mock_broker.h"

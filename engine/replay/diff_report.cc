@@ -1,4 +1,4 @@
-#include "diff_report.h"
+#include "replay/diff_report.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "diff.h"
+#include "replay/diff.h"
 #include "status.h"
 
 namespace vigil {

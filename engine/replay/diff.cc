@@ -1,4 +1,4 @@
-#include "diff.h"
+#include "replay/diff.h"
 
 #include <algorithm>
 #include <iostream>
