@@ -50,6 +50,11 @@ struct LiveOptions {
   std::optional<v1::RulesConfig> shadow_rules;
   bool until_caught_up = false;
   int checkpoint_interval_ms = 1000;
+  // How often a checkpoint is also a snapshot (engine/CHECKPOINTS.md): the rules' state and the
+  // input offsets are written only then; the checkpoints between write the outbox and published
+  // positions only, and a crash re-reads the input since the last snapshot. 0, or at most the
+  // checkpoint interval: every checkpoint is a snapshot (always so with the old core).
+  int snapshot_interval_ms = 10000;
   RocksOptions storage;  // memory budget of the state store
   // How long the group waits for a member that stopped answering (a crashed engine) before it
   // gives its partitions to another; a restarted engine waits this long for its own partitions.
@@ -85,7 +90,11 @@ struct LiveReport {
   std::string shadow_failure;            // why the shadow rules stopped part way; empty if not
   // Outbox records found already on their topic when a crash's outbox was recovered (not re-sent).
   uint64_t recovered_already_published = 0;
+  // Alerts and dead letters decided again after a crash (re-read since the snapshot) and dropped
+  // because the dead run had already published them.
+  uint64_t redecided_dropped = 0;
   uint64_t checkpoints = 0;
+  uint64_t snapshots = 0;
   double seconds = 0;
 };
 
