@@ -12,6 +12,12 @@
 //      acknowledgements are taken as they arrive, and each acknowledged entry's deletion (and
 //      position) becomes durable with the next batch;
 //   3. the offsets of step 1 are committed to the consumer group (asynchronously).
+// Only a snapshot (every LiveOptions::snapshot_interval_ms, the run's first checkpoint, on stop and
+// on a rebalance) writes the operator state and input offsets (and commits those); the checkpoints
+// between write the outbox and published positions only, so their cost does not grow with the
+// event rate. A crash re-reads the input since the last snapshot: the output topics are read back
+// from where they stood at that snapshot, and what is decided again and was already published is
+// dropped by id.
 // On start, partitions resume from the offsets in RocksDB, which match the state there (from the
 // beginning when it has none: no state, so everything must be read). An outbox left by a crash is
 // compared with the tail of the alert and dead-letter topics (from the positions acknowledged
