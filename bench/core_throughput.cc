@@ -12,6 +12,8 @@
 #include <chrono>
 #include <functional>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,7 @@ struct BenchOptions {
   SyntheticForceOptions force;
   int partitions = 16;
   std::chrono::milliseconds checkpoint_every{1000};
+  std::chrono::milliseconds snapshot_every{10000};  // state with the checkpoint at most this often
   uint64_t checkpoint_events = 0;  // if set: a checkpoint every this many events, not by time
   size_t memory_budget_bytes = 256u << 20;
 };
@@ -43,6 +46,7 @@ struct CoreRun {
   double seconds = 0;
   uint64_t keys_written = 0;
   uint64_t checkpoints = 0;
+  uint64_t snapshots = 0;
 };
 
 // The core under test, fed a day of records at a time as the live engine would read them from
@@ -55,12 +59,13 @@ class CoreUnderTest {
       : options_(options), shares_(SplitMemoryBudget(options.memory_budget_bytes)),
         dir_("vigil-bench-"),
         pipeline_(MakePipeline(DefaultRulesConfig(), OpenRocksBackend(dir_.path(), Rocks(shares_)),
-                               PipelineOptions{Topics(), shares_.core})),
+                               BenchPipeline(shares_))),
         offsets_(kStreamCount * options.partitions, 0) {
     for (int s = 0; s < kStreamCount; ++s) {
       for (int p = 0; p < options_.partitions; ++p) pipeline_.core->watermarks().Track({s, p});
     }
-    last_checkpoint_ = std::chrono::steady_clock::now();
+    last_checkpoint_ = last_snapshot_ = std::chrono::steady_clock::now();
+    snapshot_ratio_ = std::max<uint64_t>(1, options.snapshot_every / options.checkpoint_every);
   }
 
   void Process(const EncodedDay& day) {
@@ -98,6 +103,14 @@ class CoreUnderTest {
   const MemoryShares& shares() const { return shares_; }
 
  private:
+  // The new core, unless VIGIL_CORE=old asks for the old one (for side-by-side rows).
+  static PipelineOptions BenchPipeline(const MemoryShares& shares) {
+    PipelineOptions options;
+    options.memory_budget_bytes = shares.core;
+    const char* core = std::getenv("VIGIL_CORE");
+    options.core = core && std::string_view(core) == "old" ? CoreChoice::kOld : CoreChoice::kNext;
+    return options;
+  }
   static RocksOptions Rocks(const MemoryShares& shares) {
     RocksOptions rocks;
     rocks.memory_budget_bytes = shares.rocks;
@@ -127,9 +140,14 @@ class CoreUnderTest {
     const bool due = options_.checkpoint_events > 0 ? run_.events % options_.checkpoint_events == 0
                                                     : now - last_checkpoint_ > options_.checkpoint_every;
     if (!due) return;
-    core.PrepareCheckpoint();
+    // As `vigil run`: outputs and offsets every checkpoint, the state only at a snapshot.
+    const bool snapshot = options_.checkpoint_events > 0
+                              ? run_.checkpoints % snapshot_ratio_ == 0
+                              : now - last_snapshot_ >= options_.snapshot_every;
+    core.PrepareCheckpoint(snapshot);
     pipeline_.store->Checkpoint(true);
     ++run_.checkpoints;
+    if (snapshot) ++run_.snapshots, last_snapshot_ = now;
     last_checkpoint_ = now;
   }
 
@@ -140,7 +158,8 @@ class CoreUnderTest {
   const Topics topics_;
   std::vector<int64_t> offsets_;
   std::vector<uint16_t> partition_of_;
-  std::chrono::steady_clock::time_point last_checkpoint_;
+  std::chrono::steady_clock::time_point last_checkpoint_, last_snapshot_;
+  uint64_t snapshot_ratio_ = 1;  // checkpoints per snapshot when checkpoints go by events
   CoreRun run_;
 };
 
@@ -159,6 +178,9 @@ int main(int argc, char** argv) {
        "with one session at 1.5, at most 24 look-ups a session (about 0.59 x officers x X a day)", "1.5"},
       {"partitions", "P", "input partitions the events are spread over", "16"},
       {"checkpoint-ms", "MS", "checkpoint interval", "1000"},
+      {"snapshot-ms", "MS",
+       "how often a checkpoint also writes the state (a snapshot, as `vigil run --snapshot-interval-ms`); "
+       "the others write outputs and offsets only", "10000"},
       {"checkpoint-events", "N",
        "checkpoint every N events instead (a multiple of 1000; 0: by time): the same work on every "
        "run, for profiling under callgrind", "0"},
@@ -185,9 +207,10 @@ int main(int argc, char** argv) {
   Result<long long> partitions = args.GetInt("partitions", 1, 1024);
   Result<long long> checkpoint_ms = args.GetInt("checkpoint-ms", 1, 3600000);
   Result<long long> checkpoint_events = args.GetInt("checkpoint-events", 0, 1LL << 40);
+  Result<long long> snapshot_ms = args.GetInt("snapshot-ms", 1, 24LL * 3600 * 1000);
   Result<long long> budget_mb = args.GetInt("memory-budget-mb", 8, 1 << 20);
   bench::ExitOnBadOption("core_throughput", {&officers, &days, &seed, &partitions, &checkpoint_ms,
-                                             &checkpoint_events, &budget_mb});
+                                             &checkpoint_events, &snapshot_ms, &budget_mb});
   if (*checkpoint_events % 1000 != 0) {
     std::fprintf(stderr, "core_throughput: --checkpoint-events must be a multiple of 1000 (try --help)\n");
     return 2;
@@ -200,6 +223,7 @@ int main(int argc, char** argv) {
   options.partitions = static_cast<int>(*partitions);
   options.checkpoint_every = std::chrono::milliseconds(*checkpoint_ms);
   options.checkpoint_events = static_cast<uint64_t>(*checkpoint_events);
+  options.snapshot_every = std::chrono::milliseconds(std::max(*snapshot_ms, *checkpoint_ms));
   options.memory_budget_bytes = static_cast<size_t>(*budget_mb) << 20;
 
   const SyntheticForce force(options.force);
@@ -233,13 +257,14 @@ int main(int argc, char** argv) {
   char figures[640];
   std::snprintf(figures, sizeof figures,
                 "%llu events, %llu alerts, %.2f s, **%.0f events/s**, %.2f state keys written per "
-                "event, %llu checkpoints; generated at %.0f events/s on a second thread (not timed); "
+                "event, %llu checkpoints (%llu snapshots); generated at %.0f events/s on a second thread (not timed); "
                 "RSS before processing %.0f MiB, peak %.0f MiB%s, generator's buffers %.0f MiB, "
                 "**engine peak %.0f MiB** (peak - before - generator), budget %lld MiB",
                 static_cast<unsigned long long>(run.events),
                 static_cast<unsigned long long>(run.alerts), run.seconds, run.events / run.seconds,
                 static_cast<double>(run.keys_written) / run.events,
                 static_cast<unsigned long long>(run.checkpoints),
+                static_cast<unsigned long long>(run.snapshots),
                 feed.generate_seconds > 0 ? feed.stats.total() / feed.generate_seconds : 0.0, rss_before, peak,
                 peak_reset ? "" : " (peak not reset: includes the plan)", generator_mib,
                 peak - rss_before - generator_mib, *budget_mb);

@@ -1,13 +1,13 @@
 #!/bin/sh
 # Runs every benchmark of issue 5 at the sizes bench/RESULTS.md reports, appending one row per run
 # to bench/RESULTS.md. Builds nothing: build first (cmake -S . -B build -G Ninja && cmake --build
-# build -j2). About 20 minutes on a 2-core machine at the engine's speed of November 2026 (the
-# 30-day and the 1M-officer core runs are two thirds of it).
+# build -j2). About an hour on a 2-core machine at the new core's speed of December 2026 (the
+# 30-day core run, 63 million events, is a third of it).
 #
 #   bench/run-all.sh [--build DIR] [--big] [--only core|e2e|latency]
 #
-#   --big    also larger sizes (core 1M officers x 7 days, 250K x 30 days; e2e at 250K
-#            officers): hours at the current speed, and several GiB of memory.
+#   --big    also larger sizes (core: a year of 45,000 officers, 1M officers x 7 days; e2e at
+#            250K officers): hours at the current speed, and several GiB of memory.
 set -eu
 
 build=build
@@ -36,15 +36,16 @@ run() {
 }
 
 if [ "$only" = all ] || [ "$only" = core ]; then
-  # History length at 45,000 officers (a mid-sized force), then force size at 1 day.
+  # At the realistic volume (about 45 access events per officer a day: 2 million a day for 45,000
+  # officers): history length at 45,000 officers (a mid-sized force), then force size at 1 day,
+  # then events/s against the memory budget at a fixed force.
   for days in 1 7 30; do run "$build/bench/core_throughput" --officers 45000 --days "$days"; done
   for officers in 250000 1000000; do run "$build/bench/core_throughput" --officers "$officers" --days 1; done
-  # The busiest force the generator makes (it caps a session at 24 look-ups, so any value above
-  # about 26 gives the same): about 600,000 access events a day for 45,000 officers, against about
-  # 40,000 at the default; the issue speaks of a few million.
-  run "$build/bench/core_throughput" --officers 45000 --days 1 --access-per-shift 75
+  for budget in 256 512 2048; do
+    run "$build/bench/core_throughput" --officers 45000 --days 7 --memory-budget-mb "$budget"
+  done
   if [ "$big" = yes ]; then
-    run "$build/bench/core_throughput" --officers 250000 --days 30
+    run "$build/bench/core_throughput" --officers 45000 --days 365
     run "$build/bench/core_throughput" --officers 1000000 --days 7
   fi
 fi

@@ -37,8 +37,9 @@ struct MemoryShares {
 };
 MemoryShares SplitMemoryBudget(size_t total_bytes);
 
-// Whether pipelines run on the new core (engine/runtime/core.h): yes unless VIGIL_CORE=old in the
-// environment, while the old core is still in the tree (issue 11).
+// Whether pipelines run on the new core (engine/runtime/core.h): the default, unless
+// VIGIL_CORE=old in the environment asks for the old Processor (kept until it is deleted, for
+// side-by-side figures and the differential test).
 bool UseNextCore();
 
 // Builds the enabled rules of `config` over `backend`; every alert they emit carries

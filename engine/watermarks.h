@@ -7,11 +7,17 @@
 // instead of having its events wrongly declared late. A partition with no events yet and not caught
 // up holds the engine watermark at -infinity. When every partition is idle, the engine watermark is
 // the greatest partition watermark.
+//
+// Cost: partitions are found through a table indexed by (source, partition), and the minimum over
+// non-idle partitions and the maximum over all are kept up to date as they change, so Observe()
+// and Current() are O(1) but when the partition holding the minimum moves on (or one is idled,
+// revoked or restored): then the next Current() takes one pass over the partitions.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <utility>
+#include <vector>
 
 #include "event_time.h"
 
@@ -41,18 +47,43 @@ class Watermarks {
   bool HasEvents(SourcePartition p) const;
   Millis MaxEventTime(SourcePartition p) const;
   // The engine watermark (monotonic).
-  Millis Current();
+  Millis Current() {
+    if (finished_) return kMaxTime;
+    if (stale_) Recompute();
+    const Millis candidate = active_ > 0 ? min_active_ : max_any_;
+    if (candidate > engine_) engine_ = candidate;
+    return engine_;
+  }
   // Moves the engine watermark to +infinity (end of a bounded run).
   void Finish() { finished_ = true; }
 
  private:
+  static constexpr uint32_t kNone = 0xffffffffu;
+  // (source, partition) pairs in this range are found by index; others through `far_`.
+  static constexpr int32_t kDirect = 4096;
   struct State {
     Millis max_event_time = kMinTime;
     bool has_events = false;
     bool idle = false;
+    bool tracked = false;  // false: a free slot
   };
+  Millis WatermarkOf(const State& s) const { return s.has_events ? s.max_event_time - lag_ : kMinTime; }
+  uint32_t Find(SourcePartition p) const;
+  // The slot of p, added (not idle, no events) if new.
+  State& Get(SourcePartition p);
+  void Recompute();
+
   Millis lag_;
-  std::map<SourcePartition, State> partitions_;
+  std::vector<State> states_;
+  std::vector<uint32_t> free_;
+  std::vector<std::vector<uint32_t>> direct_;  // [source][partition] -> slot, kNone when none
+  std::map<SourcePartition, uint32_t> far_;
+  // Over tracked partitions, valid unless stale_: how many are not idle, the minimum watermark of
+  // those, the maximum watermark of all.
+  uint32_t active_ = 0;
+  Millis min_active_ = kMaxTime;
+  Millis max_any_ = kMinTime;
+  bool stale_ = false;
   Millis engine_ = kMinTime;
   bool finished_ = false;
 };

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "rulekit/codec.h"
+
 namespace vigil::rulekit {
 namespace {
 
@@ -24,11 +26,15 @@ void CountWindowState::Encode(ByteWriter& out) const {
   out.U64(events.size());
   out.Bool(has_alert);
   out.I64(last_alert_end);
-  Millis previous = 0;
-  for (const Ref& ref : events) {
-    out.WriteRef(ref, previous);  // sorted by time: short deltas
-    previous = ref.time;
+  rulekit::PutRefs(out, events, 0);  // sorted by time: short deltas
+}
+
+void CountWindowState::EraseFront(size_t n) {
+  if (n == 0) return;
+  if (id_heap_bytes != 0) {
+    for (size_t i = 0; i < n; ++i) id_heap_bytes -= HeapBytes(events[i].event_id);
   }
+  events.erase(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
 bool CountWindowState::Decode(ByteReader& in) {
@@ -36,6 +42,7 @@ bool CountWindowState::Decode(ByteReader& in) {
   if (!in.U64(&n) || !in.Bool(&has_alert) || !in.I64(&last_alert_end)) return false;
   if (n > in.rest().size()) return false;  // each ref takes bytes: a damaged count, not a reserve
   events.clear();
+  id_heap_bytes = 0;
   events.reserve(n);
   Millis previous = 0;
   for (uint64_t i = 0; i < n; ++i) {
@@ -43,23 +50,20 @@ bool CountWindowState::Decode(ByteReader& in) {
     if (!in.ReadRef(&ref, previous)) return false;
     if (!events.empty() && !RefBefore(events.back(), ref)) return false;  // not in order
     previous = ref.time;
+    id_heap_bytes += HeapBytes(ref.event_id);
     events.push_back(std::move(ref));
   }
   return true;
 }
 
-size_t CountWindowState::MemoryBytes() const {
-  size_t bytes = events.capacity() * sizeof(Ref);
-  for (const Ref& ref : events) {
-    if (ref.event_id.size() > IdString::kInline) bytes += ref.event_id.size();
-  }
-  return bytes;
-}
-
 bool CountWindow::Add(CountWindowState& state, Ref event, std::vector<Ref>* counted) const {
   auto& events = state.events;
   // Events arrive mostly in order, so the place is usually the end.
-  auto at = std::upper_bound(events.begin(), events.end(), event, RefBefore);
+  state.id_heap_bytes += HeapBytes(event.event_id);
+  auto at = events.end();
+  if (!events.empty() && RefBefore(event, events.back())) {
+    at = std::upper_bound(events.begin(), events.end(), event, RefBefore);
+  }
   at = events.insert(at, std::move(event));
   const Millis t = at->time;
   const Iter end = at + 1;  // events after this one (equal time, greater id) are not counted
@@ -69,7 +73,7 @@ bool CountWindow::Add(CountWindowState& state, Ref event, std::vector<Ref>* coun
   counted->assign(first, end);
   state.has_alert = true;
   state.last_alert_end = std::max(state.last_alert_end, t);
-  events.erase(events.begin(), FirstAfter(events.begin(), events.end(), state.last_alert_end));
+  state.EraseFront(FirstAfter(events.begin(), events.end(), state.last_alert_end) - events.begin());
   return true;
 }
 
@@ -80,7 +84,7 @@ bool CountWindow::Expire(CountWindowState& state, Millis horizon) const {
   if (state.has_alert) {
     keep = std::max(keep, FirstAfter(events.begin(), events.end(), state.last_alert_end));
   }
-  events.erase(events.begin(), keep);
+  state.EraseFront(keep - events.begin());
   // A late event at or before the last alert's end must still be kept from counting.
   const bool alert_matters = state.has_alert && state.last_alert_end >= horizon;
   if (!events.empty() || alert_matters) return false;

@@ -30,11 +30,16 @@ struct CountWindowState {
   // The window_end of the key's last alert. Starts at 0 and grows by max(), as the old core's
   // protobuf field did, so that both cores give the same alerts (even for times before 1970).
   Millis last_alert_end = 0;
+  // Heap bytes of the long event ids in `events` (0 in practice): CountWindow keeps it, so that
+  // MemoryBytes() is O(1).
+  size_t id_heap_bytes = 0;
 
   bool empty() const { return events.empty() && !has_alert; }
   void Encode(ByteWriter& out) const;
   bool Decode(ByteReader& in);
-  size_t MemoryBytes() const;
+  size_t MemoryBytes() const { return events.capacity() * sizeof(Ref) + id_heap_bytes; }
+  // Erases events[0, n), keeping id_heap_bytes.
+  void EraseFront(size_t n);
 };
 
 class CountWindow {

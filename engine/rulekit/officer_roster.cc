@@ -24,8 +24,19 @@ void OfficerRoster::Add(const EventView& event) {
   version.start = event.start;
   version.end = event.end;
   // Kept sorted on insert, so that queries read each shift's effective version in one pass.
+  status_bits_ |= StatusBit(version.status);
+  id_heap_bytes_ += rulekit::HeapBytes(version.shift_id) + rulekit::HeapBytes(version.ref.event_id);
   auto at = std::upper_bound(versions_.begin(), versions_.end(), version, VersionBefore);
   versions_.insert(at, std::move(version));
+}
+
+void OfficerRoster::Recount() {
+  status_bits_ = 0;
+  id_heap_bytes_ = 0;
+  for (const Version& v : versions_) {
+    status_bits_ |= StatusBit(v.status);
+    id_heap_bytes_ += rulekit::HeapBytes(v.shift_id) + rulekit::HeapBytes(v.ref.event_id);
+  }
 }
 
 void OfficerRoster::ForgetEnded(Millis horizon) {
@@ -40,7 +51,9 @@ void OfficerRoster::ForgetEnded(Millis horizon) {
     if (keep) out = std::move(keep_from, run_end, out);
     keep_from = run_end;
   }
+  if (out == versions_.end()) return;  // nothing forgotten
   versions_.erase(out, versions_.end());
+  Recount();
 }
 
 Millis OfficerRoster::LatestEnd() const {
@@ -123,15 +136,12 @@ bool OfficerRoster::Decode(std::string_view bytes) {
     ok = ok && (i == 0 || !VersionBefore(v, versions_[i - 1]));  // queries rely on the order
   }
   if (!ok || !r.done()) versions_.clear();
+  Recount();
   return ok && r.done();
 }
 
 size_t OfficerRoster::MemoryBytes() const {
-  size_t bytes = versions_.capacity() * sizeof(Version);
-  for (const Version& v : versions_) {
-    bytes += rulekit::HeapBytes(v.shift_id) + rulekit::HeapBytes(v.ref.event_id);
-  }
-  return bytes;
+  return versions_.capacity() * sizeof(Version) + id_heap_bytes_;
 }
 
 namespace rulekit {
@@ -143,6 +153,7 @@ bool ShiftMarks::Has(std::string_view shift_id) const {
 
 void ShiftMarks::Add(std::string_view shift_id, Millis forget_at) {
   marks_.push_back(Mark{IdString(shift_id), forget_at});
+  id_heap_bytes_ += HeapBytes(marks_.back().shift_id);
 }
 
 bool ShiftMarks::AnyDue(Millis at) const {
@@ -153,6 +164,8 @@ void ShiftMarks::ForgetDue(Millis at) {
   marks_.erase(std::remove_if(marks_.begin(), marks_.end(),
                               [&](const Mark& m) { return m.forget_at <= at; }),
                marks_.end());
+  id_heap_bytes_ = 0;
+  for (const Mark& m : marks_) id_heap_bytes_ += HeapBytes(m.shift_id);
 }
 
 void ShiftMarks::Encode(ByteWriter& w) const {
@@ -165,6 +178,7 @@ void ShiftMarks::Encode(ByteWriter& w) const {
 
 bool ShiftMarks::Decode(ByteReader& r) {
   marks_.clear();
+  id_heap_bytes_ = 0;
   uint64_t n;
   if (!r.U64(&n) || n > r.rest().size()) return false;
   marks_.resize(n);
@@ -172,15 +186,12 @@ bool ShiftMarks::Decode(ByteReader& r) {
     std::string_view id;
     if (!r.Bytes(&id) || !r.I64(&m.forget_at)) return false;
     m.shift_id.Assign(id);
+    id_heap_bytes_ += HeapBytes(m.shift_id);
   }
   return true;
 }
 
-size_t ShiftMarks::MemoryBytes() const {
-  size_t bytes = marks_.capacity() * sizeof(Mark);
-  for (const Mark& m : marks_) bytes += HeapBytes(m.shift_id);
-  return bytes;
-}
+size_t ShiftMarks::MemoryBytes() const { return marks_.capacity() * sizeof(Mark) + id_heap_bytes_; }
 
 }  // namespace rulekit
 

@@ -39,6 +39,13 @@ class OfficerRoster {
   // EffectiveRoster::ForgetIfEnded, over all shifts at once).
   void ForgetEnded(Millis horizon);
   bool empty() const { return versions_.empty(); }
+  // The StatusBit of a status.
+  static constexpr uint32_t StatusBit(int32_t status) {
+    return status >= 0 && status < 31 ? 1u << status : 1u << 31;
+  }
+  // Whether some version held (effective or not, as of any instant) has a status among `bits`
+  // (StatusBit()s or-ed): when not, no query can return a shift with such a status. O(1).
+  bool MayHold(uint32_t bits) const { return (status_bits_ & bits) != 0; }
   // The latest end of any version held (0 if none): after it plus roster_grace plus the largest
   // allowed lateness no decision can ask about any shift held now.
   Millis LatestEnd() const;
@@ -74,6 +81,9 @@ class OfficerRoster {
   // Sorted by (shift_id, changed_at, event_id): a shift's versions are contiguous and its
   // effective version as of T is the last of them with changed_at <= T.
   std::vector<Version> versions_;
+  uint32_t status_bits_ = 0;  // StatusBit of every version's status, or-ed
+  size_t id_heap_bytes_ = 0;  // heap bytes of the long ids in versions_ (MemoryBytes in O(1))
+  void Recount();             // status_bits_ and id_heap_bytes_ from versions_
 };
 
 namespace rulekit {
@@ -100,6 +110,7 @@ class ShiftMarks {
     Millis forget_at = 0;
   };
   std::vector<Mark> marks_;  // in the order added
+  size_t id_heap_bytes_ = 0;  // heap bytes of the long ids in marks_
 };
 
 // Heap bytes an IdString holds beyond its own size (for MemoryBytes).

@@ -91,12 +91,16 @@ void Hold::Release(uint32_t c) {
 }
 
 void Hold::AddImpl(const EventView& event, std::string_view bytes, bool stored) {
-  const uintptr_t begin = reinterpret_cast<uintptr_t>(bytes.data());
-  const uintptr_t end = begin + bytes.size();
-  size_t outside = 0;  // bytes of views that do not point into `bytes`
+  const char* const begin = bytes.data();
+  const size_t n = bytes.size();
+  // Bytes of views that do not point into `bytes` (none from the decoder), counted without a
+  // branch: a view is inside if its offset from `begin` is at most n minus its size.
+  size_t outside = 0;
   ForEachString(event, [&](std::string_view s) {
-    const uintptr_t p = reinterpret_cast<uintptr_t>(s.data());
-    if (!s.empty() && (p < begin || p + s.size() > end)) outside += s.size();
+    const size_t at = static_cast<size_t>(reinterpret_cast<uintptr_t>(s.data()) -
+                                          reinterpret_cast<uintptr_t>(begin));
+    const bool inside = s.size() <= n && at <= n - s.size();
+    outside += inside ? 0 : s.size();
   });
   uint32_t index;
   if (!free_held_.empty()) {
@@ -107,25 +111,46 @@ void Hold::AddImpl(const EventView& event, std::string_view bytes, bool stored) 
     held_.emplace_back();
   }
   Held& held = held_[index];
-  char* copy = Allocate(bytes.size() + outside, &held.chunk);
+  char* copy;
+  const size_t size = n + outside;
+  if (current_ != UINT32_MAX && chunks_[current_].capacity - chunks_[current_].used >= size) {
+    Chunk& c = chunks_[current_];  // the usual case, as Allocate's first
+    held.chunk = current_;
+    copy = c.data.get() + c.used;
+    c.used += size;
+  } else {
+    copy = Allocate(size, &held.chunk);
+  }
   ++chunks_[held.chunk].live;
-  if (!bytes.empty()) std::memcpy(copy, bytes.data(), bytes.size());
-  char* extra = copy + bytes.size();
+  if (n != 0) std::memcpy(copy, begin, n);
   held.view = event;
-  ForEachString(held.view, [&](std::string_view& s) {
-    if (s.empty()) {
-      s = std::string_view();
-      return;
-    }
-    const uintptr_t p = reinterpret_cast<uintptr_t>(s.data());
-    if (p >= begin && p + s.size() <= end) {
-      s = std::string_view(copy + (p - begin), s.size());
-    } else {
-      std::memcpy(extra, s.data(), s.size());
-      s = std::string_view(extra, s.size());
-      extra += s.size();
-    }
-  });
+  if (outside == 0) {
+    // Every non-empty view is inside: rebased by one difference (an empty one becomes {}).
+    const uintptr_t delta = reinterpret_cast<uintptr_t>(copy) - reinterpret_cast<uintptr_t>(begin);
+    ForEachString(held.view, [&](std::string_view& s) {
+      s = s.empty() ? std::string_view()
+                    : std::string_view(reinterpret_cast<const char*>(
+                                           reinterpret_cast<uintptr_t>(s.data()) + delta),
+                                       s.size());
+    });
+  } else {
+    char* extra = copy + n;
+    ForEachString(held.view, [&](std::string_view& s) {
+      if (s.empty()) {
+        s = std::string_view();
+        return;
+      }
+      const size_t at = static_cast<size_t>(reinterpret_cast<uintptr_t>(s.data()) -
+                                            reinterpret_cast<uintptr_t>(begin));
+      if (s.size() <= n && at <= n - s.size()) {
+        s = std::string_view(copy + at, s.size());
+      } else {
+        std::memcpy(extra, s.data(), s.size());
+        s = std::string_view(extra, s.size());
+        extra += s.size();
+      }
+    });
+  }
   held.stored = stored;
   held.live = true;
   ++held.generation;

@@ -14,9 +14,6 @@ constexpr size_t kBucketKeySize = 9;  // [stream][hour:8]; a record adds [sequen
 
 }  // namespace
 
-uint64_t SeenIds::DefaultHash(uint8_t stream, std::string_view id) {
-  return IdHash(id, static_cast<uint64_t>(stream) << 56);
-}
 
 SeenIds::SeenIds(HashFn hash) : hash_(hash), table_(64), mask_(63) {}
 
@@ -46,8 +43,9 @@ bool SeenIds::Matches(const Entry& e, std::string_view id) const {
 }
 
 bool SeenIds::SeenOrAdd(uint8_t stream, std::string_view id, Millis time) {
-  const uint64_t h = hash_(stream, id);
-  for (size_t i = h & mask_; table_[i].bucket != kEmpty; i = (i + 1) & mask_) {
+  const uint64_t h = hash_ == &DefaultHash ? DefaultHash(stream, id) : hash_(stream, id);
+  size_t i = h & mask_;
+  for (; table_[i].bucket != kEmpty; i = (i + 1) & mask_) {
     const Entry& e = table_[i];
     if (e.hash == h && buckets_[e.bucket].stream == stream && Matches(e, id)) return true;
   }
@@ -59,12 +57,22 @@ bool SeenIds::SeenOrAdd(uint8_t stream, std::string_view id, Millis time) {
   }
   Bucket& bucket = buckets_[b];
   const uint32_t offset = static_cast<uint32_t>(bucket.ids.size());
-  ByteWriter(bucket.ids).Bytes(id);
+  if (id.size() < 0x80) {  // a one-byte length, as ByteWriter writes it
+    bucket.ids.push_back(static_cast<char>(id.size()));
+    bucket.ids.append(id.data(), id.size());
+  } else {
+    ByteWriter(bucket.ids).Bytes(id);
+  }
   if (!bucket.unsaved) {
     bucket.unsaved = true;
     unsaved_.push_back(b);
   }
-  Insert(h, b, offset);
+  if ((count_ + 1) * 2 > table_.size()) {
+    Insert(h, b, offset);  // grows the table first
+  } else {
+    table_[i] = Entry{h, b, offset};  // the empty entry the look-up ended at
+    ++count_;
+  }
   return false;
 }
 

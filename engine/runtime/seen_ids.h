@@ -21,6 +21,7 @@
 
 #include "event.h"
 #include "event_time.h"
+#include "runtime/id_hash.h"
 #include "state_store.h"
 
 namespace vigil {
@@ -28,7 +29,9 @@ namespace vigil {
 class SeenIds {
  public:
   using HashFn = uint64_t (*)(uint8_t stream, std::string_view id);
-  static uint64_t DefaultHash(uint8_t stream, std::string_view id);
+  static uint64_t DefaultHash(uint8_t stream, std::string_view id) {
+    return IdHash(id, static_cast<uint64_t>(stream) << 56);
+  }
 
   // `hash`: tests pass a poor one to exercise fingerprint collisions.
   explicit SeenIds(HashFn hash = &DefaultHash);

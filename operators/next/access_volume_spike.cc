@@ -22,6 +22,7 @@
 
 #include "alert_builder.h"  // kMaxEvidence
 #include "next/registry.h"
+#include "rulekit/codec.h"
 #include "rulekit/day_counts.h"
 #include "runtime/core.h"
 #include "state/byte_codec.h"
@@ -48,12 +49,29 @@ class SpikeState final : public RuleState {
   OpenDay& OpenDayOf(Millis day);
   const OpenDay* FindOpen(Millis day) const;
   void Forget(Millis day);
+  // Keeps the day's first kMaxEvidence look-ups: once there are that many, a later one changes
+  // nothing. Look-ups mostly arrive in order, at the back.
+  void AddEvidence(OpenDay& day, const EventView& event);
 
   void Encode(std::string& out) const override;
   bool Decode(std::string_view bytes) override;
   bool empty() const override { return !has_first && counts.empty() && open.empty(); }
-  size_t MemoryBytes() const override;
+  // O(1): called for every changed officer at each checkpoint.
+  size_t MemoryBytes() const override {
+    return counts.MemoryBytes() + open.capacity() * sizeof(OpenDay) + refs_bytes_;
+  }
+
+ private:
+  // Bytes held by the open days' refs: their vectors' capacity and their long ids' heap bytes.
+  size_t refs_bytes_ = 0;
+  static size_t RefsBytes(const std::vector<Ref>& refs);
 };
+
+size_t SpikeState::RefsBytes(const std::vector<Ref>& refs) {
+  size_t bytes = refs.capacity() * sizeof(Ref);
+  for (const Ref& ref : refs) bytes += rulekit::HeapBytes(ref.event_id);
+  return bytes;
+}
 
 OpenDay& SpikeState::OpenDayOf(Millis day) {
   if (!open.empty() && open.back().day == day) return open.back();
@@ -73,6 +91,9 @@ const OpenDay* SpikeState::FindOpen(Millis day) const {
 }
 
 void SpikeState::Forget(Millis day) {
+  for (const OpenDay& o : open) {
+    if (o.day == day) refs_bytes_ -= RefsBytes(o.refs);
+  }
   open.erase(std::remove_if(open.begin(), open.end(), [&](const OpenDay& o) { return o.day == day; }),
              open.end());
 }
@@ -87,11 +108,7 @@ void SpikeState::Encode(std::string& out) const {
   for (const OpenDay& o : open) {
     w.I64(o.day);
     w.U64(o.refs.size());
-    Millis base = o.day;  // each ref's time as a delta from the previous one's
-    for (const Ref& ref : o.refs) {
-      w.WriteRef(ref, base);
-      base = ref.time;
-    }
+    rulekit::PutRefs(w, o.refs, o.day);  // each ref's time as a delta from the previous one's
   }
 }
 
@@ -99,6 +116,7 @@ bool SpikeState::Decode(std::string_view bytes) {
   ByteReader r(bytes);
   uint64_t days;
   open.clear();
+  refs_bytes_ = 0;
   if (!r.Bool(&has_first) || !r.I64(&first_day) || !counts.Decode(r) || !r.U64(&days) ||
       days > bytes.size()) {
     return false;
@@ -113,19 +131,9 @@ bool SpikeState::Decode(std::string_view bytes) {
       if (!r.ReadRef(&ref, base)) return false;
       base = ref.time;
     }
+    refs_bytes_ += RefsBytes(o.refs);
   }
   return r.done();
-}
-
-size_t SpikeState::MemoryBytes() const {
-  size_t bytes = counts.MemoryBytes() + open.capacity() * sizeof(OpenDay);
-  for (const OpenDay& o : open) {
-    bytes += o.refs.capacity() * sizeof(Ref);
-    for (const Ref& ref : o.refs) {
-      if (ref.event_id.size() > IdString::kInline) bytes += ref.event_id.size();
-    }
-  }
-  return bytes;
 }
 
 // RefBefore(RefOf(event), ref), without building the Ref: most look-ups of a busy day are past
@@ -134,18 +142,23 @@ bool Precedes(const EventView& event, const Ref& ref) {
   return event.time != ref.time ? event.time < ref.time : event.event_id < ref.event_id.view();
 }
 
-// Keeps the day's first kMaxEvidence look-ups: once there are that many, a later one changes
-// nothing. Look-ups mostly arrive in order, at the back.
-void AddEvidence(OpenDay& day, const EventView& event) {
+void SpikeState::AddEvidence(OpenDay& day, const EventView& event) {
   std::vector<Ref>& refs = day.refs;
   if (refs.size() >= static_cast<size_t>(kMaxEvidence) && !Precedes(event, refs.back())) return;
+  refs_bytes_ -= refs.capacity() * sizeof(Ref);
   if (refs.empty() || !Precedes(event, refs.back())) {
     refs.push_back(RefOf(event));
+    refs_bytes_ += rulekit::HeapBytes(refs.back().event_id);
   } else {
     Ref ref = RefOf(event);
+    refs_bytes_ += rulekit::HeapBytes(ref.event_id);
     refs.insert(std::upper_bound(refs.begin(), refs.end(), ref, RefBefore), std::move(ref));
   }
-  if (refs.size() > static_cast<size_t>(kMaxEvidence)) refs.pop_back();
+  if (refs.size() > static_cast<size_t>(kMaxEvidence)) {
+    refs_bytes_ -= rulekit::HeapBytes(refs.back().event_id);
+    refs.pop_back();
+  }
+  refs_bytes_ += refs.capacity() * sizeof(Ref);
 }
 
 class AccessVolumeSpike final : public Rule {
@@ -181,7 +194,7 @@ class AccessVolumeSpike final : public Rule {
     if (!lookup) return;
     const rulekit::DayCounts::Added added = state.counts.Add(day, 1);
     if (added.closed) return;  // late: counts for later baselines, never as this day's evidence
-    AddEvidence(state.OpenDayOf(day), event);
+    state.AddEvidence(state.OpenDayOf(day), event);
     if (added.created) {
       ctx.SetTimer(rulekit::DayCounts::DecisionInstant(day, kDay), kClose);
       ctx.ScheduleCleanup(CleanupTime(day, ctx), kCleanup);

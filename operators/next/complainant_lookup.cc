@@ -197,19 +197,22 @@ class ComplainantLookup final : public Rule {
   }
 
   // Cleanup: a day of look-ups goes once no acceptable complaint can reach back to it; a complaint
-  // once no acceptable access can fall in its window. By the watermark, as the old core's (never
-  // at the end of a bounded run).
-  void OnTimer(Millis, uint32_t, RuleContext& ctx) const override {
+  // once no acceptable access can fall in its window (never at the end of a bounded run). By the
+  // timer's own instant `at` (hour-rounded as it was scheduled), not the watermark: when the
+  // watermark jumps (a lagging partition's batch arrives, a partition goes idle, a restart), the
+  // timer fires while events between it and the watermark are still held, and a complaint among
+  // them may reach back to a day whose forget time lies between the two.
+  void OnTimer(Millis at, uint32_t, RuleContext& ctx) const override {
     if (!ctx.Find<ComplainantState>()) return;
     auto& state = ctx.Mutable<ComplainantState>();
-    const Millis now = ctx.watermark();
     auto& days = state.days;
     size_t expired = 0;
-    while (expired < days.size() && LookupsExpire(days[expired].day, ctx.time()) <= now) ++expired;
+    while (expired < days.size() && LookupsExpire(days[expired].day, ctx.time()) <= at) ++expired;
     days.erase(days.begin(), days.begin() + expired);
-    const Millis horizon = now - ctx.time().access_lateness - after_;
+    // A complaint's timer is at received + after + access lateness, hour-rounded: it goes then.
+    const Millis horizon = at - ctx.time().access_lateness - after_;
     auto& complaints = state.complaints;
-    auto unreachable = [&](const WaitingComplaint& c) { return c.ref.time < horizon; };
+    auto unreachable = [&](const WaitingComplaint& c) { return c.ref.time <= horizon; };
     complaints.erase(std::remove_if(complaints.begin(), complaints.end(), unreachable),
                      complaints.end());
   }

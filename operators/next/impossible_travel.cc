@@ -21,6 +21,7 @@
 
 #include "next/registry.h"
 #include "runtime/core.h"
+#include "rulekit/codec.h"
 #include "rulekit/geo.h"
 #include "state/byte_codec.h"
 
@@ -56,10 +57,17 @@ class TravelState final : public RuleState {
   void Encode(std::string& out) const override;
   bool Decode(std::string_view bytes) override;
   bool empty() const override { return points.empty() && alerted_days.empty(); }
-  size_t MemoryBytes() const override;
+  // O(1): called for every changed officer at each checkpoint.
+  size_t MemoryBytes() const override {
+    return points.capacity() * sizeof(Point) + sites.capacity() * sizeof(IdString) +
+           alerted_days.capacity() * sizeof(Millis) + id_heap_bytes_;
+  }
+  // Accounts for a point added to `points` (MemoryBytes).
+  void Added(const Point& p) { id_heap_bytes_ += rulekit::HeapBytes(p.ref.event_id); }
 
  private:
   void DropSitesUnused();
+  size_t id_heap_bytes_ = 0;  // heap bytes of the long ids in points and sites
 };
 
 uint32_t TravelState::SiteIndex(std::string_view site) {
@@ -69,6 +77,7 @@ uint32_t TravelState::SiteIndex(std::string_view site) {
     if (sites[i].view() == site) return static_cast<uint32_t>(i);
   }
   sites.emplace_back(site);
+  id_heap_bytes_ += rulekit::HeapBytes(sites.back());
   return static_cast<uint32_t>(sites.size() - 1);
 }
 
@@ -79,6 +88,9 @@ void TravelState::Forget(Millis horizon, Millis reach) {
                  points.begin();
   if (older > 0 && horizon - points[older - 1].ref.time < reach) --older;
   if (older > 0) {
+    if (id_heap_bytes_ != 0) {
+      for (size_t i = 0; i < older; ++i) id_heap_bytes_ -= rulekit::HeapBytes(points[i].ref.event_id);
+    }
     points.erase(points.begin(), points.begin() + older);
     DropSitesUnused();
   }
@@ -98,7 +110,10 @@ void TravelState::DropSitesUnused() {
   }
   uint32_t kept = 0;
   for (size_t i = 0; i < sites.size(); ++i) {
-    if (new_index[i] == kNoSite) continue;
+    if (new_index[i] == kNoSite) {
+      id_heap_bytes_ -= rulekit::HeapBytes(sites[i]);
+      continue;
+    }
     new_index[i] = kept;
     if (kept != i) sites[kept] = std::move(sites[i]);
     ++kept;
@@ -114,16 +129,16 @@ void TravelState::Encode(std::string& out) const {
   w.U64(sites.size());
   for (const IdString& site : sites) w.Bytes(site.view());
   w.U64(points.size());
-  Millis previous = 0;
-  for (const Point& p : points) {
-    w.WriteRef(p.ref, previous);
-    previous = p.ref.time;
-    w.Double(p.at.lat);
-    w.Double(p.at.lon);
-    w.U64(p.site == kNoSite ? 0 : uint64_t{p.site} + 1);
-  }
+  // Each point: its ref, then lat, lon (8 bytes each) and site + 1 (0: none).
+  rulekit::PutRefs(
+      w, points, 0, 16 + rulekit::kMaxVarint, [](const Point& p) -> const Ref& { return p.ref; },
+      [](char* out, const Point& p) {
+        out = rulekit::PutDouble(out, p.at.lat);
+        out = rulekit::PutDouble(out, p.at.lon);
+        return rulekit::PutU64(out, p.site == kNoSite ? 0 : uint64_t{p.site} + 1);
+      });
   w.U64(alerted_days.size());
-  previous = 0;
+  Millis previous = 0;
   for (Millis day : alerted_days) {
     w.I64(day - previous);
     previous = day;
@@ -134,12 +149,14 @@ void TravelState::Encode(std::string& out) const {
 bool TravelState::Decode(std::string_view bytes) {
   ByteReader r(bytes);
   uint64_t n;
+  id_heap_bytes_ = 0;
   if (!r.U64(&n) || n > bytes.size()) return false;
   sites.clear();
   for (uint64_t i = 0; i < n; ++i) {
     std::string_view site;
     if (!r.Bytes(&site)) return false;
     sites.emplace_back(site);
+    id_heap_bytes_ += rulekit::HeapBytes(sites.back());
   }
   if (!r.U64(&n) || n > bytes.size()) return false;
   points.assign(n, Point{});
@@ -152,6 +169,7 @@ bool TravelState::Decode(std::string_view bytes) {
     }
     previous = p.ref.time;
     p.site = site == 0 ? kNoSite : static_cast<uint32_t>(site - 1);
+    Added(p);
   }
   if (!std::is_sorted(points.begin(), points.end(), PointBefore)) return false;
   if (!r.U64(&n) || n > bytes.size()) return false;
@@ -163,18 +181,6 @@ bool TravelState::Decode(std::string_view bytes) {
     previous = day;
   }
   return r.I64(&cleanup_at) && r.done();
-}
-
-size_t TravelState::MemoryBytes() const {
-  size_t bytes = points.capacity() * sizeof(Point) + sites.capacity() * sizeof(IdString) +
-                 alerted_days.capacity() * sizeof(Millis);
-  for (const Point& p : points) {
-    if (p.ref.event_id.size() > IdString::kInline) bytes += p.ref.event_id.size();
-  }
-  for (const IdString& site : sites) {
-    if (site.size() > IdString::kInline) bytes += site.size();
-  }
-  return bytes;
 }
 
 std::string Place(const TravelState& travel, const Point& p) {
@@ -214,12 +220,15 @@ class ImpossibleTravel final : public Rule {
     if (position > 0) Decide(travel.points[position - 1], travel.points[position], travel, ctx);
   }
 
-  // Cleanup: as the old core's, by the watermark (never at the end of a bounded run).
+  // Cleanup (never at the end of a bounded run): by the timer's own instant `at`, not the
+  // watermark. When the watermark jumps (a lagging partition's batch, a partition going idle, a
+  // restart) the timer fires while events between it and the watermark are still held, and one
+  // of them may need a point the watermark would already have let go (as complainant_lookup).
   void OnTimer(Millis at, uint32_t, RuleContext& ctx) const override {
     if (!ctx.Find<TravelState>()) return;
     auto& travel = ctx.Mutable<TravelState>();
     const Millis lateness = ctx.time().access_lateness;
-    travel.Forget(ctx.watermark() - lateness, reach_);
+    travel.Forget(std::min(at, ctx.watermark()) - lateness, reach_);
     // After a burst the vector may be far larger than what is left: give it back (alerts and
     // cleanups are rare enough to allocate).
     if (travel.points.capacity() > 4 * travel.points.size() + 16) travel.points.shrink_to_fit();
@@ -256,6 +265,7 @@ class ImpossibleTravel final : public Rule {
   // Inserts the event's point in (time, event_id) order; returns its index.
   static size_t Insert(TravelState& travel, const EventView& event) {
     Point point{RefOf(event), {event.lat, event.lon}, travel.SiteIndex(event.site_id)};
+    travel.Added(point);
     auto& points = travel.points;
     if (points.empty() || PointBefore(points.back(), point)) {
       points.push_back(std::move(point));

@@ -19,6 +19,7 @@
 #include "events.pb.h"
 #include "next/registry.h"
 #include "runtime/core.h"
+#include "rulekit/codec.h"
 #include "runtime/rule.h"
 #include "state/byte_codec.h"
 
@@ -38,6 +39,10 @@ bool IsOffDuty(int32_t s) {
          s == v1::RosterChange::SICK;
 }
 
+constexpr uint32_t kOffDutyBits = OfficerRoster::StatusBit(v1::RosterChange::REST_DAY) |
+                                  OfficerRoster::StatusBit(v1::RosterChange::ANNUAL_LEAVE) |
+                                  OfficerRoster::StatusBit(v1::RosterChange::SICK);
+
 bool IsWorking(int32_t s) { return s == v1::RosterChange::ON_DUTY || s == v1::RosterChange::OVERTIME; }
 
 std::string StatusName(int32_t s) {
@@ -54,26 +59,39 @@ class OffDutyState final : public RuleState {
     uint16_t system = 0;  // index into systems
     uint8_t action = 0;
   };
-  std::vector<Pending> pending;   // sorted by (time, event_id)
+  // pending[head..] are the accesses waiting for their decision, sorted by (time, event_id); those
+  // before `head` are decided, kept until they are half the vector so that deciding the oldest
+  // moves nothing (an erase at the front per decision moved every access still waiting).
+  std::vector<Pending> pending;
+  size_t head = 0;
   std::vector<IdString> systems;  // the system names of pending accesses, each once
   // Off-duty shifts that have had their alert, until their end + roster_grace + the largest
   // allowed lateness.
   rulekit::ShiftMarks alerted;
 
+  bool waiting() const { return head < pending.size(); }
+  const Pending& oldest() const { return pending[head]; }
   // Index of `system` in systems, added if new; names no pending access uses are dropped first
   // when the list is full (an officer uses a few systems, so this is rare).
   uint16_t SystemIndex(std::string_view system);
-  // After decisions removed accesses: an empty queue needs no names.
+  // Inserts an access in order; true if it is now the oldest waiting.
+  bool Insert(Pending access);
+  // After decisions of the `decided` oldest accesses waiting.
   void DropDecided(size_t decided);
 
   void Encode(std::string& out) const override;
   bool Decode(std::string_view bytes) override;
-  bool empty() const override { return pending.empty() && alerted.empty(); }
-  size_t MemoryBytes() const override;
+  bool empty() const override { return !waiting() && alerted.empty(); }
+  size_t MemoryBytes() const override {
+    return pending.capacity() * sizeof(Pending) + systems.capacity() * sizeof(IdString) +
+           id_heap_bytes_ + alerted.MemoryBytes();
+  }
 
  private:
   static constexpr size_t kMaxSystems = 64;
   void CompactSystems();
+  void EraseDecided();  // the accesses before head
+  size_t id_heap_bytes_ = 0;  // heap bytes of the long ids in pending and systems
 };
 
 uint16_t OffDutyState::SystemIndex(std::string_view system) {
@@ -82,10 +100,37 @@ uint16_t OffDutyState::SystemIndex(std::string_view system) {
   }
   if (systems.size() >= kMaxSystems) CompactSystems();
   systems.emplace_back(system);
+  id_heap_bytes_ += rulekit::HeapBytes(systems.back());
   return static_cast<uint16_t>(systems.size() - 1);
 }
 
+bool OffDutyState::Insert(Pending access) {
+  id_heap_bytes_ += rulekit::HeapBytes(access.ref.event_id);
+  const auto first = pending.begin() + static_cast<std::ptrdiff_t>(head);
+  // Accesses mostly come in order: the place is usually the end.
+  if (first == pending.end() || !RefBefore(access.ref, pending.back().ref)) {
+    pending.push_back(std::move(access));
+    return pending.size() - 1 == head;
+  }
+  auto by_time = [](const Pending& a, const Pending& b) { return RefBefore(a.ref, b.ref); };
+  auto at = std::upper_bound(first, pending.end(), access, by_time);
+  const bool is_oldest = at == first;
+  pending.insert(at, std::move(access));
+  return is_oldest;
+}
+
+void OffDutyState::EraseDecided() {
+  if (head == 0) return;
+  const auto end = pending.begin() + static_cast<std::ptrdiff_t>(head);
+  if (id_heap_bytes_ != 0) {
+    for (auto it = pending.begin(); it != end; ++it) id_heap_bytes_ -= rulekit::HeapBytes(it->ref.event_id);
+  }
+  pending.erase(pending.begin(), end);
+  head = 0;
+}
+
 void OffDutyState::CompactSystems() {
+  EraseDecided();
   std::vector<IdString> used;
   std::vector<int> renumbered(systems.size(), -1);
   for (Pending& p : pending) {
@@ -95,12 +140,22 @@ void OffDutyState::CompactSystems() {
     }
     p.system = static_cast<uint16_t>(renumbered[p.system]);
   }
+  for (const IdString& s : systems) id_heap_bytes_ -= rulekit::HeapBytes(s);
+  for (const IdString& s : used) id_heap_bytes_ += rulekit::HeapBytes(s);
   systems = std::move(used);
 }
 
 void OffDutyState::DropDecided(size_t decided) {
-  pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(decided));
-  if (pending.empty()) systems.clear();
+  head += decided;
+  if (head == pending.size()) {
+    // An empty queue needs no names; the vector keeps its capacity.
+    pending.clear();
+    head = 0;
+    systems.clear();
+    id_heap_bytes_ = 0;
+  } else if (head * 2 >= pending.size()) {
+    EraseDecided();  // moves fewer accesses than were decided since the last time: amortized O(1)
+  }
 }
 
 // Format: systems; pending accesses (times as deltas from the previous one's); alerted shifts.
@@ -108,14 +163,14 @@ void OffDutyState::Encode(std::string& out) const {
   ByteWriter w(out);
   w.U64(systems.size());
   for (const IdString& s : systems) w.Bytes(s.view());
-  w.U64(pending.size());
-  Millis previous = 0;
-  for (const Pending& p : pending) {
-    w.WriteRef(p.ref, previous);
-    w.U64(p.system);
-    w.U64(p.action);
-    previous = p.ref.time;
-  }
+  w.U64(pending.size() - head);
+  rulekit::PutRefs(
+      w, rulekit::Span<Pending>(pending.data() + head, pending.size() - head), 0,
+      2 * rulekit::kMaxVarint, [](const Pending& p) -> const Ref& { return p.ref; },
+      [](char* p, const Pending& access) {
+        p = rulekit::PutU64(p, access.system);
+        return rulekit::PutU64(p, access.action);
+      });
   alerted.Encode(w);
 }
 
@@ -123,11 +178,14 @@ bool OffDutyState::Decode(std::string_view bytes) {
   ByteReader r(bytes);
   uint64_t n;
   std::string_view text;
+  head = 0;
+  id_heap_bytes_ = 0;
   if (!r.U64(&n) || n > kMaxSystems) return false;
   systems.resize(n);
   for (IdString& s : systems) {
     if (!r.Bytes(&text)) return false;
     s.Assign(text);
+    id_heap_bytes_ += rulekit::HeapBytes(s);
   }
   if (!r.U64(&n) || n > bytes.size()) return false;
   pending.resize(n);
@@ -139,16 +197,9 @@ bool OffDutyState::Decode(std::string_view bytes) {
     p.system = static_cast<uint16_t>(system);
     p.action = static_cast<uint8_t>(action);
     previous = p.ref.time;
+    id_heap_bytes_ += rulekit::HeapBytes(p.ref.event_id);
   }
   return alerted.Decode(r) && r.done();
-}
-
-size_t OffDutyState::MemoryBytes() const {
-  size_t bytes = pending.capacity() * sizeof(Pending) + systems.capacity() * sizeof(IdString) +
-                 alerted.MemoryBytes();
-  for (const Pending& p : pending) bytes += rulekit::HeapBytes(p.ref.event_id);
-  for (const IdString& s : systems) bytes += rulekit::HeapBytes(s);
-  return bytes;
 }
 
 class OffDutyAccess final : public Rule {
@@ -172,11 +223,9 @@ class OffDutyAccess final : public Rule {
     pending.ref = RefOf(event);
     pending.action = static_cast<uint8_t>(event.action);
     pending.system = state.SystemIndex(event.system);
-    auto by_time = [](const auto& a, const auto& b) { return RefBefore(a.ref, b.ref); };
-    auto at = std::upper_bound(state.pending.begin(), state.pending.end(), pending, by_time);
-    const bool oldest = at == state.pending.begin();
-    state.pending.insert(at, std::move(pending));
-    if (oldest) ctx.SetTimer(DecisionTime(state.pending.front(), ctx), kDecideTag);
+    if (state.Insert(std::move(pending))) {
+      ctx.SetTimer(DecisionTime(state.oldest(), ctx), kDecideTag);
+    }
   }
 
   void OnTimer(Millis at, uint32_t tag, RuleContext& ctx) const override {
@@ -184,16 +233,20 @@ class OffDutyAccess final : public Rule {
     if (!found) return;
     if (tag == kForgetTag) return Forget(at, *found, ctx);
     // An earlier timer of accesses already decided finds nothing due: the state stays unchanged.
-    if (found->pending.empty() || DecisionTime(found->pending.front(), ctx) > at) return;
+    if (!found->waiting() || DecisionTime(found->oldest(), ctx) > at) return;
     // Decides, oldest first, the accesses due at `at`: every roster version that counts for them
     // (changed_at <= time + grace) has been delivered by now.
     OffDutyState& state = ctx.Mutable<OffDutyState>();
-    size_t decided = 0;
-    while (decided < state.pending.size() && DecisionTime(state.pending[decided], ctx) <= at) {
-      Decide(state.pending[decided++], state, ctx);
+    const Millis grace = ctx.time().roster_grace;
+    // Whether the roster can cover any access with an off-duty shift: if not, no decision alerts.
+    const bool any_off_duty = ctx.roster().MayHold(kOffDutyBits);
+    size_t decided = state.head;
+    while (decided < state.pending.size() && state.pending[decided].ref.time + grace <= at) {
+      if (any_off_duty) Decide(state.pending[decided], state, ctx);
+      ++decided;
     }
-    state.DropDecided(decided);
-    if (!state.pending.empty()) ctx.SetTimer(DecisionTime(state.pending.front(), ctx), kDecideTag);
+    state.DropDecided(decided - state.head);
+    if (state.waiting()) ctx.SetTimer(DecisionTime(state.oldest(), ctx), kDecideTag);
   }
 
  private:
