@@ -174,11 +174,8 @@ class LiveEngine {
   std::set<std::string> dropped_durable_;  // the keys of snapshot_dropped_
   bool snapshot_written_ = false;  // in this run
   uint64_t next_outbox_seq_ = 0;
-  // Outbox entries decided since the last checkpoint: in the outbox, not durable yet, not produced.
-  OutboxEntries decided_;
   // The checkpoint whose batch is being written: what follows once it is durable.
   struct Written {
-    OutboxEntries entries;  // to produce
     PartitionList offsets;  // to commit to the group
     CheckpointMode mode = CheckpointMode::kBackground;
     uint64_t records = 0;   // records read when it was taken
@@ -529,11 +526,16 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
   });
 }
 
+// Each decided alert and dead letter goes into the outbox (durable with the next checkpoint) and is
+// produced at once, before that checkpoint (engine/CHECKPOINTS.md, "Producing before the
+// checkpoint"): a crash before it re-decides the entry from the last snapshot, and the read-back
+// finds the record after that snapshot's `snapshot-published` and drops the re-decision.
 void LiveEngine::MoveOutputsToOutbox() {
+  OutboxEntries decided;
   auto save = [&](state::OutboxEntry&& entry, bool shadow = false) {
     const uint64_t seq = next_outbox_seq_++;
     OutboxOf(shadow).Save(OutboxKey(seq), entry);
-    decided_.push_back({seq, std::move(entry), shadow});
+    decided.push_back({seq, std::move(entry), shadow});
   };
   for (auto& alert : processor_.TakeAlerts()) {
     if (DecidedBefore('a', alert.alert_id())) continue;
@@ -561,6 +563,7 @@ void LiveEngine::MoveOutputsToOutbox() {
     // Records too late under the shadow rules' lateness: the dead-letter topic is the live rules'.
     shadow.TakeDeadLetters();
   });
+  Publish(std::move(decided));
 }
 
 // Decided again after a crash, and already published by the dead run (or by the recovery): dropped
@@ -605,8 +608,8 @@ void LiveEngine::SaveSnapshotPositions() {
 
 // engine/CHECKPOINTS.md, "The protocol". The processing thread waits neither for the synced batch
 // (written by the writer's thread; CompleteWrite takes over once it is durable) nor for Kafka: the
-// outbox is produced without waiting, and its acknowledgements are taken as they arrive
-// (TakeAcknowledgements) and written with the next batch. Only a snapshot writes the rules' state
+// outbox was produced when decided (MoveOutputsToOutbox), and its acknowledgements are taken as
+// they arrive (TakeAcknowledgements) and written with the next batch. Only a snapshot writes the rules' state
 // and the input offsets (and commits those to the group); every checkpoint writes the outputs.
 void LiveEngine::Checkpoint(CheckpointMode mode, bool snapshot) {
   CompleteWrite();  // batches become durable, and are published, in order
@@ -640,7 +643,7 @@ void LiveEngine::Checkpoint(CheckpointMode mode, bool snapshot) {
   // positions; with a snapshot also state (the shadow rules' too), progress and the snapshot's
   // copy of the positions: in one synced batch, the commit point once the writer has written it.
   WriteBatch(snapshot);
-  written_ = Written{std::exchange(decided_, {}), std::move(offsets), mode, report_.records, snapshot};
+  written_ = Written{std::move(offsets), mode, report_.records, snapshot};
   ++report_.checkpoints;
   if (snapshot) {
     ++report_.snapshots;
@@ -650,7 +653,7 @@ void LiveEngine::Checkpoint(CheckpointMode mode, bool snapshot) {
 }
 
 // The rest of a checkpoint, once its batch is durable (waiting for it if need be): storage
-// failures are thrown here, before anything of the batch is published or committed.
+// failures are thrown here, before the batch's offsets are committed.
 void LiveEngine::CompleteWrite() {
   if (!written_) return;
   writer_->Finish();
@@ -659,8 +662,7 @@ void LiveEngine::CompleteWrite() {
   CrashPoint("checkpoint-after-write");
   if (written.snapshot) CrashPoint("snapshot-after-write");
   if (options_.records_durable && written.snapshot) options_.records_durable->store(written.records);
-  Publish(std::move(written.entries));  // 3. produced now, acknowledged later
-  // 4. the group's offsets (a snapshot's), for tools that read them
+  // The group's offsets (a snapshot's), for tools that read them
   CommitOffsets(written.offsets, written.mode == CheckpointMode::kBackground);
   CrashPoint("checkpoint-after-commit");
 }
@@ -1003,6 +1005,9 @@ Result<LiveReport> LiveEngine::Loop() {
   Publish(ReadOutbox());
   WaitForAcknowledgements();
   CrashPoint("recovery-after-publish");  // before any input is read again
+  // A snapshot before any input is read: from here on every start finds the `snapshot-published`
+  // marker and reads the output topics back, so what is decided can be produced at once.
+  Checkpoint(CheckpointMode::kComplete, /*snapshot=*/true);
   SetHealth(HealthState::kRunning);
 
   using Clock = std::chrono::steady_clock;
@@ -1012,16 +1017,14 @@ Result<LiveReport> LiveEngine::Loop() {
   auto next_checkpoint = Clock::now() + interval;
   auto next_snapshot = Clock::now() + snapshot_interval;
   while (!(options_.stop && options_.stop->load())) {
-    // Wait for input at most until the next checkpoint is due (and 100 ms, to notice a stop),
-    // or a moment while a batch is being written; and look up when it is written.
+    // Wait for input at most until the next checkpoint is due (and 100 ms, to notice a stop).
     const auto until_due = std::chrono::ceil<std::chrono::milliseconds>(next_checkpoint - Clock::now());
-    const int wait_ms = static_cast<int>(std::clamp<int64_t>(until_due.count(), 0, written_ ? 1 : 100));
+    const int wait_ms = static_cast<int>(std::clamp<int64_t>(until_due.count(), 0, 100));
     for (int n = 0; n < kMaxBatch; ++n) {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), n == 0 ? wait_ms : 0);
       if (!m) break;
       Handle(*m);
       rd_kafka_message_destroy(m);
-      if (written_ && writer_->Done()) break;  // its alerts can be published
       if (n % 64 == 63 && Clock::now() >= next_checkpoint) break;  // a checkpoint is due
     }
     if (rebalance_failure_) std::rethrow_exception(rebalance_failure_);

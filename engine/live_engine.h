@@ -2,16 +2,18 @@
 // state in RocksDB, and publishes alerts to the alert topic and rejected records to the
 // dead-letter topic.
 //
-// Checkpoint protocol (engine/CHECKPOINTS.md has the reasoning): every checkpoint interval (one
-// interval after the previous checkpoint started),
-//   1. the next offset and highest event time of every assigned partition, every alert and dead
-//      letter decided since the last checkpoint (the outbox), all operator state, and the outbox
-//      deletions and published positions of the acknowledgements received so far are written to
-//      RocksDB in ONE atomic, synced batch;
-//   2. the new outbox entries are produced with the idempotent producer, without waiting: their
-//      acknowledgements are taken as they arrive, and each acknowledged entry's deletion (and
-//      position) becomes durable with the next batch;
-//   3. the offsets of step 1 are committed to the consumer group (asynchronously).
+// Checkpoint protocol (engine/CHECKPOINTS.md has the reasoning): every alert and dead letter is
+// put in the outbox and produced with the idempotent producer as soon as it is decided, without
+// waiting; its acknowledgement is taken as it arrives. Every checkpoint interval (one interval
+// after the previous checkpoint started),
+//   1. the next offset and highest event time of every assigned partition, the outbox entries
+//      decided since the last checkpoint, all operator state, and the outbox deletions and
+//      published positions of the acknowledgements received so far are written to RocksDB in ONE
+//      atomic, synced batch;
+//   2. once it is durable, the offsets of step 1 are committed to the consumer group
+//      (asynchronously).
+// A crash before the batch holding an entry re-decides it from the last snapshot; the read-back
+// below finds the record if it reached Kafka, and the re-decision is dropped.
 // Only a snapshot (every LiveOptions::snapshot_interval_ms, the run's first checkpoint, on stop and
 // on a rebalance) writes the operator state and input offsets (and commits those); the checkpoints
 // between write the outbox and published positions only, so their cost does not grow with the

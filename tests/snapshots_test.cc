@@ -61,3 +61,24 @@ TEST_CASE("snapshots: state only every snapshot interval, exactly once, and a gr
 }
 
 }  // namespace vigil::testing
+
+namespace vigil::testing {
+
+// Issue 11: "alerts reach vigil.alerts soon after they are decided, not one checkpoint later".
+// With checkpoints an hour apart, the only ones in the test are the run's start (before any
+// input) and its stop: the alerts must be on the topic in between, and still each exactly once.
+TEST_CASE("snapshots: alerts are produced when decided, not at the next checkpoint, exactly once") {
+  ForceOnKafka setup("vigil-produce-when-decided-");
+  LiveOptions options = RunOptions(setup.brokers(), setup.state_dir());
+  options.progress = false;
+  options.checkpoint_interval_ms = 3600 * 1000;
+  options.snapshot_interval_ms = 3600 * 1000;
+  LiveRun run(options, setup.config);
+  WaitUntil([&] { return PublishedAlertIds(setup.brokers()).size() >= 100; },
+            "100 alerts on the alert topic before any checkpoint covering input");
+  CHECK(run.durable() == 0);  // no checkpoint since the start's has been made durable
+  CHECK(run.Finish() == "");
+  CheckPublishedExactlyOnce(setup);
+}
+
+}  // namespace vigil::testing
