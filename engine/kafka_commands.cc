@@ -30,7 +30,8 @@ int RunCommand(int argc, char** argv) {
       {"state-dir", "DIR", "RocksDB state, offsets and outbox", "./vigil-state"},
       {"group", "ID", "consumer group", "vigil"},
       {"until-caught-up", "", "process what the input topics hold now, close every window, publish, exit 0", ""},
-      {"checkpoint-interval-ms", "MS", "how often state, offsets and alerts are made durable and published", "1000"},
+      {"checkpoint-interval-ms", "MS", "how often decided alerts are made durable and published", "1000"},
+      {"snapshot-interval-ms", "MS", "how often a checkpoint also writes the rules' state and input offsets (a crash re-reads the input since the last snapshot: keep at least this plus a restart's time of input on Kafka); 0 or at most --checkpoint-interval-ms (or VIGIL_CORE=old): every checkpoint", "10000"},
       {"memory-budget-mb", "MB", "RocksDB block cache and write buffers together", "256"},
       {"session-timeout-ms", "MS", "how long the group waits for a silent (crashed) member before moving its partitions (at least 2000)", "10000"},
       {"health-listen", "ADDRESS:PORT", "serve GET /health (JSON; 200 running, 503 Kafka unreachable, stopping or failed) there, e.g. 0.0.0.0:8080", ""},
@@ -44,6 +45,9 @@ int RunCommand(int argc, char** argv) {
       "unusable records to vigil.dlq. Offsets are committed only after the state and alerts\n"
       "they cover are durable. SIGINT/SIGTERM: finish the batch, checkpoint, leave the group.\n"
       "A shorter checkpoint interval publishes alerts sooner; a longer one syncs to disk less.\n"
+      "The rules' state and the input offsets are written only every snapshot interval (and on\n"
+      "stop and rebalance); after a crash the input since the last snapshot is read again and\n"
+      "what the dead run already published is not published twice.\n"
       "With --shadow-rules, a second rule set runs beside the live one on every record, with\n"
       "its state in the same state directory and checkpoints, and publishes to the shadow topic\n"
       "(never to vigil.alerts); alert ids are those a replay with those rules gives. If the\n"
@@ -75,6 +79,11 @@ int RunCommand(int argc, char** argv) {
     std::cerr << "vigil run: " << interval.status().message() << "\n";
     return 2;
   }
+  Result<long long> snapshot_interval = args.GetInt("snapshot-interval-ms", 0, 24 * 3600 * 1000);
+  if (!snapshot_interval.ok()) {
+    std::cerr << "vigil run: " << snapshot_interval.status().message() << "\n";
+    return 2;
+  }
   Result<long long> session_timeout = args.GetInt("session-timeout-ms", 2000, 3600 * 1000);
   if (!session_timeout.ok()) {
     std::cerr << "vigil run: " << session_timeout.status().message() << "\n";
@@ -99,6 +108,7 @@ int RunCommand(int argc, char** argv) {
     return 2;
   }
   options.checkpoint_interval_ms = static_cast<int>(*interval);
+  options.snapshot_interval_ms = static_cast<int>(*snapshot_interval);
   options.progress = !args.Has("quiet");
   options.stop = &StopRequested();
   options.read_limit = PauseAfterRecords();  // fault tests only

@@ -12,6 +12,7 @@
 #include <set>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "background_writer.h"
@@ -90,6 +91,8 @@ class LiveEngine {
         outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "outbox")),
         shadow_outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "shadow-outbox")),
         published_(*pipeline_.store, ScopePrefix(kGlobalScope, "published")),
+        snapshot_published_(*pipeline_.store, ScopePrefix(kGlobalScope, "snapshot-published")),
+        snapshot_dropped_(*pipeline_.store, ScopePrefix(kGlobalScope, "snapshot-dropped")),
         health_(options.health ? *options.health : own_health_) {
     if (shared_batch_) {
       shadow_ = MakePipeline(*options.shadow_rules, shared_batch_->Follower(),
@@ -105,7 +108,10 @@ class LiveEngine {
   bool ShadowActive() const { return shadow_.core && report_.shadow_failure.empty(); }
   template <typename Fn>
   void InShadow(Fn fn);
-  void WriteBatch();
+  void WriteBatch(bool snapshot);
+  bool SnapshotsApart() const;
+  void SaveSnapshotPositions();
+  bool DecidedBefore(char kind, const std::string& id);
   Status Connect();
   static void OnClientError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
@@ -119,13 +125,14 @@ class LiveEngine {
   int StreamIndex(const char* topic) const;
   void Handle(const rd_kafka_message_t& m);
   void MoveOutputsToOutbox();
-  void Checkpoint(CheckpointMode mode);
+  void Checkpoint(CheckpointMode mode, bool snapshot = true);
   void CompleteWrite();
   using OutboxEntries = std::vector<OutboxItem>;  // by sequence number
   KeySpace& OutboxOf(bool shadow) { return shadow ? shadow_outbox_ : outbox_; }
   OutboxEntries ReadOutbox();
   void RecoverOutbox();
-  std::map<int32_t, int64_t> AcknowledgedEnd(const std::string& topic);
+  std::map<int32_t, int64_t> AcknowledgedEnd(KeySpace& positions, const std::string& topic);
+  std::map<int32_t, int64_t> ReadBackStart(const std::string& topic);
   void Publish(OutboxEntries entries);
   void TakeAcknowledgements();
   bool AcknowledgementsOverdue() const;
@@ -156,15 +163,23 @@ class LiveEngine {
   KeySpace outbox_;
   KeySpace shadow_outbox_;
   KeySpace published_;  // (topic, partition) -> next offset after the last acknowledged record
+  // `published` as it was in the last snapshot's batch (key "", value "1": the marker that one was written).
+  KeySpace snapshot_published_;
+  // dropped_ as it was in the last snapshot's batch: kind + id, empty values.
+  KeySpace snapshot_dropped_;
+  // What a dead run may have published after the last snapshot, decided from input this run reads
+  // again: kind ('a' alert, 's' shadow alert, 'd' dead letter's source) + id. A decision found here
+  // is dropped (and the id forgotten): it is already on Kafka, or in the outbox being published.
+  std::set<std::string> dropped_;
+  std::set<std::string> dropped_durable_;  // the keys of snapshot_dropped_
+  bool snapshot_written_ = false;  // in this run
   uint64_t next_outbox_seq_ = 0;
-  // Outbox entries decided since the last checkpoint: in the outbox, not durable yet, not produced.
-  OutboxEntries decided_;
   // The checkpoint whose batch is being written: what follows once it is durable.
   struct Written {
-    OutboxEntries entries;  // to produce
     PartitionList offsets;  // to commit to the group
     CheckpointMode mode = CheckpointMode::kBackground;
     uint64_t records = 0;   // records read when it was taken
+    bool snapshot = true;
   };
   std::optional<Written> written_;
   std::map<std::pair<std::string, int32_t>, uint64_t> read_in_run_;  // for options_.read_limit
@@ -255,9 +270,9 @@ void LiveEngine::InShadow(Fn fn) {
 
 // The shadow store's writes are staged into the live store's batch (SharedBatch): its checkpoint
 // comes first, right before the live one.
-void LiveEngine::WriteBatch() {
+void LiveEngine::WriteBatch(bool snapshot) {
   InShadow([&](EventCore& shadow) {
-    shadow.PrepareCheckpoint();
+    shadow.PrepareCheckpoint(snapshot);
     shadow_.store->Checkpoint(/*sync=*/true);
   });
   pipeline_.store->Checkpoint(/*sync=*/true);
@@ -511,18 +526,25 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
   });
 }
 
+// Each decided alert and dead letter goes into the outbox (durable with the next checkpoint) and is
+// produced at once, before that checkpoint (engine/CHECKPOINTS.md, "Producing before the
+// checkpoint"): a crash before it re-decides the entry from the last snapshot, and the read-back
+// finds the record after that snapshot's `snapshot-published` and drops the re-decision.
 void LiveEngine::MoveOutputsToOutbox() {
+  OutboxEntries decided;
   auto save = [&](state::OutboxEntry&& entry, bool shadow = false) {
     const uint64_t seq = next_outbox_seq_++;
     OutboxOf(shadow).Save(OutboxKey(seq), entry);
-    decided_.push_back({seq, std::move(entry), shadow});
+    decided.push_back({seq, std::move(entry), shadow});
   };
   for (auto& alert : processor_.TakeAlerts()) {
+    if (DecidedBefore('a', alert.alert_id())) continue;
     state::OutboxEntry entry;
     *entry.mutable_alert() = std::move(alert);
     save(std::move(entry));
   }
   for (auto& letter : processor_.TakeDeadLetters()) {
+    if (DecidedBefore('d', letter.source)) continue;
     state::OutboxEntry entry;
     auto* record = entry.mutable_dead_letter();
     record->set_key(letter.key);
@@ -533,6 +555,7 @@ void LiveEngine::MoveOutputsToOutbox() {
   }
   InShadow([&](EventCore& shadow) {
     for (auto& alert : shadow.TakeAlerts()) {
+      if (DecidedBefore('s', alert.alert_id())) continue;
       state::OutboxEntry entry;
       *entry.mutable_alert() = std::move(alert);
       save(std::move(entry), /*shadow=*/true);
@@ -540,18 +563,63 @@ void LiveEngine::MoveOutputsToOutbox() {
     // Records too late under the shadow rules' lateness: the dead-letter topic is the live rules'.
     shadow.TakeDeadLetters();
   });
+  Publish(std::move(decided));
+}
+
+// Decided again after a crash, and already published by the dead run (or by the recovery): dropped
+// once, and forgotten (nothing is decided twice in one run).
+bool LiveEngine::DecidedBefore(char kind, const std::string& id) {
+  if (dropped_.empty()) return false;
+  auto it = dropped_.find(std::string(1, kind) + id);
+  if (it == dropped_.end()) return false;
+  dropped_.erase(it);
+  if (report_.redecided_dropped++ == 0 && options_.progress) {
+    std::cerr << "run: decided again what the last run had already published after its snapshot: "
+              << "dropped, not published twice\n";
+  }
+  return true;
+}
+
+// Whether checkpoints between snapshots can leave the rules' state out (the new core: both rule
+// sets' cores must); otherwise every checkpoint is a snapshot.
+bool LiveEngine::SnapshotsApart() const {
+  return processor_.snapshots_apart() && (!ShadowActive() || shadow_.core->snapshots_apart());
+}
+
+// With a snapshot: `published` as it will be in this batch, copied to `snapshot-published` (where
+// the next start reads the output topics back from), and dropped_ to `snapshot-dropped` (the ids
+// the re-read since this snapshot may still decide again).
+void LiveEngine::SaveSnapshotPositions() {
+  std::vector<std::pair<std::string, std::string>> positions;  // a scan's fn must not write
+  published_.ScanPrefix("", [&](std::string_view key, std::string_view value) {
+    positions.emplace_back(key, value);
+    return true;
+  });
+  for (const auto& [key, value] : positions) snapshot_published_.Put(key, value);
+  snapshot_published_.Put("", "1");
+  for (const std::string& key : dropped_durable_) {
+    if (!dropped_.count(key)) snapshot_dropped_.Delete(key);
+  }
+  for (const std::string& key : dropped_) {
+    if (!dropped_durable_.count(key)) snapshot_dropped_.Put(key, "1");
+  }
+  dropped_durable_ = dropped_;
 }
 
 // engine/CHECKPOINTS.md, "The protocol". The processing thread waits neither for the synced batch
 // (written by the writer's thread; CompleteWrite takes over once it is durable) nor for Kafka: the
-// outbox is produced without waiting, and its acknowledgements are taken as they arrive
-// (TakeAcknowledgements) and written with the next batch.
-void LiveEngine::Checkpoint(CheckpointMode mode) {
+// outbox was produced when decided (MoveOutputsToOutbox), and its acknowledgements are taken as
+// they arrive (TakeAcknowledgements) and written with the next batch. Only a snapshot writes the rules' state
+// and the input offsets (and commits those to the group); every checkpoint writes the outputs.
+void LiveEngine::Checkpoint(CheckpointMode mode, bool snapshot) {
   CompleteWrite();  // batches become durable, and are published, in order
+  // The first batch of a run is a snapshot: it carries the shadow state's reset and the
+  // `snapshot-published` marker, which every later batch relies on.
+  if (!SnapshotsApart() || !snapshot_written_) snapshot = true;
   MoveOutputsToOutbox();
   PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
   for (const auto& [key, position] : assigned_) {
-    if (position.next_offset < 0) continue;
+    if (!snapshot || position.next_offset < 0) continue;
     processor_.SaveProgress({key.first, key.second}, static_cast<uint32_t>(key.second),
                             position.next_offset);
     InShadow([&](EventCore& shadow) {
@@ -567,28 +635,34 @@ void LiveEngine::Checkpoint(CheckpointMode mode) {
   // (if reports could come out of order): the positions are saved only when none is in flight, so
   // a durable `published` position never lies after a durable outbox entry's record.
   if (in_flight_.empty()) SaveAcknowledgedPositions();
-  processor_.PrepareCheckpoint();
+  if (snapshot) SaveSnapshotPositions();
+  processor_.PrepareCheckpoint(snapshot);
   CrashPoint("checkpoint-before-write");
-  // 1-2. State (the shadow rules' too), progress, the outbox (new entries, and deletions of the
-  // acknowledged ones) and the published positions, in one synced batch: the commit point once
-  // the writer has written it.
-  WriteBatch();
-  written_ = Written{std::exchange(decided_, {}), std::move(offsets), mode, report_.records};
+  if (snapshot) CrashPoint("snapshot-before-write");
+  // 1-2. The outbox (new entries, and deletions of the acknowledged ones) and the published
+  // positions; with a snapshot also state (the shadow rules' too), progress and the snapshot's
+  // copy of the positions: in one synced batch, the commit point once the writer has written it.
+  WriteBatch(snapshot);
+  written_ = Written{std::move(offsets), mode, report_.records, snapshot};
   ++report_.checkpoints;
+  if (snapshot) {
+    ++report_.snapshots;
+    snapshot_written_ = true;
+  }
   if (mode == CheckpointMode::kComplete) CompleteWrite();
 }
 
 // The rest of a checkpoint, once its batch is durable (waiting for it if need be): storage
-// failures are thrown here, before anything of the batch is published or committed.
+// failures are thrown here, before the batch's offsets are committed.
 void LiveEngine::CompleteWrite() {
   if (!written_) return;
   writer_->Finish();
   Written written = std::move(*written_);
   written_.reset();
   CrashPoint("checkpoint-after-write");
-  if (options_.records_durable) options_.records_durable->store(written.records);
-  Publish(std::move(written.entries));  // 3. produced now, acknowledged later
-  // 4. the group's offsets, for tools that read them
+  if (written.snapshot) CrashPoint("snapshot-after-write");
+  if (options_.records_durable && written.snapshot) options_.records_durable->store(written.records);
+  // The group's offsets (a snapshot's), for tools that read them
   CommitOffsets(written.offsets, written.mode == CheckpointMode::kBackground);
   CrashPoint("checkpoint-after-commit");
 }
@@ -613,34 +687,55 @@ LiveEngine::OutboxEntries LiveEngine::ReadOutbox() {
 
 // Where this engine's acknowledged records on `topic` end, per partition, as of the last
 // checkpoint: everything a crash may have left half-published lies after these positions.
-std::map<int32_t, int64_t> LiveEngine::AcknowledgedEnd(const std::string& topic) {
+std::map<int32_t, int64_t> LiveEngine::AcknowledgedEnd(KeySpace& positions, const std::string& topic) {
   std::map<int32_t, int64_t> ends;
   std::string prefix = topic;
   prefix.push_back('\0');
-  published_.ScanPrefix(prefix, [&](std::string_view key, std::string_view value) {
+  positions.ScanPrefix(prefix, [&](std::string_view key, std::string_view value) {
     ends[static_cast<int32_t>(ReadU32(key.substr(prefix.size())))] = ReadI64(value);
     return true;
   });
   return ends;
 }
 
+// Where the read-back of `topic` starts: the positions of the last snapshot. A state directory
+// without the marker has had no snapshot of this version, so every batch it holds was written by
+// an older Vigil, in which each checkpoint was a snapshot: `published` is then the snapshot's.
+std::map<int32_t, int64_t> LiveEngine::ReadBackStart(const std::string& topic) {
+  if (snapshot_published_.Get("").has_value()) return AcknowledgedEnd(snapshot_published_, topic);
+  return AcknowledgedEnd(published_, topic);
+}
+
 // After a crash the outbox may hold records that were published (all, some or none) before the
-// crash stopped the engine from deleting them. Alerts have deterministic ids and dead letters a
-// unique source position, so reading the topics' tails says which ones are already there.
-// The shadow rules' alerts are compared with the shadow topic only: the same alert id can be
-// decided by both rule sets, and each topic must get it once.
+// crash stopped the engine from deleting them, and the input since the last snapshot is read
+// again, deciding again what the dead run decided (and maybe published) after it. Alerts have
+// deterministic ids and dead letters a unique source position, so reading the topics' tails from
+// the snapshot's positions says which ones are already there: found outbox entries are dropped,
+// and everything found, or in the outbox (published next), is dropped when decided again
+// (dropped_). The shadow rules' alerts are compared with the shadow topic only: the same alert id
+// can be decided by both rule sets, and each topic must get it once.
 void LiveEngine::RecoverOutbox() {
   OutboxEntries entries = ReadOutbox();
-  if (entries.empty()) return;
-  const bool any_shadow = std::any_of(entries.begin(), entries.end(),
-                                      [](const OutboxItem& item) { return item.shadow; });
+  // Without a snapshot of this version (a new state directory, or one of an older Vigil, whose
+  // every checkpoint was a snapshot) nothing durable was decided after the last snapshot: only an
+  // outbox needs the read-back.
+  if (!snapshot_published_.Get("").has_value() && entries.empty()) return;
+  // What a recovery before this one found and the re-read had not decided again by the snapshot.
+  snapshot_dropped_.ScanPrefix("", [&](std::string_view key, std::string_view) {
+    dropped_.emplace(key);
+    dropped_durable_.emplace(key);
+    return true;
+  });
+  const bool any_shadow = shadow_.core || std::any_of(entries.begin(), entries.end(),
+                                                      [](const OutboxItem& item) { return item.shadow; });
   std::set<std::string> alert_ids, shadow_alert_ids, dead_letter_sources;
-  std::vector<std::pair<const std::string*, std::set<std::string>*>> topics = {
-      {&options_.topics.alerts, &alert_ids}, {&options_.topics.dlq, &dead_letter_sources}};
-  if (any_shadow) topics.emplace_back(&options_.topics.alerts_shadow, &shadow_alert_ids);
-  for (const auto& [topic, found] : topics) {
+  std::vector<std::tuple<const std::string*, std::set<std::string>*, char>> topics = {
+      {&options_.topics.alerts, &alert_ids, 'a'}, {&options_.topics.dlq, &dead_letter_sources, 'd'}};
+  if (any_shadow) topics.emplace_back(&options_.topics.alerts_shadow, &shadow_alert_ids, 's');
+  uint64_t read_back = 0;
+  for (const auto& [topic, found, kind] : topics) {
     ReadOptions read;
-    read.start_offsets = AcknowledgedEnd(*topic);
+    read.start_offsets = ReadBackStart(*topic);
     const bool dlq = *topic == options_.topics.dlq;
     Status status = ReadTopic(options_.brokers, *topic, read, [&, found = found](const rd_kafka_message_t& m) {
       if (dlq) {
@@ -651,22 +746,30 @@ void LiveEngine::RecoverOutbox() {
       if (alert.ParseFromArray(m.payload, static_cast<int>(m.len))) found->insert(alert.alert_id());
     });
     if (!status.ok()) throw FatalError("cannot read " + *topic + " to recover the outbox: " + status.message());
+    for (const std::string& id : *found) dropped_.insert(std::string(1, kind) + id);
+    read_back += found->size();
   }
   uint64_t already = 0;
   for (const OutboxItem& item : entries) {
     const auto& ids = item.shadow ? shadow_alert_ids : alert_ids;
-    bool published = item.entry.has_alert() ? ids.count(item.entry.alert().alert_id()) > 0
-                                            : dead_letter_sources.count(item.entry.dead_letter().source()) > 0;
+    const bool alert = item.entry.has_alert();
+    const std::string& id = alert ? item.entry.alert().alert_id() : item.entry.dead_letter().source();
+    dropped_.insert(std::string(1, alert ? (item.shadow ? 's' : 'a') : 'd') + id);
+    bool published = alert ? ids.count(id) > 0 : dead_letter_sources.count(id) > 0;
     if (!published) continue;
     OutboxOf(item.shadow).Delete(OutboxKey(item.seq));
     ++already;
   }
   report_.recovered_already_published = already;
-  if (options_.progress) {
+  if (options_.progress && !entries.empty()) {
     std::cerr << "run: recovering from a stop during a checkpoint: " << entries.size()
               << " alerts and dead letters were decided, " << already
               << " of them are already on Kafka; publishing the other " << entries.size() - already
               << "\n";
+  }
+  if (options_.progress && read_back > 0) {
+    std::cerr << "run: " << read_back << " alerts and dead letters are on Kafka after the last "
+              << "snapshot; " << dropped_.size() << " will be dropped if decided again\n";
   }
   CrashPoint("recovery-after-read");
 }
@@ -901,22 +1004,27 @@ Result<LiveReport> LiveEngine::Loop() {
   RecoverOutbox();
   Publish(ReadOutbox());
   WaitForAcknowledgements();
+  CrashPoint("recovery-after-publish");  // before any input is read again
+  // A snapshot before any input is read: from here on every start finds the `snapshot-published`
+  // marker and reads the output topics back, so what is decided can be produced at once.
+  Checkpoint(CheckpointMode::kComplete, /*snapshot=*/true);
   SetHealth(HealthState::kRunning);
 
   using Clock = std::chrono::steady_clock;
   const auto interval = std::chrono::milliseconds(options_.checkpoint_interval_ms);
+  const auto snapshot_interval =
+      std::chrono::milliseconds(std::max(options_.snapshot_interval_ms, options_.checkpoint_interval_ms));
   auto next_checkpoint = Clock::now() + interval;
+  auto next_snapshot = Clock::now() + snapshot_interval;
   while (!(options_.stop && options_.stop->load())) {
-    // Wait for input at most until the next checkpoint is due (and 100 ms, to notice a stop),
-    // or a moment while a batch is being written; and look up when it is written.
+    // Wait for input at most until the next checkpoint is due (and 100 ms, to notice a stop).
     const auto until_due = std::chrono::ceil<std::chrono::milliseconds>(next_checkpoint - Clock::now());
-    const int wait_ms = static_cast<int>(std::clamp<int64_t>(until_due.count(), 0, written_ ? 1 : 100));
+    const int wait_ms = static_cast<int>(std::clamp<int64_t>(until_due.count(), 0, 100));
     for (int n = 0; n < kMaxBatch; ++n) {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), n == 0 ? wait_ms : 0);
       if (!m) break;
       Handle(*m);
       rd_kafka_message_destroy(m);
-      if (written_ && writer_->Done()) break;  // its alerts can be published
       if (n % 64 == 63 && Clock::now() >= next_checkpoint) break;  // a checkpoint is due
     }
     if (rebalance_failure_) std::rethrow_exception(rebalance_failure_);
@@ -934,7 +1042,10 @@ Result<LiveReport> LiveEngine::Loop() {
     }
     if (Finishing() && CaughtUp()) break;
     if (const auto started = Clock::now(); started >= next_checkpoint) {
-      Checkpoint(CheckpointMode::kBackground);
+      // A snapshot is due once its interval has passed: the first checkpoint after it.
+      const bool snapshot = started >= next_snapshot - interval / 4;
+      Checkpoint(CheckpointMode::kBackground, snapshot);
+      if (snapshot) next_snapshot = started + snapshot_interval;
       // Checkpoints start one interval apart (an alert waits at most an interval for one), but
       // one that took longer than the interval leaves processing a quarter interval before the next.
       next_checkpoint = std::max(started + interval, Clock::now() + interval / 4);

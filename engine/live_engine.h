@@ -2,16 +2,24 @@
 // state in RocksDB, and publishes alerts to the alert topic and rejected records to the
 // dead-letter topic.
 //
-// Checkpoint protocol (engine/CHECKPOINTS.md has the reasoning): every checkpoint interval (one
-// interval after the previous checkpoint started),
-//   1. the next offset and highest event time of every assigned partition, every alert and dead
-//      letter decided since the last checkpoint (the outbox), all operator state, and the outbox
-//      deletions and published positions of the acknowledgements received so far are written to
-//      RocksDB in ONE atomic, synced batch;
-//   2. the new outbox entries are produced with the idempotent producer, without waiting: their
-//      acknowledgements are taken as they arrive, and each acknowledged entry's deletion (and
-//      position) becomes durable with the next batch;
-//   3. the offsets of step 1 are committed to the consumer group (asynchronously).
+// Checkpoint protocol (engine/CHECKPOINTS.md has the reasoning): every alert and dead letter is
+// put in the outbox and produced with the idempotent producer as soon as it is decided, without
+// waiting; its acknowledgement is taken as it arrives. Every checkpoint interval (one interval
+// after the previous checkpoint started),
+//   1. the next offset and highest event time of every assigned partition, the outbox entries
+//      decided since the last checkpoint, all operator state, and the outbox deletions and
+//      published positions of the acknowledgements received so far are written to RocksDB in ONE
+//      atomic, synced batch;
+//   2. once it is durable, the offsets of step 1 are committed to the consumer group
+//      (asynchronously).
+// A crash before the batch holding an entry re-decides it from the last snapshot; the read-back
+// below finds the record if it reached Kafka, and the re-decision is dropped.
+// Only a snapshot (every LiveOptions::snapshot_interval_ms, the run's first checkpoint, on stop and
+// on a rebalance) writes the operator state and input offsets (and commits those); the checkpoints
+// between write the outbox and published positions only, so their cost does not grow with the
+// event rate. A crash re-reads the input since the last snapshot: the output topics are read back
+// from where they stood at that snapshot, and what is decided again and was already published is
+// dropped by id.
 // On start, partitions resume from the offsets in RocksDB, which match the state there (from the
 // beginning when it has none: no state, so everything must be read). An outbox left by a crash is
 // compared with the tail of the alert and dead-letter topics (from the positions acknowledged
@@ -50,6 +58,11 @@ struct LiveOptions {
   std::optional<v1::RulesConfig> shadow_rules;
   bool until_caught_up = false;
   int checkpoint_interval_ms = 1000;
+  // How often a checkpoint is also a snapshot (engine/CHECKPOINTS.md): the rules' state and the
+  // input offsets are written only then; the checkpoints between write the outbox and published
+  // positions only, and a crash re-reads the input since the last snapshot. 0, or at most the
+  // checkpoint interval: every checkpoint is a snapshot (always so with the old core).
+  int snapshot_interval_ms = 10000;
   RocksOptions storage;  // memory budget of the state store
   // How long the group waits for a member that stopped answering (a crashed engine) before it
   // gives its partitions to another; a restarted engine waits this long for its own partitions.
@@ -85,7 +98,11 @@ struct LiveReport {
   std::string shadow_failure;            // why the shadow rules stopped part way; empty if not
   // Outbox records found already on their topic when a crash's outbox was recovered (not re-sent).
   uint64_t recovered_already_published = 0;
+  // Alerts and dead letters decided again after a crash (re-read since the snapshot) and dropped
+  // because the dead run had already published them.
+  uint64_t redecided_dropped = 0;
   uint64_t checkpoints = 0;
+  uint64_t snapshots = 0;
   double seconds = 0;
 };
 

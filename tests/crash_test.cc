@@ -4,7 +4,9 @@
 // replay` gives on the same input (none missing, none twice), and every unusable record must be on
 // the dead-letter topic exactly once. Every run also carries --shadow-rules (kShadowRules): the
 // shadow topic must hold exactly what a replay with those rules gives, and the live topic still
-// only the live rules' alerts.
+// only the live rules' alerts. Runs checkpoint every 100 ms and snapshot every 300 ms or 3 s
+// (issue 11), so that kills land during and between snapshots: the restart reads the input since
+// the snapshot again and must drop what the dead run had already published.
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -35,17 +37,27 @@ namespace {
 // kBeforeAssignment instead, which ends a run within a few checkpoints, assigned or not, and after
 // which runs are given their partitions at once.
 const char* const kCrashPoints[] = {
-    "publish-after-acknowledged", "checkpoint-before-write", "checkpoint-after-write",
-    "publish-after-produce",      "checkpoint-after-commit", "recovery-after-read",
+    "publish-after-acknowledged", "checkpoint-before-write", "snapshot-before-write",
+    "checkpoint-after-write",     "snapshot-after-write",    "publish-after-produce",
+    "checkpoint-after-commit",    "recovery-after-read",     "recovery-after-publish",
 };
+
+constexpr int kCycles = 52;
+
+bool IsRecoveryPoint(const std::string& point) { return point.rfind("recovery-", 0) == 0; }
 
 const char* const kBeforeAssignment = "checkpoint-before-write";
 
-std::vector<std::string> RunArgs(const ForceOnKafka& setup, bool until_caught_up) {
+// snapshot_ms: a short interval for the crash points' runs (snapshots reached within a run), a
+// long one for the runs killed at random, whose kill then lands after input was read and
+// published since the run's first snapshot (taken before its partitions were assigned): the
+// restart must drop what it decides again.
+std::vector<std::string> RunArgs(const ForceOnKafka& setup, bool until_caught_up, int snapshot_ms = 300) {
   std::vector<std::string> args = {"run", "--brokers", setup.brokers(), "--state-dir",
                                    setup.state_dir(), "--rules", setup.rules_path,
                                    "--shadow-rules", setup.shadow_rules_path,
-                                   "--checkpoint-interval-ms", "100", "--session-timeout-ms", "2000"};
+                                   "--checkpoint-interval-ms", "100", "--snapshot-interval-ms", std::to_string(snapshot_ms),
+                                   "--session-timeout-ms", "2000"};
   if (until_caught_up) args.push_back("--until-caught-up");
   return args;
 }
@@ -57,25 +69,33 @@ int AlreadyPublished(const std::string& log) {
   return std::regex_search(log, match, pattern) ? std::stoi(match[1]) : 0;
 }
 
+// A restart that read input again since the snapshot decided something the dead run had published.
+bool DroppedRedecided(const std::string& log) {
+  return log.find("dropped, not published twice") != std::string::npos;
+}
+
 }  // namespace
 
-TEST_CASE("crash: 24 SIGKILLs at checkpoint steps and random moments lose and duplicate nothing") {
+TEST_CASE("crash: 52 SIGKILLs at checkpoint and snapshot steps, in recovery and at random moments lose and duplicate nothing") {
   ForceOnKafka setup("vigil-crash-test-");
   REQUIRE(setup.input.garbage_sources.size() > 10);
 
   const unsigned seed = std::random_device{}();
   INFO("seed " << seed);
   std::mt19937 random(seed);
-  int kills = 0, recoveries_that_found_published = 0;
+  int kills = 0, recoveries_that_found_published = 0, runs_that_dropped_redecided = 0;
+  std::map<std::string, int> kills_at;  // crash point -> runs that ended there
   bool last_assigned = false;  // the previous run was given its partitions
   size_t next_point = 0;
-  for (int cycle = 0; cycle < 24; ++cycle) {
-    // Each run reads at most 150-300 records a partition (1,350-2,700 in all; then it only
-    // checkpoints and publishes), so that however fast the engine is, the input (about 75,000
-    // records) lasts every cycle: each has alerts to checkpoint, publish and lose, and the last
-    // run still has input to read.
+  const auto test_started = std::chrono::steady_clock::now();
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    // Each run reads at most 80-200 records a partition (720-1,800 in all, counting what it reads
+    // again since the snapshot; then it only checkpoints and publishes), so that however fast the
+    // engine is, the input (about 75,000 records) lasts every cycle: each has alerts to
+    // checkpoint, publish and lose, and the last run still has input to read.
     std::map<std::string, std::string> env = {
-        {"VIGIL_PAUSE_AFTER", std::to_string(150 + random() % 151)}};
+        {"VIGIL_PAUSE_AFTER", std::to_string(80 + random() % 121)}};
+    std::string point_used;
     bool at_crash_point = cycle % 2 == 0;
     if (at_crash_point) {
       const char* point =
@@ -83,17 +103,20 @@ TEST_CASE("crash: 24 SIGKILLs at checkpoint steps and random moments lose and du
       // The first point is the one a run must reach: at its first hit, since a run that reads
       // only its share of the input has few acknowledgement batches, and a later hit (2-4) would
       // often not come at all. The others may be reached at any of their first four hits.
-      const long hit = next_point == 0 ? 1 : 1 + static_cast<long>(random() % 4);
+      // A recovery point is reached once a run.
+      const long hit =
+          next_point == 0 || IsRecoveryPoint(point) ? 1 : 1 + static_cast<long>(random() % 4);
       env["VIGIL_CRASH_AT"] = std::string(point) + ":" + std::to_string(hit);
+      point_used = point;
     }
     const std::string log = setup.dir.path() + "/run-" + std::to_string(cycle) + ".log";
-    VigilProcess run(RunArgs(setup, false), log, env);
+    VigilProcess run(RunArgs(setup, false, at_crash_point ? 300 : 3000), log, env);
     // A crash point ends the process by itself (some before the group assigns the partitions);
     // otherwise, or if the point is not reached (e.g. no checkpoint had anything to publish),
     // kill it at a random moment once it is consuming.
     const bool assigned = run.WaitForLog("assigned", 30000);
     if (assigned) {
-      int delay_ms = at_crash_point ? 3000 : static_cast<int>(random() % 800);
+      int delay_ms = at_crash_point ? 1500 : static_cast<int>(random() % 800);
       auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
       while (!run.Exited() && std::chrono::steady_clock::now() < until) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -109,20 +132,38 @@ TEST_CASE("crash: 24 SIGKILLs at checkpoint steps and random moments lose and du
     REQUIRE_MESSAGE(WIFSIGNALED(status), DescribeStatus(status));
     REQUIRE(WTERMSIG(status) == SIGKILL);
     ++kills;
+    // Killed by its crash point (not by the test): the point was reached.
+    if (reached && !point_used.empty()) ++kills_at[point_used];
     if (AlreadyPublished(run.Log()) > 0) ++recoveries_that_found_published;
+    if (DroppedRedecided(run.Log())) ++runs_that_dropped_redecided;
   }
-  CHECK(kills >= 20);
+  CHECK(kills >= 50);
+  // The new points of the snapshot path and of recovery were really reached.
+  for (const char* point : {"snapshot-before-write", "snapshot-after-write", "recovery-after-read",
+                            "recovery-after-publish"}) {
+    INFO("crash point " << point);
+    CHECK(kills_at[point] > 0);
+  }
+  const double kill_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - test_started).count();
 
   VigilProcess last(RunArgs(setup, true), setup.dir.path() + "/last.log");
   int status = last.Wait();
   INFO("last run log:\n" << last.Log());
   REQUIRE(DescribeStatus(status) == "exit 0");
   if (AlreadyPublished(last.Log()) > 0) ++recoveries_that_found_published;
+  if (DroppedRedecided(last.Log())) ++runs_that_dropped_redecided;
   // The read-back on restart really had work to do (a crash after publishing, before the
   // outbox deletion was durable): otherwise this test would not show that it works.
   CHECK(recoveries_that_found_published > 0);
-  MESSAGE(kills << " kills (seed " << seed << "); " << recoveries_that_found_published
-                << " restarts found alerts of their outbox already published; last run: "
+  // And the re-read since the snapshot decided again what a dead run had published, and dropped it.
+  CHECK(runs_that_dropped_redecided > 0);
+  std::string reached_points;
+  for (const auto& [point, n] : kills_at) reached_points += " " + point + "=" + std::to_string(n);
+  MESSAGE(kills << " kills in " << kill_seconds << " s (seed " << seed << "); at their point:"
+                << reached_points << "; " << recoveries_that_found_published
+                << " restarts found alerts of their outbox already published, "
+                << runs_that_dropped_redecided << " dropped alerts decided again; last run: "
                 << last.Log().substr(last.Log().rfind("run: ")));
 
   CheckPublishedExactlyOnce(setup);
