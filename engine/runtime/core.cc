@@ -147,7 +147,9 @@ class Core::Impl {
   uint64_t records_reloaded_ = 0;
   std::array<std::vector<uint16_t>, kStreamCount> rules_by_stream_;
   std::map<uint32_t, std::unique_ptr<CoreScope>> scopes_;
-  CoreScope* last_scope_ = nullptr;
+  // Scopes by id for ids below kScopeIndex (partition numbers): found in one load per event.
+  static constexpr uint32_t kScopeIndex = 4096;
+  std::vector<CoreScope*> scope_index_;
   Millis watermark_ = kMinTime;  // the engine watermark of the Advance under way
   bool finishing_ = false;
   size_t officer_memory_ = 0;  // sum of the records' measured memory
@@ -248,7 +250,7 @@ Core::Impl::Impl(StateStore& store, const v1::RulesConfig& config,
 Core::Impl::~Impl() { store_.SetBeforeCheckpoint(nullptr); }
 
 CoreScope& Core::Impl::ScopeFor(uint32_t id) {
-  if (last_scope_ && last_scope_->id == id) return *last_scope_;
+  if (id < scope_index_.size() && scope_index_[id]) return *scope_index_[id];
   auto [it, added] = scopes_.try_emplace(id);
   if (added) {  // first touch since start: what an earlier run left held, seen or scheduled
     it->second = std::make_unique<CoreScope>(store_, id, rules_.size());
@@ -269,8 +271,11 @@ CoreScope& Core::Impl::ScopeFor(uint32_t id) {
     });
     Measure(scope);
   }
-  last_scope_ = it->second.get();
-  return *last_scope_;
+  if (id < kScopeIndex) {
+    if (id >= scope_index_.size()) scope_index_.resize(id + 1, nullptr);
+    scope_index_[id] = it->second.get();
+  }
+  return *it->second;
 }
 
 void Core::Impl::Ingest(const EventView& event, std::string_view bytes, SourcePartition source,
