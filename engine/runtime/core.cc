@@ -21,6 +21,15 @@ constexpr char kProgress[] = "progress";
 constexpr uint64_t kRecordFormat = 1;
 // Fixed bytes charged per officer record in memory besides its roster and rule states.
 constexpr size_t kRecordOverhead = sizeof(OfficerRecord) + 64;
+// Between checkpoints the budget is checked once in this many events, not at every Advance(): the
+// check measures every changed record and sums the scopes, and what this many events can add (the
+// hold's and the seen ids' bytes of a few thousand events, a few MiB) is well inside the slack the
+// budget allows.
+constexpr uint64_t kBudgetCheckEvents = 4096;
+// After a clock pass that could not get under the budget (the records in memory are changed since
+// the last snapshot: they cannot leave before it writes them), the next pass waits for that
+// snapshot, or for this many reloads (clean records that may leave again).
+constexpr uint64_t kReloadsBeforeRetry = 1024;
 
 }  // namespace
 
@@ -138,10 +147,15 @@ class Core::Impl {
   uint64_t records_reloaded_ = 0;
   std::array<std::vector<uint16_t>, kStreamCount> rules_by_stream_;
   std::map<uint32_t, std::unique_ptr<CoreScope>> scopes_;
-  CoreScope* last_scope_ = nullptr;
+  // Scopes by id for ids below kScopeIndex (partition numbers): found in one load per event.
+  static constexpr uint32_t kScopeIndex = 4096;
+  std::vector<CoreScope*> scope_index_;
   Millis watermark_ = kMinTime;  // the engine watermark of the Advance under way
   bool finishing_ = false;
   size_t officer_memory_ = 0;  // sum of the records' measured memory
+  uint64_t events_since_check_ = 0;  // events taken since the budget was last checked
+  bool evict_blocked_ = false;       // the last clock pass could not get under the budget
+  uint64_t reloaded_at_block_ = 0;   // records_reloaded_ when it was blocked
   std::unique_ptr<Context> context_;
   std::string encoded_;  // buffer for records
   mutable std::string scratch_roster_, scratch_state_;  // EncodeRecord's buffers
@@ -156,9 +170,10 @@ class Core::Impl {
 
  public:
   void AddTimer(CoreScope& scope, uint32_t slot, OfficerTimer timer);
-  void MarkDirty(CoreScope& scope, uint32_t slot);
+  void MarkDirty(CoreScope& scope, uint32_t slot) { MarkDirty(scope, scope.officers.at(slot), slot); }
+  void MarkDirty(CoreScope& scope, OfficerRecord& record, uint32_t slot);
   void Emit(RuleAlert alert);
-  void EnsureLoaded(CoreScope& scope, OfficerRecord& record);
+  void EnsureLoaded(CoreScope& scope, OfficerRecord& record, uint32_t slot);
 
  private:
   void WriteCheckpoint(CheckpointWrites& writes);
@@ -166,6 +181,9 @@ class Core::Impl {
   // Decodes a record; with_timers also takes its timers (at load), else they are left alone.
   void DecodeRecord(std::string_view bytes, OfficerRecord& record, bool with_timers);
   void Measure(CoreScope& scope);
+  // Measures one record: updates record.memory and officer_memory_.
+  void MeasureRecord(OfficerRecord& record);
+  void CheckBudget();
   void Evict();
   void FreeRecord(OfficerRecord& record);
 };
@@ -198,7 +216,7 @@ class Core::Impl::Context final : public RuleContext {
   RuleState& MutableState() override {
     auto& state = record_->states[rule_];
     if (!state) state = core_.rules_[rule_]->NewState();
-    core_.MarkDirty(*scope_, slot_);
+    core_.MarkDirty(*scope_, *record_, slot_);
     return *state;
   }
 
@@ -232,7 +250,7 @@ Core::Impl::Impl(StateStore& store, const v1::RulesConfig& config,
 Core::Impl::~Impl() { store_.SetBeforeCheckpoint(nullptr); }
 
 CoreScope& Core::Impl::ScopeFor(uint32_t id) {
-  if (last_scope_ && last_scope_->id == id) return *last_scope_;
+  if (id < scope_index_.size() && scope_index_[id]) return *scope_index_[id];
   auto [it, added] = scopes_.try_emplace(id);
   if (added) {  // first touch since start: what an earlier run left held, seen or scheduled
     it->second = std::make_unique<CoreScope>(store_, id, rules_.size());
@@ -253,8 +271,11 @@ CoreScope& Core::Impl::ScopeFor(uint32_t id) {
     });
     Measure(scope);
   }
-  last_scope_ = it->second.get();
-  return *last_scope_;
+  if (id < kScopeIndex) {
+    if (id >= scope_index_.size()) scope_index_.resize(id + 1, nullptr);
+    scope_index_[id] = it->second.get();
+  }
+  return *it->second;
 }
 
 void Core::Impl::Ingest(const EventView& event, std::string_view bytes, SourcePartition source,
@@ -278,15 +299,22 @@ void Core::Impl::Ingest(const EventView& event, std::string_view bytes, SourcePa
   watermarks_.Observe(source, t);
   if (t < watermarks_.Current()) ++metrics_.late_accepted;
   scope.hold.Add(event, bytes);
+  ++events_since_check_;
 }
 
 void Core::Impl::Advance() {
   watermark_ = watermarks_.Current();
   for (auto& [id, scope] : scopes_) Drain(*scope);
-  if (options_.memory_budget_bytes > 0) {
-    for (auto& [id, scope] : scopes_) Measure(*scope);
-    if (MemoryBytes() > options_.memory_budget_bytes) Evict();
+  if (options_.memory_budget_bytes > 0 && events_since_check_ >= kBudgetCheckEvents) CheckBudget();
+}
+
+void Core::Impl::CheckBudget() {
+  events_since_check_ = 0;
+  for (auto& [id, scope] : scopes_) Measure(*scope);
+  if (evict_blocked_ && records_reloaded_ - reloaded_at_block_ >= kReloadsBeforeRetry) {
+    evict_blocked_ = false;
   }
+  if (!evict_blocked_ && MemoryBytes() > options_.memory_budget_bytes) Evict();
 }
 
 void Core::Impl::Finish() {
@@ -322,7 +350,7 @@ void Core::Impl::Drain(CoreScope& scope) {
   }
 }
 
-void Core::Impl::EnsureLoaded(CoreScope& scope, OfficerRecord& record) {
+void Core::Impl::EnsureLoaded(CoreScope& scope, OfficerRecord& record, uint32_t slot) {
   record.referenced = true;
   if (record.loaded) return;
   scope.key.assign(scope.officer_prefix);
@@ -331,16 +359,21 @@ void Core::Impl::EnsureLoaded(CoreScope& scope, OfficerRecord& record) {
   if (bytes) DecodeRecord(*bytes, record, /*with_timers=*/false);
   record.loaded = true;
   ++records_reloaded_;
+  // Back in memory: charged to the budget again (also when only read, so never marked changed).
+  if (record.measured) {
+    record.measured = false;
+    scope.unmeasured.push_back(slot);
+  }
 }
 
 void Core::Impl::DeliverEvent(CoreScope& scope) {
   const EventView& event = scope.hold.Front();
   const uint32_t slot = scope.officers.Intern(event.officer_id);
   OfficerRecord& record = scope.officers.at(slot);
-  EnsureLoaded(scope, record);
+  EnsureLoaded(scope, record, slot);
   if (event.is_roster()) {
     record.roster.Add(event);
-    MarkDirty(scope, slot);
+    MarkDirty(scope, record, slot);
     AddTimer(scope, slot,
              OfficerTimer{CeilTo(event.end + time_.roster_grace + time_.MaxLateness(), kHour), 0, 0,
                           true});
@@ -363,7 +396,7 @@ void Core::Impl::CallRule(CoreScope& scope, uint32_t slot, size_t rule, const Ev
   auto& state = record.states[rule];
   if (state && state->empty()) {
     state.reset();
-    MarkDirty(scope, slot);
+    MarkDirty(scope, record, slot);
   }
 }
 
@@ -379,8 +412,8 @@ void Core::Impl::FireTimer(CoreScope& scope) {
     *it = record.timers.back();
     record.timers.pop_back();
   }
-  MarkDirty(scope, queued.slot);
-  EnsureLoaded(scope, record);
+  MarkDirty(scope, record, queued.slot);
+  EnsureLoaded(scope, record, queued.slot);
   if (queued.timer.owner == 0) {
     // Forgets the shifts whose own forget time (end + grace + lateness, hour-rounded as the timer)
     // is this timer's, as if each had fired its own. Not by the watermark: when it jumps (a
@@ -400,7 +433,7 @@ void Core::Impl::AddTimer(CoreScope& scope, uint32_t slot, OfficerTimer timer) {
     if (t == timer) return;  // set already: fires once
   }
   record.timers.push_back(timer);
-  MarkDirty(scope, slot);
+  MarkDirty(scope, record, slot);
   if (finishing_ && timer.cleanup) {
     scope.set_aside.push_back({timer, slot});
   } else {
@@ -408,8 +441,7 @@ void Core::Impl::AddTimer(CoreScope& scope, uint32_t slot, OfficerTimer timer) {
   }
 }
 
-void Core::Impl::MarkDirty(CoreScope& scope, uint32_t slot) {
-  OfficerRecord& record = scope.officers.at(slot);
+void Core::Impl::MarkDirty(CoreScope& scope, OfficerRecord& record, uint32_t slot) {
   if (!record.dirty) {
     record.dirty = true;
     scope.dirty.push_back(slot);
@@ -549,28 +581,32 @@ void Core::Impl::WriteCheckpoint(CheckpointWrites& writes) {
     Measure(scope);
   }
   // Every record is durable now (this batch is applied before any read of the store).
-  if (options_.memory_budget_bytes > 0 && MemoryBytes() > options_.memory_budget_bytes) Evict();
+  evict_blocked_ = false;
+  if (options_.memory_budget_bytes > 0) CheckBudget();
 }
 
 void Core::Impl::Measure(CoreScope& scope) {
   for (uint32_t slot : scope.unmeasured) {
     OfficerRecord& record = scope.officers.at(slot);
-    if (record.measured) continue;
-    record.measured = true;
-    size_t bytes = kRecordOverhead + record.id.capacity() +
-                   record.states.capacity() * sizeof(std::unique_ptr<RuleState>) +
-                   record.timers.capacity() * sizeof(OfficerTimer);
-    if (record.loaded) {
-      bytes += record.roster.MemoryBytes();
-      for (const auto& s : record.states) {
-        if (s) bytes += s->MemoryBytes();
-      }
-    }
-    officer_memory_ += bytes;
-    officer_memory_ -= record.memory;
-    record.memory = bytes;
+    if (!record.measured) MeasureRecord(record);
   }
   scope.unmeasured.clear();
+}
+
+void Core::Impl::MeasureRecord(OfficerRecord& record) {
+  record.measured = true;
+  size_t bytes = kRecordOverhead + record.id.capacity() +
+                 record.states.capacity() * sizeof(std::unique_ptr<RuleState>) +
+                 record.timers.capacity() * sizeof(OfficerTimer);
+  if (record.loaded) {
+    bytes += record.roster.MemoryBytes();
+    for (const auto& s : record.states) {
+      if (s) bytes += s->MemoryBytes();
+    }
+  }
+  officer_memory_ += bytes;
+  officer_memory_ -= record.memory;
+  record.memory = bytes;
 }
 
 void Core::Impl::FreeRecord(OfficerRecord& record) {
@@ -580,13 +616,15 @@ void Core::Impl::FreeRecord(OfficerRecord& record) {
 }
 
 // Second-chance clock over the records of every scope: a clean record in memory not used since
-// the hand last passed is dropped (the store has it); at most two turns.
+// the hand last passed is dropped (the store has it); at most two turns. The total is measured
+// once and lowered by what each dropped record gave back (every record is measured on entry).
 void Core::Impl::Evict() {
   const size_t budget = options_.memory_budget_bytes;
+  size_t total = MemoryBytes();
   for (auto& [id, scope_ptr] : scopes_) {
     CoreScope& scope = *scope_ptr;
     const size_t n = scope.officers.size();
-    for (size_t step = 0; step < 2 * n && MemoryBytes() > budget; ++step) {
+    for (size_t step = 0; step < 2 * n && total > budget; ++step) {
       if (scope.clock_hand >= n) scope.clock_hand = 0;
       const uint32_t slot = scope.clock_hand++;
       OfficerRecord& record = scope.officers.at(slot);
@@ -595,11 +633,15 @@ void Core::Impl::Evict() {
         record.referenced = false;
         continue;
       }
+      const size_t before = record.memory;
       FreeRecord(record);
-      record.measured = false;
-      scope.unmeasured.push_back(slot);
-      Measure(scope);
+      MeasureRecord(record);
+      total -= std::min(total, before > record.memory ? before - record.memory : 0);
     }
+  }
+  if (total > budget) {
+    evict_blocked_ = true;
+    reloaded_at_block_ = records_reloaded_;
   }
 }
 

@@ -1,4 +1,4 @@
-// TimerQueue: one scope's pending timers in firing order, a binary min-heap.
+// TimerQueue: one scope's pending timers in firing order, in time buckets.
 //
 // Order: time; at equal times the core's roster cleanup first (a rule's timer at t sees the roster
 // as forgetting left it at t, as in the old core, where its owner sorted first), then by officer
@@ -6,11 +6,22 @@
 // the roster-first rule can change a decision: officers never see each other's state, and one
 // officer's rules never see each other's.
 //
+// Layout (the "timers in time buckets"): a timer goes to the bucket of its hour, appended
+// unsorted (O(1): rules mostly set timers a grace period ahead, in nearly increasing time, so the
+// last bucket touched is usually the one), and each bucket keeps its earliest time for NextTime().
+// When a timer is popped and none is current, the earliest bucket becomes current: sorted once and
+// consumed from its head. While it is, a timer set in or before its hour goes to a small heap
+// beside it, and the earlier of the two fronts fires first; every bucket still in `buckets_` is
+// later, so the two fronts are the queue's minimum. The order is the same strict total order as a
+// single heap's (identical timers are never queued twice: the core sets a timer once), so timers
+// fire in exactly the same sequence.
+//
 // Single-threaded; one per scope, owned by the core.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "runtime/officer_table.h"
@@ -24,31 +35,74 @@ struct QueuedTimer {
 
 class TimerQueue {
  public:
+  TimerQueue() = default;
+  TimerQueue(const TimerQueue&) = delete;  // last_ points into buckets_
+  TimerQueue& operator=(const TimerQueue&) = delete;
+
   void Push(const QueuedTimer& t) {
-    heap_.push_back(t);
-    std::push_heap(heap_.begin(), heap_.end(), Later{});
+    ++size_;
+    const Millis bucket = FloorTo(t.timer.at, kBucket);
+    if (has_current_ && bucket <= current_bucket_) {
+      late_.push_back(t);
+      std::push_heap(late_.begin(), late_.end(), Later{});
+      return;
+    }
+    if (last_ == buckets_.end() || last_->first != bucket) {
+      last_ = buckets_.try_emplace(bucket).first;
+    }
+    Bucket& b = last_->second;
+    b.timers.push_back(t);
+    b.earliest = std::min(b.earliest, t.timer.at);
   }
-  bool empty() const { return heap_.empty(); }
-  size_t size() const { return heap_.size(); }
-  Millis NextTime() const { return heap_.empty() ? kMaxTime : heap_.front().timer.at; }
-  const QueuedTimer& Front() const { return heap_.front(); }
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  Millis NextTime() const {
+    if (const QueuedTimer* front = Front()) return front->timer.at;
+    return buckets_.empty() ? kMaxTime : buckets_.begin()->second.earliest;
+  }
+  // The first timer, removed (the queue must not be empty).
   QueuedTimer Pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), Later{});
-    QueuedTimer t = heap_.back();
-    heap_.pop_back();
+    if (Exhausted()) Refill();
+    QueuedTimer t;
+    if (FromLate()) {
+      std::pop_heap(late_.begin(), late_.end(), Later{});
+      t = late_.back();
+      late_.pop_back();
+    } else {
+      t = current_[head_++];
+    }
+    --size_;
+    if (Exhausted()) has_current_ = false;  // later timers go to their buckets again
     return t;
   }
   // Moves every timer for which take(t) is true to `out`.
   template <typename Pred>
   void Extract(Pred take, std::vector<QueuedTimer>& out) {
-    auto split = std::partition(heap_.begin(), heap_.end(), [&](const QueuedTimer& t) { return !take(t); });
-    out.insert(out.end(), split, heap_.end());
-    heap_.erase(split, heap_.end());
-    std::make_heap(heap_.begin(), heap_.end(), Later{});
+    std::vector<QueuedTimer> kept;
+    auto sort_out = [&](const QueuedTimer& t) { (take(t) ? out : kept).push_back(t); };
+    for (size_t i = head_; i < current_.size(); ++i) sort_out(current_[i]);
+    for (const QueuedTimer& t : late_) sort_out(t);
+    for (const auto& [hour, bucket] : buckets_) {
+      for (const QueuedTimer& t : bucket.timers) sort_out(t);
+    }
+    Clear();
+    for (const QueuedTimer& t : kept) Push(t);
   }
-  size_t MemoryBytes() const { return heap_.capacity() * sizeof(QueuedTimer); }
+  size_t MemoryBytes() const {
+    size_t bytes = (current_.capacity() + late_.capacity()) * sizeof(QueuedTimer);
+    for (const auto& [hour, bucket] : buckets_) {
+      bytes += bucket.timers.capacity() * sizeof(QueuedTimer) + kNodeBytes;
+    }
+    return bytes;
+  }
 
  private:
+  static constexpr Millis kBucket = kHour;
+  static constexpr size_t kNodeBytes = 64;  // a map node, about
+  struct Bucket {
+    std::vector<QueuedTimer> timers;  // unsorted
+    Millis earliest = kMaxTime;
+  };
   // A function object, not a function pointer, so that the heap's loops inline it. The order after
   // time, (owner != 0, slot, owner, !cleanup, tag), is compared as two words: the first four packed
   // into one (1 + 32 + 16 + 1 bits), then the tag.
@@ -64,7 +118,48 @@ class TimerQueue {
       return a.timer.tag > b.timer.tag;
     }
   };
-  std::vector<QueuedTimer> heap_;
+  bool Exhausted() const { return head_ == current_.size() && late_.empty(); }
+  // Whether the next timer is the late heap's (else the current bucket's head).
+  bool FromLate() const {
+    if (late_.empty()) return false;
+    return head_ == current_.size() || Later{}(current_[head_], late_.front());
+  }
+  const QueuedTimer* Front() const {
+    if (FromLate()) return &late_.front();
+    return head_ < current_.size() ? &current_[head_] : nullptr;
+  }
+  // The current bucket and the late heap are empty: the earliest bucket becomes current (there is
+  // one: the queue is not empty).
+  void Refill() {
+    current_.clear();
+    head_ = 0;
+    auto first = buckets_.begin();
+    if (last_ == first) last_ = buckets_.end();
+    current_.swap(first->second.timers);
+    current_bucket_ = first->first;
+    has_current_ = true;
+    buckets_.erase(first);
+    std::sort(current_.begin(), current_.end(),
+              [](const QueuedTimer& a, const QueuedTimer& b) { return Later{}(b, a); });
+  }
+  void Clear() {
+    current_.clear();
+    head_ = 0;
+    late_.clear();
+    buckets_.clear();
+    last_ = buckets_.end();
+    has_current_ = false;
+    size_ = 0;
+  }
+
+  std::vector<QueuedTimer> current_;  // the current bucket, sorted, consumed from head_
+  size_t head_ = 0;
+  Millis current_bucket_ = 0;
+  bool has_current_ = false;
+  std::vector<QueuedTimer> late_;  // a heap: timers set at or before the current bucket
+  std::map<Millis, Bucket> buckets_;  // by hour; all later than the current one
+  std::map<Millis, Bucket>::iterator last_ = buckets_.end();
+  size_t size_ = 0;
 };
 
 }  // namespace vigil
