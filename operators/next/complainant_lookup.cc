@@ -15,6 +15,7 @@
 // day's buffer, and checked against the officer's waiting complaints, of which there are almost
 // never any.
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 #include <optional>
 
@@ -39,16 +40,23 @@ struct Lookup {
 
 // The last look-up written or read: the base of the next one.
 struct LookupBase {
-  std::string subject;
-  std::string event_id;
+  IdString subject;
+  IdString event_id;
   Millis time = 0;
   int64_t offset = 0;
   int64_t partition = 0;
 };
 
+// The length of the longest common prefix of a and b, 8 bytes at a time.
 size_t SharedPrefix(std::string_view a, std::string_view b) {
   const size_t n = std::min(a.size(), b.size());
   size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return i + static_cast<size_t>(__builtin_ctzll(x ^ y) / 8);  // little-endian
+  }
   while (i < n && a[i] == b[i]) ++i;
   return i;
 }
@@ -57,28 +65,28 @@ size_t SharedPrefix(std::string_view a, std::string_view b) {
 struct LookupDay {
   Millis day = 0;
   LookupBase last;  // the look-up appended last (time: the day's start before the first)
-  std::string bytes;
+  rulekit::AppendBuffer bytes;
 
   explicit LookupDay(Millis d = 0) : day(d) { last.time = d; }
 
   void Append(const EventView& event) {
     const size_t subject_shared = SharedPrefix(last.subject, event.subject_id);
     const size_t id_shared = SharedPrefix(last.event_id, event.event_id);
-    const size_t bound = 7 * rulekit::kMaxVarint + (event.subject_id.size() - subject_shared) +
-                         (event.event_id.size() - id_shared);
-    const size_t start = bytes.size();
-    bytes.resize(start + bound);
-    char* p = &bytes[start];
+    const std::string_view subject_rest = event.subject_id.substr(subject_shared);
+    const std::string_view id_rest = event.event_id.substr(id_shared);
+    char* p = bytes.Room(7 * rulekit::kMaxVarint + subject_rest.size() + id_rest.size());
     p = rulekit::PutU64(p, subject_shared);
-    p = rulekit::PutBytes(p, event.subject_id.substr(subject_shared));
+    p = rulekit::PutBytes(p, subject_rest);
     p = rulekit::PutU64(p, id_shared);
-    p = rulekit::PutBytes(p, event.event_id.substr(id_shared));
+    p = rulekit::PutBytes(p, id_rest);
     p = rulekit::PutI64(p, event.time - last.time);
     p = rulekit::PutI64(p, event.offset - last.offset);
     p = rulekit::PutI64(p, event.partition - last.partition);
-    bytes.resize(static_cast<size_t>(p - bytes.data()));
-    last.subject.replace(subject_shared, std::string::npos, event.subject_id.substr(subject_shared));
-    last.event_id.replace(id_shared, std::string::npos, event.event_id.substr(id_shared));
+    bytes.Commit(p);
+    if (subject_shared != event.subject_id.size() || subject_shared != last.subject.size()) {
+      last.subject.Assign(event.subject_id);
+    }
+    last.event_id.Assign(event.event_id);
     last.time = event.time;
     last.offset = event.offset;
     last.partition = event.partition;
@@ -90,25 +98,27 @@ struct LookupDay {
 // bytes (checked when a state is decoded).
 class LookupReader {
  public:
-  explicit LookupReader(const LookupDay& day) : in_(day.bytes) { base_.time = day.day; }
+  explicit LookupReader(const LookupDay& day) : in_(day.bytes.view()), time_(day.day) {}
   bool Next(Lookup* out) {
-    if (in_.done() || !Extend(&base_.subject) || !Extend(&base_.event_id)) return false;
+    if (in_.done() || !Extend(&subject_) || !Extend(&event_id_)) return false;
     int64_t dt, doffset, dpartition;
     if (!in_.I64(&dt) || !in_.I64(&doffset) || !in_.I64(&dpartition)) return false;
-    base_.time += dt;
-    base_.offset += doffset;
-    base_.partition += dpartition;
-    out->subject = base_.subject;
-    out->ref.event_id.Assign(base_.event_id);
-    out->ref.time = base_.time;
-    out->ref.offset = base_.offset;
-    out->ref.partition = static_cast<int32_t>(base_.partition);
+    time_ += dt;
+    offset_ += doffset;
+    partition_ += dpartition;
+    out->subject = subject_;
+    out->ref.event_id.Assign(event_id_);
+    out->ref.time = time_;
+    out->ref.offset = offset_;
+    out->ref.partition = static_cast<int32_t>(partition_);
     out->ref.stream = static_cast<uint8_t>(Stream::kAccess);
     return true;
   }
   bool done() const { return in_.done(); }
-  // The last look-up read.
-  const LookupBase& last() const { return base_; }
+  // The last look-up read, as the base of the next one appended.
+  LookupBase last() const {
+    return {IdString(subject_), IdString(event_id_), time_, offset_, partition_};
+  }
 
  private:
   // Replaces what follows the shared prefix of `text` with the bytes read.
@@ -121,7 +131,9 @@ class LookupReader {
   }
 
   ByteReader in_;
-  LookupBase base_;
+  std::string subject_, event_id_;
+  Millis time_;
+  int64_t offset_ = 0, partition_ = 0;
 };
 
 struct WaitingComplaint {
@@ -153,8 +165,11 @@ LookupDay& ComplainantState::DayOf(Millis t, bool* created) {
   if (slot != days.begin() && std::prev(slot)->day == day) return *std::prev(slot);
   *created = true;
   LookupDay fresh(day);
-  // About as many look-ups as the day before: one allocation per officer and day.
-  if (!days.empty()) fresh.bytes.reserve(days.back().bytes.size() + 64);
+  // About as many look-ups as the day before: one allocation per officer and day (with room for
+  // Room()'s bound). When the new day is the latest, the one before is mostly done: its spare
+  // capacity goes back (a late look-up grows it again).
+  if (!days.empty()) fresh.bytes.Reserve(days.back().bytes.size() + 128);
+  if (!days.empty() && slot == days.end()) days.back().bytes.ShrinkToFit();
   return *days.insert(slot, std::move(fresh));
 }
 
@@ -165,7 +180,7 @@ void ComplainantState::Encode(std::string& out) const {
   for (const LookupDay& day : days) {
     w.I64(day.day - previous);
     previous = day.day;
-    w.Bytes(day.bytes);
+    w.Bytes(day.bytes.view());
   }
   w.U64(complaints.size());
   for (const WaitingComplaint& c : complaints) {
@@ -178,7 +193,8 @@ bool ComplainantState::Decode(std::string_view bytes) {
   ByteReader r(bytes);
   uint64_t n;
   if (!r.U64(&n) || n > bytes.size()) return false;
-  days.assign(n, LookupDay{});
+  days.clear();
+  days.resize(n);
   Millis previous = 0;
   for (size_t i = 0; i < days.size(); ++i) {
     LookupDay& day = days[i];
@@ -187,7 +203,7 @@ bool ComplainantState::Decode(std::string_view bytes) {
     day.day += previous;
     if (i > 0 && day.day <= previous) return false;  // sorted, each day once
     previous = day.day;
-    day.bytes.assign(lookups);
+    day.bytes.Assign(lookups);
     // Checked whole here, so that a scan can trust its bytes; the last one is the next's base.
     LookupReader reader(day);
     Lookup lookup;
@@ -206,14 +222,12 @@ bool ComplainantState::Decode(std::string_view bytes) {
   return r.done();
 }
 
-// Heap bytes of a std::string beyond its own size (none while short enough to be held inline).
-size_t HeapBytes(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; }
-
 size_t ComplainantState::MemoryBytes() const {
   size_t bytes = days.capacity() * sizeof(LookupDay) +
                  complaints.capacity() * sizeof(WaitingComplaint);
   for (const LookupDay& day : days) {
-    bytes += day.bytes.capacity() + HeapBytes(day.last.subject) + HeapBytes(day.last.event_id);
+    bytes += day.bytes.capacity() + rulekit::HeapBytes(day.last.subject) +
+             rulekit::HeapBytes(day.last.event_id);
   }
   return bytes;
 }
