@@ -118,6 +118,38 @@ TEST_CASE("day_counts: decision instants and the close timer") {
   CHECK(ctx.timers.size() == 1);
 }
 
+TEST_CASE("day_counts: Cleanup forgets closed days past the lookback and asks again for the rest") {
+  const Millis lookback = 3 * kDay, reach = 4 * kDay;
+  CHECK(DayCounts::CleanupTime(kDay0 + 5 * kHour, reach) == kDay0 + 6 * kDay);
+  FakeContext ctx;
+  DayCounts c;
+  for (int d = 0; d < 8; ++d) {
+    c.Add(kDay0 + d * kDay, 1);
+    if (d != 2) c.Close(kDay0 + d * kDay);  // day 2 stays open: never forgotten
+  }
+  // At day 6 + 1 h: the day before is day 5, so days before day 2 go; a late event can still
+  // touch day 7, which bounds nothing here.
+  const Millis at = kDay0 + 6 * kDay + kHour;
+  CHECK(c.Cleanup(at, kDay0 + 7 * kDay, lookback, reach, 5, ctx) == kDay0 + 2 * kDay);
+  REQUIRE(c.buckets().size() == 6);
+  CHECK(c.buckets().front().day() == kDay0 + 2 * kDay);
+  REQUIRE(ctx.cleanups.size() == 1);
+  CHECK(ctx.cleanups[0] == std::make_pair(DayCounts::CleanupTime(kDay0 + 7 * kDay, reach), 5u));
+  // A late event that can still touch day 3 keeps what day 3's decision looks back to.
+  CHECK(c.Cleanup(kDay0 + 20 * kDay, kDay0 + 3 * kDay, lookback, reach, 5, ctx) == kDay0);
+  CHECK(c.buckets().size() == 6);
+  // Everything forgettable gone except the open day: the next cleanup still comes after `at`.
+  const Millis late = kDay0 + 40 * kDay;
+  c.Cleanup(late, late, lookback, reach, 5, ctx);
+  REQUIRE(c.buckets().size() == 1);
+  CHECK(ctx.cleanups.back() == std::make_pair(late + 1, 5u));
+  // Nothing left: no timer.
+  DayCounts none;
+  const size_t asked = ctx.cleanups.size();
+  none.Cleanup(late, late, lookback, reach, 5, ctx);
+  CHECK(ctx.cleanups.size() == asked);
+}
+
 TEST_CASE("day_counts: the encoding round-trips; damaged bytes are refused") {
   DayCounts c, decoded;
   RoundTrip(c, &decoded);

@@ -125,6 +125,26 @@ TEST_CASE("officer_roster: shifts come ordered by shift_id; Covering is [start, 
   CHECK(out.empty());
 }
 
+TEST_CASE("officer_roster: MayCover looks at every version held, effective or not") {
+  const uint32_t sick = OfficerRoster::StatusBit(kSick);
+  OfficerRoster roster;
+  CHECK_FALSE(roster.MayCover(kT0, sick));
+  roster.Add(Version("r1", "S1", kOnDuty, kT0, kT0 + kHour, kT0 - 3 * kDay));
+  CHECK_FALSE(roster.MayCover(kT0, sick));
+  CHECK(roster.MayCover(kT0, OfficerRoster::StatusBit(kOnDuty)));
+  // A SICK version later cancelled: no effective shift is sick, but a query as of before the
+  // cancellation can return it, so it may cover.
+  roster.Add(Version("r2", "S2", kSick, kT0 - kHour, kT0 + kHour, kT0 - 2 * kDay));
+  roster.Add(Version("r3", "S2", kCancelled, kT0 - kHour, kT0 + kHour, kT0 - kDay));
+  CHECK(roster.MayCover(kT0 - kHour, sick));
+  CHECK(roster.MayCover(kT0 + kHour - 1, sick));
+  CHECK_FALSE(roster.MayCover(kT0 + kHour, sick));  // [start, end)
+  CHECK_FALSE(roster.MayCover(kT0 - kHour - 1, sick));
+  std::vector<EffectiveShiftView> out;
+  roster.Covering(kT0, kT0 - 2 * kDay, &out);
+  CHECK(Names(out) == std::vector<std::string>{"S1:r1", "S2:r2"});
+}
+
 TEST_CASE("officer_roster: Overlapping needs a positive length in common") {
   OfficerRoster roster;
   roster.Add(Version("r1", "S1", kOnDuty, kT0, kT0 + kHour, kT0 - kDay));

@@ -7,8 +7,10 @@
 // a pointer, then trim it to what was written.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -77,6 +79,55 @@ class Reserve {
  private:
   std::string& out_;
   size_t start_;
+};
+
+// An append-only run of bytes written through a pointer: Room(bound) makes space for `bound` more
+// bytes and points at the first, Commit(end) keeps those written up to `end`. A rule that appends a
+// few bytes per event (complainant_lookup, at every look-up) spent more in std::string's
+// out-of-line append and resize than in writing them. Move-only; grows by doubling.
+class AppendBuffer {
+ public:
+  AppendBuffer() = default;
+  AppendBuffer(AppendBuffer&&) noexcept = default;
+  AppendBuffer& operator=(AppendBuffer&&) noexcept = default;
+
+  char* Room(size_t bound) {
+    if (capacity_ - size_ < bound) Grow(size_ + bound);
+    return data_.get() + size_;
+  }
+  void Commit(const char* end) { size_ = static_cast<size_t>(end - data_.get()); }
+  void Reserve(size_t n) {
+    if (n > capacity_) Grow(n);
+  }
+  void Assign(std::string_view bytes) {
+    size_ = 0;
+    char* p = Room(bytes.size());
+    if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+    Commit(p + bytes.size());
+  }
+  // Gives back the capacity beyond what is written (one copy).
+  void ShrinkToFit() {
+    if (capacity_ == size_) return;
+    std::unique_ptr<char[]> fitted(size_ == 0 ? nullptr : new char[size_]);
+    if (size_ != 0) std::memcpy(fitted.get(), data_.get(), size_);
+    data_ = std::move(fitted);
+    capacity_ = size_;
+  }
+  std::string_view view() const { return {data_.get(), size_}; }
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+
+ private:
+  void Grow(size_t at_least) {
+    const size_t capacity = std::max(at_least, 2 * capacity_);
+    std::unique_ptr<char[]> grown(new char[capacity]);
+    if (size_ != 0) std::memcpy(grown.get(), data_.get(), size_);
+    data_ = std::move(grown);
+    capacity_ = capacity;
+  }
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
 };
 
 // A contiguous run of T (a part of a vector), as a range.

@@ -79,6 +79,14 @@ void DayCounts::ScheduleClose(RuleContext& ctx, Millis day, Millis offset, uint3
   ctx.SetTimer(DecisionInstant(day, offset), tag);
 }
 
+Millis DayCounts::Cleanup(Millis at, Millis late_from, Millis lookback, Millis reach, uint32_t tag,
+                         RuleContext& ctx) {
+  const Millis kept_from = std::min(DayStart(at) - kDay, late_from) - lookback;
+  DropClosedBefore(kept_from);
+  if (!empty()) ctx.ScheduleCleanup(std::max(CleanupTime(buckets_.back().day(), reach), at + 1), tag);
+  return kept_from;
+}
+
 void DayCounts::Encode(ByteWriter& out) const {
   out.U64(buckets_.size());
   int64_t previous = 0;

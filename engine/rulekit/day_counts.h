@@ -78,6 +78,18 @@ class DayCounts {
   // day is closed already. Setting it again for the same day fires it once.
   void ScheduleClose(RuleContext& ctx, Millis day, Millis offset, uint32_t tag) const;
 
+  // Forgetting, for a rule that looks back `lookback` from each day it decides: it sets a cleanup
+  // timer (ScheduleCleanup) at CleanupTime(day, reach) for the days it adds, `reach` being the
+  // lookback plus the time after a day's start within which a late event can still touch it, and
+  // calls Cleanup() from that timer's OnTimer(at). Cleanup forgets the closed days before
+  // min(the day before at's, `late_from`) - lookback, `late_from` being the earliest day a late
+  // event can still touch, and, unless nothing is left, sets the next cleanup (`tag`, after `at`)
+  // for the latest day kept. It returns that bound: whatever the rule keeps by day beside the
+  // counts can go before it.
+  static Millis CleanupTime(Millis day, Millis reach) { return DayStart(day + reach) + 2 * kDay; }
+  Millis Cleanup(Millis at, Millis late_from, Millis lookback, Millis reach, uint32_t tag,
+                 RuleContext& ctx);
+
   // Days as deltas from the previous one: a month of counts takes about 3 bytes a day.
   void Encode(ByteWriter& out) const;
   bool Decode(ByteReader& in);

@@ -56,6 +56,14 @@ void OfficerRoster::ForgetEnded(Millis horizon) {
   Recount();
 }
 
+bool OfficerRoster::MayCover(Millis t, uint32_t bits) const {
+  if (!MayHold(bits)) return false;
+  for (const Version& v : versions_) {
+    if ((StatusBit(v.status) & bits) != 0 && v.start <= t && t < v.end) return true;
+  }
+  return false;
+}
+
 Millis OfficerRoster::LatestEnd() const {
   Millis latest = 0;
   for (const Version& v : versions_) latest = std::max(latest, v.end);

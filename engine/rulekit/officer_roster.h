@@ -46,6 +46,10 @@ class OfficerRoster {
   // Whether some version held (effective or not, as of any instant) has a status among `bits`
   // (StatusBit()s or-ed): when not, no query can return a shift with such a status. O(1).
   bool MayHold(uint32_t bits) const { return (status_bits_ & bits) != 0; }
+  // Whether some version held with a status among `bits` covers instant t ([start, end)): when
+  // not, no Covering(t, as_of) returns a shift with such a status, whatever as_of. A scan of the
+  // versions, without Covering()'s effective-version work.
+  bool MayCover(Millis t, uint32_t bits) const;
   // The latest end of any version held (0 if none): after it plus roster_grace plus the largest
   // allowed lateness no decision can ask about any shift held now.
   Millis LatestEnd() const;

@@ -197,7 +197,7 @@ class AccessVolumeSpike final : public Rule {
     state.AddEvidence(state.OpenDayOf(day), event);
     if (added.created) {
       ctx.SetTimer(rulekit::DayCounts::DecisionInstant(day, kDay), kClose);
-      ctx.ScheduleCleanup(CleanupTime(day, ctx), kCleanup);
+      ctx.ScheduleCleanup(rulekit::DayCounts::CleanupTime(day, Reach(ctx)), kCleanup);
     }
   }
 
@@ -213,19 +213,14 @@ class AccessVolumeSpike final : public Rule {
       state.Forget(day);
       counts.DropClosedBefore(std::min(day + kDay, horizon) - baseline_);
     } else if (tag == kCleanup) {
-      counts.DropClosedBefore(std::min(DayStart(at) - kDay, horizon) - baseline_);
-      if (!counts.empty()) {
-        ctx.ScheduleCleanup(std::max(CleanupTime(counts.buckets().back().day(), ctx), at + 1),
-                            kCleanup);
-      }
+      counts.Cleanup(at, horizon, baseline_, Reach(ctx), kCleanup, ctx);
     }
   }
 
  private:
-  // When the counts of `day` can no longer be in any baseline still to be decided.
-  Millis CleanupTime(Millis day, const RuleContext& ctx) const {
-    return DayStart(day + baseline_ + ctx.time().access_lateness) + 2 * kDay;
-  }
+  // How long after its start a day's count can be in a baseline still to be decided (as
+  // DayCounts::CleanupTime's reach).
+  Millis Reach(const RuleContext& ctx) const { return baseline_ + ctx.time().access_lateness; }
 
   void Decide(Millis day, const SpikeState& state, RuleContext& ctx) const {
     if (!state.has_first || day - state.first_day < config_.min_history_days() * kDay) return;

@@ -121,22 +121,19 @@ class BradfordFactor final : public Rule {
       Refresh(day, state, ctx);
       if (first && (state.days.value(day) & kSick)) Evaluate(day, state, ctx);
       Prune(std::min(day, late_from), state);
-      ctx.ScheduleCleanup(CleanupTime(day, ctx), kCleanup);
+      ctx.ScheduleCleanup(rulekit::DayCounts::CleanupTime(day, Reach(ctx)), kCleanup);
     } else if (tag == kCleanup) {
-      Prune(std::min(DayStart(at) - kDay, late_from), state);
-      if (!state.days.empty()) {
-        ctx.ScheduleCleanup(std::max(CleanupTime(state.days.buckets().back().day(), ctx), at + 1),
-                            kCleanup);
-      }
+      PruneEvidence(state.days.Cleanup(at, late_from, retention_, Reach(ctx), kCleanup, ctx), state);
     }
   }
 
  private:
   Millis Offset(const RuleContext& ctx) const { return kNoon + ctx.time().roster_grace; }
 
-  // When `day` can no longer be looked back to by any decision still to come.
-  Millis CleanupTime(Millis day, const RuleContext& ctx) const {
-    return DayStart(day + retention_ + ctx.time().roster_lateness + Offset(ctx)) + 2 * kDay;
+  // How long after its start a day can be looked back to by a decision still to come (as
+  // DayCounts::CleanupTime's reach).
+  Millis Reach(const RuleContext& ctx) const {
+    return retention_ + ctx.time().roster_lateness + Offset(ctx);
   }
 
   // Days this SICK version can make sick: their noon in [start, end), decided as of a time it
@@ -235,9 +232,14 @@ class BradfordFactor final : public Rule {
   // Forgets what no decision from `from` on can look back to.
   void Prune(Millis from, BradfordState& state) const {
     state.days.DropClosedBefore(from - retention_);
+    PruneEvidence(from - retention_, state);
+  }
+
+  // Forgets the evidence of days before `day`.
+  static void PruneEvidence(Millis day, BradfordState& state) {
     std::vector<Ref>& evidence = state.evidence;
     evidence.erase(std::remove_if(evidence.begin(), evidence.end(),
-                                  [&](const Ref& e) { return e.time < from - retention_; }),
+                                  [&](const Ref& e) { return e.time < day; }),
                    evidence.end());
   }
 

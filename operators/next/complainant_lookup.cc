@@ -15,67 +15,125 @@
 // day's buffer, and checked against the officer's waiting complaints, of which there are almost
 // never any.
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 #include <optional>
 
 #include "next/registry.h"
 #include "runtime/core.h"
+#include "rulekit/codec.h"
 #include "state/byte_codec.h"
 
 namespace vigil {
 namespace {
 
-// One look-up as it is kept: [subject][event_id] as length-prefixed bytes, then varints of its
-// time after the day's start, its offset after the day's previous look-up's, and its partition.
+// One look-up as it is kept, about 20 bytes in the synthetic force (against 42 stored whole):
+// its subject and event id each as the length of the prefix it shares with the day's previous
+// look-up's and the rest as length-prefixed bytes (an officer's event ids differ in their last
+// digits, and a record view mostly names the subject just searched), then zigzag varints of its
+// time, offset and partition after the previous look-up's (the first's after the day's start, 0
+// and 0).
 struct Lookup {
   std::string_view subject;
   Ref ref;
 };
 
+// The last look-up written or read: the base of the next one.
+struct LookupBase {
+  IdString subject;
+  IdString event_id;
+  Millis time = 0;
+  int64_t offset = 0;
+  int64_t partition = 0;
+};
+
+// The length of the longest common prefix of a and b, 8 bytes at a time.
+size_t SharedPrefix(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return i + static_cast<size_t>(__builtin_ctzll(x ^ y) / 8);  // little-endian
+  }
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
 // One UTC day of an officer's look-ups, in arrival order.
 struct LookupDay {
   Millis day = 0;
-  int64_t last_offset = 0;  // the offset of the look-up appended last: the next one's base
-  std::string bytes;
+  LookupBase last;  // the look-up appended last (time: the day's start before the first)
+  rulekit::AppendBuffer bytes;
+
+  explicit LookupDay(Millis d = 0) : day(d) { last.time = d; }
 
   void Append(const EventView& event) {
-    ByteWriter w(bytes);
-    w.Bytes(event.subject_id);
-    w.Bytes(event.event_id);
-    w.U64(static_cast<uint64_t>(event.time - day));
-    w.I64(event.offset - last_offset);
-    w.I64(event.partition);
-    last_offset = event.offset;
+    const size_t subject_shared = SharedPrefix(last.subject, event.subject_id);
+    const size_t id_shared = SharedPrefix(last.event_id, event.event_id);
+    const std::string_view subject_rest = event.subject_id.substr(subject_shared);
+    const std::string_view id_rest = event.event_id.substr(id_shared);
+    char* p = bytes.Room(7 * rulekit::kMaxVarint + subject_rest.size() + id_rest.size());
+    p = rulekit::PutU64(p, subject_shared);
+    p = rulekit::PutBytes(p, subject_rest);
+    p = rulekit::PutU64(p, id_shared);
+    p = rulekit::PutBytes(p, id_rest);
+    p = rulekit::PutI64(p, event.time - last.time);
+    p = rulekit::PutI64(p, event.offset - last.offset);
+    p = rulekit::PutI64(p, event.partition - last.partition);
+    bytes.Commit(p);
+    if (subject_shared != event.subject_id.size() || subject_shared != last.subject.size()) {
+      last.subject.Assign(event.subject_id);
+    }
+    last.event_id.Assign(event.event_id);
+    last.time = event.time;
+    last.offset = event.offset;
+    last.partition = event.partition;
   }
 };
 
-// Reads a day's look-ups in order. Next() fills `out` (its ref's event id reused: no allocation
-// for inline ids) and is false at the end or on malformed bytes (checked when a state is decoded).
+// Reads a day's look-ups in order. Next() fills `out` (its views valid until the next call; its
+// ref's event id reused: no allocation for inline ids) and is false at the end or on malformed
+// bytes (checked when a state is decoded).
 class LookupReader {
  public:
-  explicit LookupReader(const LookupDay& day) : in_(day.bytes), day_(day.day) {}
+  explicit LookupReader(const LookupDay& day) : in_(day.bytes.view()), time_(day.day) {}
   bool Next(Lookup* out) {
-    std::string_view id;
-    uint64_t dt;
-    int64_t delta, partition;
-    if (in_.done() || !in_.Bytes(&out->subject) || !in_.Bytes(&id) || !in_.U64(&dt) ||
-        !in_.I64(&delta) || !in_.I64(&partition)) {
-      return false;
-    }
-    offset_ += delta;
-    out->ref.event_id.Assign(id);
-    out->ref.time = day_ + static_cast<Millis>(dt);
+    if (in_.done() || !Extend(&subject_) || !Extend(&event_id_)) return false;
+    int64_t dt, doffset, dpartition;
+    if (!in_.I64(&dt) || !in_.I64(&doffset) || !in_.I64(&dpartition)) return false;
+    time_ += dt;
+    offset_ += doffset;
+    partition_ += dpartition;
+    out->subject = subject_;
+    out->ref.event_id.Assign(event_id_);
+    out->ref.time = time_;
     out->ref.offset = offset_;
-    out->ref.partition = static_cast<int32_t>(partition);
+    out->ref.partition = static_cast<int32_t>(partition_);
     out->ref.stream = static_cast<uint8_t>(Stream::kAccess);
     return true;
   }
   bool done() const { return in_.done(); }
+  // The last look-up read, as the base of the next one appended.
+  LookupBase last() const {
+    return {IdString(subject_), IdString(event_id_), time_, offset_, partition_};
+  }
 
  private:
+  // Replaces what follows the shared prefix of `text` with the bytes read.
+  bool Extend(std::string* text) {
+    uint64_t shared;
+    std::string_view rest;
+    if (!in_.U64(&shared) || shared > text->size() || !in_.Bytes(&rest)) return false;
+    text->replace(shared, std::string::npos, rest);
+    return true;
+  }
+
   ByteReader in_;
-  Millis day_;
-  int64_t offset_ = 0;
+  std::string subject_, event_id_;
+  Millis time_;
+  int64_t offset_ = 0, partition_ = 0;
 };
 
 struct WaitingComplaint {
@@ -106,10 +164,12 @@ LookupDay& ComplainantState::DayOf(Millis t, bool* created) {
   while (slot != days.begin() && std::prev(slot)->day > day) --slot;
   if (slot != days.begin() && std::prev(slot)->day == day) return *std::prev(slot);
   *created = true;
-  LookupDay fresh;
-  fresh.day = day;
-  // About as many look-ups as the day before: one allocation per officer and day.
-  if (!days.empty()) fresh.bytes.reserve(days.back().bytes.size() + 64);
+  LookupDay fresh(day);
+  // About as many look-ups as the day before: one allocation per officer and day (with room for
+  // Room()'s bound). When the new day is the latest, the one before is mostly done: its spare
+  // capacity goes back (a late look-up grows it again).
+  if (!days.empty()) fresh.bytes.Reserve(days.back().bytes.size() + 128);
+  if (!days.empty() && slot == days.end()) days.back().bytes.ShrinkToFit();
   return *days.insert(slot, std::move(fresh));
 }
 
@@ -120,8 +180,7 @@ void ComplainantState::Encode(std::string& out) const {
   for (const LookupDay& day : days) {
     w.I64(day.day - previous);
     previous = day.day;
-    w.I64(day.last_offset);
-    w.Bytes(day.bytes);
+    w.Bytes(day.bytes.view());
   }
   w.U64(complaints.size());
   for (const WaitingComplaint& c : complaints) {
@@ -134,22 +193,24 @@ bool ComplainantState::Decode(std::string_view bytes) {
   ByteReader r(bytes);
   uint64_t n;
   if (!r.U64(&n) || n > bytes.size()) return false;
-  days.assign(n, LookupDay{});
+  days.clear();
+  days.resize(n);
   Millis previous = 0;
   for (size_t i = 0; i < days.size(); ++i) {
     LookupDay& day = days[i];
     std::string_view lookups;
-    if (!r.I64(&day.day) || !r.I64(&day.last_offset) || !r.Bytes(&lookups)) return false;
+    if (!r.I64(&day.day) || !r.Bytes(&lookups)) return false;
     day.day += previous;
     if (i > 0 && day.day <= previous) return false;  // sorted, each day once
     previous = day.day;
-    day.bytes.assign(lookups);
-    // Checked whole here, so that a scan can trust its bytes.
+    day.bytes.Assign(lookups);
+    // Checked whole here, so that a scan can trust its bytes; the last one is the next's base.
     LookupReader reader(day);
     Lookup lookup;
     while (reader.Next(&lookup)) {
     }
     if (!reader.done()) return false;
+    day.last = reader.last();
   }
   if (!r.U64(&n) || n > bytes.size()) return false;
   complaints.assign(n, WaitingComplaint{});
@@ -164,7 +225,10 @@ bool ComplainantState::Decode(std::string_view bytes) {
 size_t ComplainantState::MemoryBytes() const {
   size_t bytes = days.capacity() * sizeof(LookupDay) +
                  complaints.capacity() * sizeof(WaitingComplaint);
-  for (const LookupDay& day : days) bytes += day.bytes.capacity();
+  for (const LookupDay& day : days) {
+    bytes += day.bytes.capacity() + rulekit::HeapBytes(day.last.subject) +
+             rulekit::HeapBytes(day.last.event_id);
+  }
   return bytes;
 }
 

@@ -238,11 +238,12 @@ class OffDutyAccess final : public Rule {
     // (changed_at <= time + grace) has been delivered by now.
     OffDutyState& state = ctx.Mutable<OffDutyState>();
     const Millis grace = ctx.time().roster_grace;
-    // Whether the roster can cover any access with an off-duty shift: if not, no decision alerts.
-    const bool any_off_duty = ctx.roster().MayHold(kOffDutyBits);
+    // An access that no off-duty version covers (the usual case) cannot alert: no Covering().
+    const OfficerRoster& roster = ctx.roster();
     size_t decided = state.head;
     while (decided < state.pending.size() && state.pending[decided].ref.time + grace <= at) {
-      if (any_off_duty) Decide(state.pending[decided], state, ctx);
+      const OffDutyState::Pending& access = state.pending[decided];
+      if (roster.MayCover(access.ref.time, kOffDutyBits)) Decide(access, state, ctx);
       ++decided;
     }
     state.DropDecided(decided - state.head);
