@@ -109,7 +109,6 @@ class LiveEngine {
   template <typename Fn>
   void InShadow(Fn fn);
   void WriteBatch(bool snapshot);
-  bool SnapshotsApart() const;
   void SaveSnapshotPositions();
   bool DecidedBefore(char kind, const std::string& id);
   Status Connect();
@@ -580,12 +579,6 @@ bool LiveEngine::DecidedBefore(char kind, const std::string& id) {
   return true;
 }
 
-// Whether checkpoints between snapshots can leave the rules' state out (the new core: both rule
-// sets' cores must); otherwise every checkpoint is a snapshot.
-bool LiveEngine::SnapshotsApart() const {
-  return processor_.snapshots_apart() && (!ShadowActive() || shadow_.core->snapshots_apart());
-}
-
 // With a snapshot: `published` as it will be in this batch, copied to `snapshot-published` (where
 // the next start reads the output topics back from), and dropped_ to `snapshot-dropped` (the ids
 // the re-read since this snapshot may still decide again).
@@ -615,7 +608,7 @@ void LiveEngine::Checkpoint(CheckpointMode mode, bool snapshot) {
   CompleteWrite();  // batches become durable, and are published, in order
   // The first batch of a run is a snapshot: it carries the shadow state's reset and the
   // `snapshot-published` marker, which every later batch relies on.
-  if (!SnapshotsApart() || !snapshot_written_) snapshot = true;
+  if (!snapshot_written_) snapshot = true;
   MoveOutputsToOutbox();
   PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
   for (const auto& [key, position] : assigned_) {
