@@ -88,8 +88,16 @@ class Reserve {
 class AppendBuffer {
  public:
   AppendBuffer() = default;
-  AppendBuffer(AppendBuffer&&) noexcept = default;
-  AppendBuffer& operator=(AppendBuffer&&) noexcept = default;
+  // A moved-from buffer is empty.
+  AppendBuffer(AppendBuffer&& o) noexcept { *this = std::move(o); }
+  AppendBuffer& operator=(AppendBuffer&& o) noexcept {
+    if (this == &o) return *this;
+    data_ = std::move(o.data_);
+    size_ = o.size_;
+    capacity_ = o.capacity_;
+    o.size_ = o.capacity_ = 0;
+    return *this;
+  }
 
   char* Room(size_t bound) {
     if (capacity_ - size_ < bound) Grow(size_ + bound);

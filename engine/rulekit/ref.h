@@ -20,9 +20,11 @@ class IdString {
   static constexpr size_t kInline = 30;
   IdString() { inline_[0] = 0; }
   IdString(std::string_view s) { Assign(s); }  // NOLINT: implicit by design
-  IdString(const IdString& o) { Assign(o.view()); }
+  // Copies and moves of an inline id copy the whole inline array (a fixed size the compiler
+  // inlines, not a call to memcpy): refs are copied and moved on every rule's hot path.
+  IdString(const IdString& o) { CopyFrom(o); }
   IdString& operator=(const IdString& o) {
-    if (this != &o) Assign(o.view());
+    if (this != &o) CopyFrom(o);
     return *this;
   }
   IdString(IdString&& o) noexcept { *this = std::move(o); }
@@ -54,6 +56,13 @@ class IdString {
   friend bool operator<(const IdString& a, const IdString& b) { return a.view() < b.view(); }
 
  private:
+  void CopyFrom(const IdString& o) {
+    if (o.heap_) return Assign(o.view());
+    heap_.reset();
+    size_ = o.size_;
+    std::memcpy(inline_, o.inline_, sizeof inline_);
+  }
+
   std::unique_ptr<char[]> heap_;
   uint32_t size_ = 0;
   char inline_[kInline];

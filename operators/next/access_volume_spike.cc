@@ -146,6 +146,11 @@ void SpikeState::AddEvidence(OpenDay& day, const EventView& event) {
   std::vector<Ref>& refs = day.refs;
   if (refs.size() >= static_cast<size_t>(kMaxEvidence) && !Precedes(event, refs.back())) return;
   refs_bytes_ -= refs.capacity() * sizeof(Ref);
+  // Grown 8, 16, 32, then to the cap (one more for an insert before the cap's last): a busy day
+  // reallocates four times, not seven, and holds 51 refs, not 64.
+  if (refs.size() == refs.capacity()) {
+    refs.reserve(std::min<size_t>(std::max<size_t>(8, 2 * refs.capacity()), kMaxEvidence + 1));
+  }
   if (refs.empty() || !Precedes(event, refs.back())) {
     refs.push_back(RefOf(event));
     refs_bytes_ += rulekit::HeapBytes(refs.back().event_id);

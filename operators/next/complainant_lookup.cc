@@ -11,7 +11,7 @@
 // (kept while a complaint could still arrive that reaches back to it), and its complaints not yet
 // matched (kept until no access can fall in their window any more). Look-ups are every access
 // the officer makes, dozens a day, and the largest state of all the rules; they are read only
-// when a complaint arrives, which is rare. So a look-up is a few dozen bytes appended to its
+// when a complaint arrives, which is rare. So a look-up is about 16 bytes appended to its
 // day's buffer, and checked against the officer's waiting complaints, of which there are almost
 // never any.
 #include <algorithm>
@@ -27,7 +27,7 @@
 namespace vigil {
 namespace {
 
-// One look-up as it is kept, about 20 bytes in the synthetic force (against 42 stored whole):
+// One look-up as it is kept, about 16 bytes in the realistic synthetic force (40 stored whole):
 // its subject and event id each as the length of the prefix it shares with the day's previous
 // look-up's and the rest as length-prefixed bytes (an officer's event ids differ in their last
 // digits, and a record view mostly names the subject just searched), then zigzag varints of its
