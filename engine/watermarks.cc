@@ -79,8 +79,9 @@ void Watermarks::Untrack(SourcePartition p) {
   stale_ = true;
 }
 
-void Watermarks::Observe(SourcePartition p, Millis event_time) {
-  State& s = Get(p);
+void Watermarks::Observe(SourcePartition p, Millis event_time) { ObserveState(Get(p), event_time); }
+
+void Watermarks::ObserveState(State& s, Millis event_time) {
   const Millis before = WatermarkOf(s);
   const bool was_idle = s.idle;
   s.max_event_time = std::max(s.max_event_time, event_time);

@@ -44,6 +44,13 @@ class Watermarks {
   void Restore(SourcePartition p, Millis max_event_time);
 
   Millis PartitionWatermark(SourcePartition p) const;
+  // The same by slot, for a caller that reads a partition's watermark and then observes an event
+  // of it (the core, per event) with one look-up: Slot() is kUnknown for a partition never seen
+  // (watermark -infinity; Observe() adds it). A slot stays valid until the partition is untracked.
+  static constexpr uint32_t kUnknown = 0xffffffffu;
+  uint32_t Slot(SourcePartition p) const { return Find(p); }
+  Millis PartitionWatermarkAt(uint32_t slot) const { return WatermarkOf(states_[slot]); }
+  void ObserveAt(uint32_t slot, Millis event_time) { ObserveState(states_[slot], event_time); }
   bool HasEvents(SourcePartition p) const;
   Millis MaxEventTime(SourcePartition p) const;
   // The engine watermark (monotonic).
@@ -58,7 +65,7 @@ class Watermarks {
   void Finish() { finished_ = true; }
 
  private:
-  static constexpr uint32_t kNone = 0xffffffffu;
+  static constexpr uint32_t kNone = kUnknown;
   // (source, partition) pairs in this range are found by index; others through `far_`.
   static constexpr int32_t kDirect = 4096;
   struct State {
@@ -72,6 +79,7 @@ class Watermarks {
   // The slot of p, added (not idle, no events) if new.
   State& Get(SourcePartition p);
   void Recompute();
+  void ObserveState(State& s, Millis event_time);
 
   Millis lag_;
   std::vector<State> states_;

@@ -282,7 +282,9 @@ void Core::Impl::Ingest(const EventView& event, std::string_view bytes, SourcePa
                         uint32_t scope_id, const RecordOrigin& origin) {
   const Stream stream = event.stream;
   const Millis t = event.time;
-  const Millis partition_watermark = watermarks_.PartitionWatermark(source);
+  const uint32_t partition = watermarks_.Slot(source);
+  const Millis partition_watermark =
+      partition == Watermarks::kUnknown ? kMinTime : watermarks_.PartitionWatermarkAt(partition);
   if (partition_watermark != kMinTime && t < partition_watermark - time_.LatenessFor(stream)) {
     ++metrics_.too_late;
     dead_letters_.push_back(
@@ -296,7 +298,11 @@ void Core::Impl::Ingest(const EventView& event, std::string_view bytes, SourcePa
   }
   ++metrics_.events_in[static_cast<int>(stream)];
   scope.sources[static_cast<int>(stream)] = source;
-  watermarks_.Observe(source, t);
+  if (partition == Watermarks::kUnknown) {
+    watermarks_.Observe(source, t);
+  } else {
+    watermarks_.ObserveAt(partition, t);
+  }
   if (t < watermarks_.Current()) ++metrics_.late_accepted;
   scope.hold.Add(event, bytes);
   ++events_since_check_;
