@@ -31,7 +31,7 @@ int RunCommand(int argc, char** argv) {
       {"group", "ID", "consumer group", "vigil"},
       {"until-caught-up", "", "process what the input topics hold now, close every window, publish, exit 0", ""},
       {"checkpoint-interval-ms", "MS", "how often decided alerts are made durable and published", "1000"},
-      {"snapshot-interval-ms", "MS", "how often a checkpoint also writes the rules' state and input offsets (a crash re-reads the input since the last snapshot: keep at least this plus a restart's time of input on Kafka); 0 or at most --checkpoint-interval-ms (or VIGIL_CORE=old): every checkpoint", "10000"},
+      {"snapshot-interval-ms", "MS", "how often a checkpoint also writes the rules' state and input offsets (a crash re-reads the input since the last snapshot: keep at least this plus a restart's time of input on Kafka); 0 or at most --checkpoint-interval-ms: every checkpoint", "10000"},
       {"memory-budget-mb", "MB", "RocksDB block cache and write buffers together", "256"},
       {"session-timeout-ms", "MS", "how long the group waits for a silent (crashed) member before moving its partitions (at least 2000)", "10000"},
       {"health-listen", "ADDRESS:PORT", "serve GET /health (JSON; 200 running, 503 Kafka unreachable, stopping or failed) there, e.g. 0.0.0.0:8080", ""},

@@ -27,7 +27,7 @@
 // else. The group's committed offsets are informational. On stop, the engine waits for every
 // acknowledgement and writes one more batch, so that it leaves no outbox behind.
 //
-// Shadow rules (LiveOptions::shadow_rules): a second Processor reads the same records in the
+// Shadow rules (LiveOptions::shadow_rules): a second Core reads the same records in the
 // same pass, with its state under a key prefix of its own in the same RocksDB (SharedBatch) and
 // its alerts in the same outbox, so that both rule sets' state, outbox and the input offsets are
 // in each checkpoint's one batch; its alerts go to Topics::alerts_shadow only. A failure of the
@@ -61,7 +61,7 @@ struct LiveOptions {
   // How often a checkpoint is also a snapshot (engine/CHECKPOINTS.md): the rules' state and the
   // input offsets are written only then; the checkpoints between write the outbox and published
   // positions only, and a crash re-reads the input since the last snapshot. 0, or at most the
-  // checkpoint interval: every checkpoint is a snapshot (always so with the old core).
+  // checkpoint interval: every checkpoint is a snapshot.
   int snapshot_interval_ms = 10000;
   RocksOptions storage;  // memory budget of the state store
   // How long the group waits for a member that stopped answering (a crashed engine) before it

@@ -240,7 +240,7 @@ TEST_CASE("count_window_next: Expire drops what no later decision can count") {
   CHECK(w.ExpiryTime(alerted, 0) == 12);
   CHECK(w.Expire(alerted, 3));
   CHECK(alerted.empty());
-  CHECK(alerted.last_alert_end == 0);  // fresh, as the old core's deleted key
+  CHECK(alerted.last_alert_end == 0);  // fresh, as a forgotten window
 }
 
 TEST_CASE("count_window_next: Encode/Decode round trip; damaged bytes are refused") {
@@ -460,7 +460,7 @@ std::vector<std::string> AlertLines(std::vector<v1::Alert> alerts) {
 
 }  // namespace
 
-TEST_CASE("count_window_next: on the new Core the count rules give the old core's alerts") {
+TEST_CASE("count_window_next: the count rules give the same alerts through the harness as on a bare Core") {
   for (uint32_t seed = 1; seed <= 20; ++seed) {
     const std::vector<std::string> lines = RandomCountLines(seed, 400);
     testing::Harness old_core;

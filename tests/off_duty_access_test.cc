@@ -1,4 +1,4 @@
-// off_duty_access (contract, rule 1): event-time fixtures run through the real Processor.
+// off_duty_access (contract, rule 1): event-time fixtures run through the real Core.
 //
 // Fixture: officer MP1 has a REST_DAY shift [2026-03-01T00:00Z, 2026-03-02T00:00Z) published days
 // before. Default roster_grace is 2 h, max_out_of_orderness 5 min, access lateness 1 day.

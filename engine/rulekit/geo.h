@@ -1,9 +1,9 @@
 // Great-circle distance on the contract's spherical Earth (radius 6371 km), for the rules that
 // compare positions (impossible_travel).
 //
-// The haversine formula, evaluated in exactly the operations the old core used
-// (operators/impossible_travel.cc), so distances, and the alerts' scores and summaries built from
-// them, are bit for bit the same on both cores.
+// The haversine formula, evaluated in one fixed order of operations (that of the deleted old core's
+// impossible_travel), so distances, and the alerts' scores and summaries built from them, stay bit
+// for bit those of the golden verdicts in tests/golden/.
 #pragma once
 
 namespace vigil::rulekit {
