@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "next/registry.h"
+#include "registry.h"
 #include "rules_config.h"
 
 namespace vigil {

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "harness.h"
-#include "next/registry.h"
+#include "registry.h"
 #include "state/byte_codec.h"
 
 namespace vigil::testing {

@@ -14,7 +14,7 @@
 #include "kv_backend.h"
 #include "runtime/core.h"
 #include "state_store.h"
-#include "next/registry.h"
+#include "registry.h"
 #include "rules_config.h"
 #include "rulekit/count_window.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "next/registry.h"
+#include "registry.h"
 #include "rulekit/day_counts.h"
 #include "runtime/core.h"
 

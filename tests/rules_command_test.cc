@@ -9,7 +9,7 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
-#include "next/registry.h"
+#include "registry.h"
 #include "rules_config.h"
 
 namespace vigil::testing {

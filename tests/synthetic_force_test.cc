@@ -13,7 +13,7 @@
 #include "event.h"
 #include "harness.h"
 #include "pipeline.h"
-#include "next/registry.h"
+#include "registry.h"
 #include "rules_config.h"
 #include "synthetic_force.h"
 

@@ -1,6 +1,5 @@
-// ComplaintCountRule: the rule behind every "N complaints against an officer within W" rule of the
-// new core (operators/next/complaint_accumulation.cc, sensitive_complaint_pattern.cc), the
-// successor of vigil::ComplaintCountRule (engine/complaint_count_rule.h) with the same alerts.
+// ComplaintCountRule: the rule behind every "N complaints against an officer within W" rule
+// (operators/complaint_accumulation.cc, sensitive_complaint_pattern.cc).
 //
 // Contract (rules 4 and 5): at least min_complaints complaints against an officer, of the chosen
 // categories, within `window` (inclusive, by received_at); every Complaint event is one complaint.

@@ -111,7 +111,7 @@ class Rule {
 
 constexpr uint32_t StreamBit(Stream s) { return 1u << static_cast<int>(s); }
 
-// A rule's entry in the catalogue (operators/next/registry.h): one per rule file.
+// A rule's entry in the catalogue (operators/registry.h): one per rule file.
 struct RuleDescriptor {
   const char* rule_id;
   v1::Alert::Kind kind;

@@ -19,7 +19,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "next/registry.h"
+#include "registry.h"
 #include "runtime/core.h"
 #include "rulekit/codec.h"
 #include "rulekit/geo.h"

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "events.pb.h"
-#include "next/registry.h"
+#include "registry.h"
 #include "runtime/core.h"
 #include "rulekit/codec.h"
 #include "runtime/rule.h"

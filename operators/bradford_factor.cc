@@ -18,7 +18,7 @@
 #include <set>
 #include <string_view>
 
-#include "next/registry.h"
+#include "registry.h"
 #include "rulekit/day_counts.h"
 #include "runtime/core.h"
 #include "state/byte_codec.h"

@@ -5,7 +5,7 @@
 // officer. window_start/window_end are the first and last complaint counted; after an alert, the
 // complaints up to and including its window_end no longer count towards the next alert for the
 // same officer. Decided at each such complaint in event-time order (rulekit::ComplaintCountRule).
-#include "next/registry.h"
+#include "registry.h"
 #include "rulekit/complaint_count.h"
 
 namespace vigil {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "events.pb.h"
-#include "next/registry.h"
+#include "registry.h"
 #include "runtime/rule.h"
 #include "state/byte_codec.h"
 

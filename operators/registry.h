@@ -1,5 +1,5 @@
 // The rule catalogue of the new core: every detection rule Vigil knows, one descriptor per rule
-// file (operators/next/<rule>.cc), listed once here in contract order.
+// file (operators/<rule>.cc), listed once here in contract order.
 #pragma once
 
 #include <memory>

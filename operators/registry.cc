@@ -1,4 +1,4 @@
-#include "next/registry.h"
+#include "registry.h"
 
 namespace vigil {
 

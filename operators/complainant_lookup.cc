@@ -19,7 +19,7 @@
 #include <iterator>
 #include <optional>
 
-#include "next/registry.h"
+#include "registry.h"
 #include "runtime/core.h"
 #include "rulekit/codec.h"
 #include "state/byte_codec.h"

@@ -10,7 +10,7 @@
 // subject): when it fires every window is expired and it is set again for the earliest left.
 #include <algorithm>
 
-#include "next/registry.h"
+#include "registry.h"
 #include "rulekit/count_window.h"
 #include "runtime/core.h"
 

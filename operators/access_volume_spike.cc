@@ -21,7 +21,7 @@
 #include <cstdio>
 
 #include "alert_builder.h"  // kMaxEvidence
-#include "next/registry.h"
+#include "registry.h"
 #include "rulekit/codec.h"
 #include "rulekit/day_counts.h"
 #include "runtime/core.h"
