@@ -116,7 +116,10 @@ TEST_CASE("crash: 52 SIGKILLs at checkpoint and snapshot steps, in recovery and 
     // kill it at a random moment once it is consuming.
     const bool assigned = run.WaitForLog("assigned", 30000);
     if (assigned) {
-      int delay_ms = at_crash_point ? 1500 : static_cast<int>(random() % 800);
+      // A random kill lands 0.3-1.8 s in: after the run has read and published something, before
+      // its next snapshot (3 s after the one each run writes at its start), so that the next run
+      // decides again what this one published, and must drop it.
+      int delay_ms = at_crash_point ? 1500 : 300 + static_cast<int>(random() % 1500);
       auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
       while (!run.Exited() && std::chrono::steady_clock::now() < until) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
