@@ -245,11 +245,7 @@ class AccessVolumeSpike final : public Rule {
 
   void Emit(Millis day, int64_t count, double mean, double sd, double threshold,
             const OpenDay* evidence, RuleContext& ctx) const {
-    RuleAlert alert;
-    alert.rule_id = info_.rule_id;
-    alert.kind = info_.kind;
-    alert.severity = config_.severity();
-    alert.officer_id = std::string(ctx.officer_id());
+    RuleAlert alert = NewAlert(info_, config_.severity(), ctx.officer_id());
     alert.window_start = day;
     alert.window_end = day + kDay;
     char figures[160];

@@ -208,11 +208,7 @@ class BradfordFactor final : public Rule {
   void Emit(Millis day, int64_t b, int64_t spells, int64_t sick_days,
             const std::vector<Ref>& evidence, RuleContext& ctx) const {
     const Millis first_day = day - (window_ - 1) * kDay;
-    RuleAlert alert;
-    alert.rule_id = info_.rule_id;
-    alert.kind = info_.kind;
-    alert.severity = config_.severity();
-    alert.officer_id = std::string(ctx.officer_id());
+    RuleAlert alert = NewAlert(info_, config_.severity(), ctx.officer_id());
     alert.window_start = day;
     alert.window_end = day + kDay;
     alert.summary = "Officer " + alert.officer_id + " has a sick-leave Bradford factor of " +

@@ -358,11 +358,7 @@ class ComplainantLookup final : public Rule {
              const Ref& lookup, RuleContext& ctx) const {
     const Millis received = complaint.time;
     const Millis looked = lookup.time;
-    RuleAlert alert;
-    alert.rule_id = info_.rule_id;
-    alert.kind = info_.kind;
-    alert.severity = config_.severity();
-    alert.officer_id = std::string(officer);
+    RuleAlert alert = NewAlert(info_, config_.severity(), officer);
     alert.subject_id = std::string(person);
     alert.window_start = std::min(received, looked);
     alert.window_end = std::max(received, looked);

@@ -306,11 +306,7 @@ class ImpossibleTravel final : public Rule {
 
   RuleAlert MakeAlert(const Point& a, const Point& b, double km, double kmh,
                       const TravelState& travel, std::string_view officer) const {
-    RuleAlert alert;
-    alert.rule_id = info_.rule_id;
-    alert.kind = info_.kind;
-    alert.severity = config_.severity();
-    alert.officer_id = std::string(officer);
+    RuleAlert alert = NewAlert(info_, config_.severity(), officer);
     alert.window_start = a.ref.time;
     alert.window_end = b.ref.time;
     const Millis gap = b.ref.time - a.ref.time;

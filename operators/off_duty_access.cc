@@ -280,12 +280,9 @@ class OffDutyAccess final : public Rule {
 
   RuleAlert MakeAlert(const OffDutyState::Pending& access, std::string_view system,
                       const EffectiveShiftView& off_shift, bool sick, RuleContext& ctx) const {
-    RuleAlert alert;
-    alert.rule_id = info_.rule_id;
-    alert.kind = info_.kind;
-    alert.severity = config_.has_severity() ? config_.severity()
-                                            : (sick ? v1::Alert::HIGH : v1::Alert::MEDIUM);
-    alert.officer_id = std::string(ctx.officer_id());
+    const v1::Alert::Severity severity =
+        config_.has_severity() ? config_.severity() : (sick ? v1::Alert::HIGH : v1::Alert::MEDIUM);
+    RuleAlert alert = NewAlert(info_, severity, ctx.officer_id());
     const Millis t = access.ref.time;
     alert.window_start = alert.window_end = t;
     const auto action = static_cast<v1::AccessEvent::Action>(access.action);

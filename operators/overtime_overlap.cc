@@ -154,11 +154,7 @@ class OvertimeOverlap final : public Rule {
   RuleAlert MakeAlert(const EffectiveShiftView& overtime, RuleContext& ctx) const {
     const EffectiveShiftView& first = *leave_.front();  // smallest shift_id
     const Millis overlap = std::min(overtime.end, first.end) - std::max(overtime.start, first.start);
-    RuleAlert alert;
-    alert.rule_id = info_.rule_id;
-    alert.kind = info_.kind;
-    alert.severity = config_.severity();
-    alert.officer_id = std::string(ctx.officer_id());
+    RuleAlert alert = NewAlert(info_, config_.severity(), ctx.officer_id());
     alert.window_start = overtime.start;
     alert.window_end = overtime.end;
     const std::string status = first.status == v1::RosterChange::SICK ? "sick leave" : "annual leave";

@@ -122,11 +122,7 @@ class RepeatedSubjectLookup final : public Rule {
 
  private:
   void Alert(std::string_view subject, const std::vector<Ref>& counted, RuleContext& ctx) const {
-    RuleAlert alert;
-    alert.rule_id = info_.rule_id;
-    alert.kind = info_.kind;
-    alert.severity = config_.severity();
-    alert.officer_id = std::string(ctx.officer_id());
+    RuleAlert alert = NewAlert(info_, config_.severity(), ctx.officer_id());
     alert.subject_id = std::string(subject);
     SetCounted(alert, counted);
     alert.summary = "Officer " + alert.officer_id + " made " + std::to_string(counted.size()) +

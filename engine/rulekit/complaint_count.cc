@@ -79,11 +79,7 @@ void ComplaintCountRule::OnTimer(Millis at, uint32_t, RuleContext& ctx) const {
 }
 
 void ComplaintCountRule::Alert(const std::vector<Ref>& counted, RuleContext& ctx) const {
-  RuleAlert alert;
-  alert.rule_id = spec_.info.rule_id;
-  alert.kind = spec_.info.kind;
-  alert.severity = spec_.severity;
-  alert.officer_id = std::string(ctx.officer_id());
+  RuleAlert alert = NewAlert(spec_.info, spec_.severity, ctx.officer_id());
   SetCounted(alert, counted);
   alert.summary = "Officer " + alert.officer_id + " received " + std::to_string(counted.size()) +
                   " complaints" + (category_names_.empty() ? "" : " of " + category_names_) +

@@ -37,7 +37,7 @@
 namespace vigil {
 
 // What an alert says before the core turns it into a v1::Alert (BuildRuleAlert): the same
-// deterministic alert_id as the old core, evidence capped at 50 in the alert.
+// deterministic alert_id as the old core had, evidence capped at 50 in the alert.
 struct RuleAlert {
   std::string rule_id;
   v1::Alert::Kind kind = v1::Alert::MISCONDUCT;
@@ -50,6 +50,17 @@ struct RuleAlert {
   std::vector<Ref> evidence;  // every causing event; the alert lists the first 50
   double score = 0;
 };
+
+// An alert of the rule `info` about `officer_id` at `severity`: the fields every rule sets alike.
+inline RuleAlert NewAlert(const RuleInfo& info, v1::Alert::Severity severity,
+                          std::string_view officer_id) {
+  RuleAlert alert;
+  alert.rule_id = info.rule_id;
+  alert.kind = info.kind;
+  alert.severity = severity;
+  alert.officer_id = std::string(officer_id);
+  return alert;
+}
 
 // For rules that count events: window from the first to the last counted event, every counted
 // event as evidence, the count as score.
