@@ -208,6 +208,7 @@ void StateStore::Checkpoint(bool sync) {
                    [](const KvWrite& a, const KvWrite& b) { return a.first < b.first; });
   if (!writes_.empty()) backend_->Write(writes_, sync);
   keys_written_ += writes_.size();
+  for (const KvWrite& w : writes_) bytes_written_ += w.first.size() + (w.second ? w.second->size() : 0);
   writes_.clear();
   dirty_.clear();
   dirty_objects_.clear();

@@ -154,6 +154,7 @@ class StateStore {
   size_t objects() const { return objects_.size(); }
   size_t pending_writes() const { return dirty_.size() + dirty_objects_.size(); }
   uint64_t keys_written() const { return keys_written_; }  // to the backend, since opening
+  uint64_t bytes_written() const { return bytes_written_; }  // keys and values, since opening
 
  private:
   struct Pending {
@@ -210,6 +211,7 @@ class StateStore {
   std::unique_ptr<KvBackend> backend_;
   std::map<std::string, Pending, std::less<>> dirty_;
   uint64_t keys_written_ = 0;
+  uint64_t bytes_written_ = 0;
   std::vector<KvWrite> writes_;
   size_t max_objects_;
   uint64_t epoch_ = 0;

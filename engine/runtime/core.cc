@@ -108,7 +108,6 @@ struct CoreScope {
   OfficerTable officers;
   TimerQueue timers;
   std::vector<uint32_t> dirty;       // slots changed since the last checkpoint
-  std::vector<uint32_t> unmeasured;  // slots changed since their memory was last measured
   std::vector<QueuedTimer> set_aside;  // cleanup timers during Finish()
   // The input partition each stream of this scope is read from (for the seen ids' expiry).
   std::array<std::optional<SourcePartition>, kStreamCount> sources;
@@ -180,7 +179,9 @@ class Core::Impl {
   void EncodeRecord(const OfficerRecord& record, std::string& out) const;
   // Decodes a record; with_timers also takes its timers (at load), else they are left alone.
   void DecodeRecord(std::string_view bytes, OfficerRecord& record, bool with_timers);
-  void Measure(CoreScope& scope);
+  // At the end of a delivery, while the record is still in the cache: what it changed (or loaded)
+  // is charged to the budget at once, so the budget check needs no pass over the records.
+  void MeasureIfChanged(OfficerRecord& record);
   // Measures one record: updates record.memory and officer_memory_.
   void MeasureRecord(OfficerRecord& record);
   void CheckBudget();
@@ -265,11 +266,9 @@ CoreScope& Core::Impl::ScopeFor(uint32_t id) {
       DecodeRecord(value, record, /*with_timers=*/true);
       record.stored = true;
       for (const OfficerTimer& t : record.timers) scope.timers.Push({t, slot});
-      record.measured = false;
-      scope.unmeasured.push_back(slot);
+      MeasureRecord(record);
       return true;
     });
-    Measure(scope);
   }
   if (id < kScopeIndex) {
     if (id >= scope_index_.size()) scope_index_.resize(id + 1, nullptr);
@@ -316,7 +315,6 @@ void Core::Impl::Advance() {
 
 void Core::Impl::CheckBudget() {
   events_since_check_ = 0;
-  for (auto& [id, scope] : scopes_) Measure(*scope);
   if (evict_blocked_ && records_reloaded_ - reloaded_at_block_ >= kReloadsBeforeRetry) {
     evict_blocked_ = false;
   }
@@ -365,11 +363,9 @@ void Core::Impl::EnsureLoaded(CoreScope& scope, OfficerRecord& record, uint32_t 
   if (bytes) DecodeRecord(*bytes, record, /*with_timers=*/false);
   record.loaded = true;
   ++records_reloaded_;
-  // Back in memory: charged to the budget again (also when only read, so never marked changed).
-  if (record.measured) {
-    record.measured = false;
-    scope.unmeasured.push_back(slot);
-  }
+  // Back in memory: charged to the budget again (also when only read, so never marked changed),
+  // when the delivery that needed it ends.
+  record.measured = false;
 }
 
 void Core::Impl::DeliverEvent(CoreScope& scope) {
@@ -387,6 +383,7 @@ void Core::Impl::DeliverEvent(CoreScope& scope) {
   for (uint16_t rule : rules_by_stream_[static_cast<int>(event.stream)]) {
     CallRule(scope, slot, rule, &event, nullptr);
   }
+  MeasureIfChanged(record);
   scope.hold.PopFront();
 }
 
@@ -426,11 +423,10 @@ void Core::Impl::FireTimer(CoreScope& scope) {
     // partition's first event, the end of a bounded run), events and decisions behind it are still
     // to be delivered and may need shifts that end between them and the watermark.
     record.roster.ForgetEnded(queued.timer.at - time_.roster_grace - time_.MaxLateness() + 1);
-    return;
+  } else if (const size_t rule = queued.timer.owner - 1; rule < rules_.size()) {
+    CallRule(scope, queued.slot, rule, nullptr, &queued);
   }
-  const size_t rule = queued.timer.owner - 1;
-  if (rule >= rules_.size()) return;
-  CallRule(scope, queued.slot, rule, nullptr, &queued);
+  MeasureIfChanged(record);
 }
 
 void Core::Impl::AddTimer(CoreScope& scope, uint32_t slot, OfficerTimer timer) {
@@ -452,10 +448,7 @@ void Core::Impl::MarkDirty(CoreScope& scope, OfficerRecord& record, uint32_t slo
     record.dirty = true;
     scope.dirty.push_back(slot);
   }
-  if (record.measured) {
-    record.measured = false;
-    scope.unmeasured.push_back(slot);
-  }
+  record.measured = false;  // measured again when the delivery ends (MeasureIfChanged)
 }
 
 void Core::Impl::Emit(RuleAlert rule_alert) {
@@ -584,19 +577,14 @@ void Core::Impl::WriteCheckpoint(CheckpointWrites& writes) {
     }
     scope.dirty.clear();
     scope.hold.WriteCheckpoint(scope.held_prefix, writes);
-    Measure(scope);
   }
   // Every record is durable now (this batch is applied before any read of the store).
   evict_blocked_ = false;
   if (options_.memory_budget_bytes > 0) CheckBudget();
 }
 
-void Core::Impl::Measure(CoreScope& scope) {
-  for (uint32_t slot : scope.unmeasured) {
-    OfficerRecord& record = scope.officers.at(slot);
-    if (!record.measured) MeasureRecord(record);
-  }
-  scope.unmeasured.clear();
+void Core::Impl::MeasureIfChanged(OfficerRecord& record) {
+  if (!record.measured) MeasureRecord(record);
 }
 
 void Core::Impl::MeasureRecord(OfficerRecord& record) {
