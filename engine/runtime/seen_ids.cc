@@ -181,7 +181,7 @@ void SeenIds::Expire(const std::array<Millis, kStreamCount>& horizon, KeySpace& 
     Bucket& bucket = buckets_[b];
     for (size_t at = 0, next; at < bucket.ids.size(); at = next) {
       std::string_view id = IdAt(bucket, at, &next);
-      Erase(hash_(bucket.stream, id), b, static_cast<uint32_t>(at));
+      Erase(Hash(bucket.stream, id), b, static_cast<uint32_t>(at));
     }
     for (const std::string& record : bucket.records) space.Delete(record);
     bucket = Bucket();
@@ -196,7 +196,7 @@ void SeenIds::IndexBucketBytes(uint32_t b, size_t from) {
   for (size_t at = from, next; at < bucket.ids.size(); at = next) {
     std::string_view id = IdAt(bucket, at, &next);
     if (next > bucket.ids.size()) throw FatalError("seen-ids record cannot be parsed");
-    Insert(hash_(bucket.stream, id), b, static_cast<uint32_t>(at));
+    Insert(Hash(bucket.stream, id), b, static_cast<uint32_t>(at));
   }
 }
 
