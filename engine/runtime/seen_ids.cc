@@ -1,7 +1,11 @@
 #include "runtime/seen_ids.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
+
+#include <sys/mman.h>
 
 #include "runtime/id_hash.h"
 #include "state/byte_codec.h"
@@ -13,7 +17,28 @@ namespace {
 constexpr Millis kSeenBucket = kHour;
 constexpr size_t kBucketKeySize = 9;  // [stream][hour:8]; a record adds [sequence:4]
 
+constexpr size_t kHugePage = size_t{2} << 20;
+
 }  // namespace
+
+void* AllocateHugePages(size_t bytes) {
+  if (bytes < kHugePage) return ::operator new(bytes);
+  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = std::aligned_alloc(kHugePage, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  madvise(p, rounded, MADV_HUGEPAGE);  // advice only: without it the table works the same
+#endif
+  return p;
+}
+
+void FreeHugePages(void* p, size_t bytes) {
+  if (bytes < kHugePage) {
+    ::operator delete(p);
+  } else {
+    std::free(p);
+  }
+}
 
 
 SeenIds::SeenIds(HashFn hash) : hash_(hash), table_(64), mask_(63) {}
@@ -121,7 +146,7 @@ void SeenIds::Insert(uint64_t hash, uint32_t bucket, uint32_t offset) {
 }
 
 void SeenIds::Grow() {
-  std::vector<Entry> old(table_.size() * 2);
+  Table old(table_.size() * 2);
   old.swap(table_);
   mask_ = table_.size() - 1;
   for (const Entry& e : old) {
