@@ -46,6 +46,7 @@ struct HugePageAllocator {
   template <typename U>
   bool operator!=(const HugePageAllocator<U>&) const { return false; }
 };
+
 class SeenIds {
  public:
   using HashFn = uint64_t (*)(uint8_t stream, std::string_view id);
