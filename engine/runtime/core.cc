@@ -281,6 +281,14 @@ void Core::Impl::Ingest(const EventView& event, std::string_view bytes, SourcePa
                         uint32_t scope_id, const RecordOrigin& origin) {
   const Stream stream = event.stream;
   const Millis t = event.time;
+  // At scale the duplicate check's first probe misses the cache: it starts loading here, and the
+  // watermark work below overlaps it (for a scope already touched; the first touch loads it).
+  CoreScope* const touched = scope_id < scope_index_.size() ? scope_index_[scope_id] : nullptr;
+  uint64_t id_hash = 0;
+  if (touched) {
+    id_hash = touched->seen.Hash(static_cast<uint8_t>(stream), event.event_id);
+    touched->seen.Prefetch(id_hash);
+  }
   const uint32_t partition = watermarks_.Slot(source);
   const Millis partition_watermark =
       partition == Watermarks::kUnknown ? kMinTime : watermarks_.PartitionWatermarkAt(partition);
@@ -290,8 +298,9 @@ void Core::Impl::Ingest(const EventView& event, std::string_view bytes, SourcePa
         {std::string(origin.key), std::string(origin.value), "too_late", origin.Position()});
     return;
   }
-  CoreScope& scope = ScopeFor(scope_id);
-  if (scope.seen.SeenOrAdd(static_cast<uint8_t>(stream), event.event_id, t)) {
+  CoreScope& scope = touched ? *touched : ScopeFor(scope_id);
+  if (!touched) id_hash = scope.seen.Hash(static_cast<uint8_t>(stream), event.event_id);
+  if (scope.seen.SeenOrAdd(static_cast<uint8_t>(stream), event.event_id, t, id_hash)) {
     ++metrics_.duplicates;
     return;
   }

@@ -1,7 +1,7 @@
 // OfficerTable: one scope's officer records in the new core, by dense slot index.
 //
-// Officer ids are interned once (a flat open-addressing table of (hash, slot); the id is compared
-// with the record's own copy), so finding an officer's record costs one hash and no allocation. A record holds everything the rules
+// Officer ids are interned once (a flat open-addressing table of (fingerprint, slot); the id is
+// compared with the record's own copy), so finding an officer's record costs one hash and no allocation. A record holds everything the rules
 // remember about one officer: the roster, one RuleState per rule (absent when empty), the pending
 // timers, and the bookkeeping of the core (changed since the last checkpoint, in the store, in
 // memory or dropped under the memory budget). Records are never moved: references stay valid.
@@ -62,9 +62,10 @@ class OfficerTable {
   // The slot of `id`, added (empty, loaded) if new; *added says which.
   uint32_t Intern(std::string_view id, bool* added = nullptr) {
     const uint64_t h = IdHash(id);
+    const uint32_t fingerprint = Fingerprint(h);
     size_t i = h & mask_;
     for (; table_[i].slot != kEmpty; i = (i + 1) & mask_) {
-      if (table_[i].hash == h && at(table_[i].slot).id == id) {
+      if (table_[i].fingerprint == fingerprint && at(table_[i].slot).id == id) {
         if (added) *added = false;
         return table_[i].slot;
       }
@@ -75,7 +76,7 @@ class OfficerTable {
     OfficerRecord& record = at(slot);
     record.id.assign(id);
     record.states.resize(rules_);
-    table_[i] = {h, slot};
+    table_[i] = {fingerprint, slot};
     if (size_ * 2 > table_.size()) Grow();
     if (added) *added = true;
     return slot;
@@ -91,17 +92,20 @@ class OfficerTable {
   static constexpr uint32_t kPageBits = 9;
   static constexpr uint32_t kPageSize = 1u << kPageBits;
   static constexpr uint32_t kPageMask = kPageSize - 1;
+  // 8 bytes: the hash's high half beside the slot (its low bits give the position), so that twice
+  // as many entries share a cache line as with the whole hash; Grow() hashes the ids again.
   struct Entry {
-    uint64_t hash = 0;
+    uint32_t fingerprint = 0;
     uint32_t slot = kEmpty;
   };
+  static uint32_t Fingerprint(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
   void Grow() {
     std::vector<Entry> old(table_.size() * 2);
     old.swap(table_);
     mask_ = table_.size() - 1;
     for (const Entry& e : old) {
       if (e.slot == kEmpty) continue;
-      size_t i = e.hash & mask_;
+      size_t i = IdHash(at(e.slot).id) & mask_;
       while (table_[i].slot != kEmpty) i = (i + 1) & mask_;
       table_[i] = e;
     }

@@ -1,6 +1,11 @@
 #include "runtime/seen_ids.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
+
+#include <sys/mman.h>
 
 #include "runtime/id_hash.h"
 #include "state/byte_codec.h"
@@ -12,10 +17,43 @@ namespace {
 constexpr Millis kSeenBucket = kHour;
 constexpr size_t kBucketKeySize = 9;  // [stream][hour:8]; a record adds [sequence:4]
 
+constexpr size_t kHugePage = size_t{2} << 20;
+
 }  // namespace
+
+void* AllocateHugePages(size_t bytes) {
+  if (bytes < kHugePage) return ::operator new(bytes);
+  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = std::aligned_alloc(kHugePage, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  madvise(p, rounded, MADV_HUGEPAGE);  // advice only: without it the table works the same
+#endif
+  return p;
+}
+
+void FreeHugePages(void* p, size_t bytes) {
+  if (bytes < kHugePage) {
+    ::operator delete(p);
+  } else {
+    std::free(p);
+  }
+}
 
 
 SeenIds::SeenIds(HashFn hash) : hash_(hash), table_(64), mask_(63) {}
+
+void SeenIds::Bytes::Reserve(size_t at_least) {
+  const size_t capacity = std::max({at_least, capacity_ * 2, size_t{256}});
+  std::unique_ptr<char[]> grown(new char[capacity]);
+  if (size_ != 0) std::memcpy(grown.get(), data_.get(), size_);
+  data_ = std::move(grown);
+  capacity_ = capacity;
+}
+
+void SeenIds::Bytes::Append(std::string_view bytes) {
+  if (!bytes.empty()) std::memcpy(Extend(bytes.size()), bytes.data(), bytes.size());
+}
 
 std::string_view SeenIds::IdAt(const Bucket& bucket, size_t offset, size_t* next) const {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(bucket.ids.data()) + offset;
@@ -34,7 +72,7 @@ std::string_view SeenIds::IdAt(const Bucket& bucket, size_t offset, size_t* next
 
 bool SeenIds::Matches(const Entry& e, std::string_view id) const {
   const Bucket& bucket = buckets_[e.bucket];
-  const unsigned char first = static_cast<unsigned char>(bucket.ids[e.offset]);
+  const unsigned char first = static_cast<unsigned char>(bucket.ids.data()[e.offset]);
   if (first < 0x80) {  // the common case: an id shorter than 128 bytes
     return first == id.size() &&
            std::memcmp(bucket.ids.data() + e.offset + 1, id.data(), id.size()) == 0;
@@ -42,8 +80,7 @@ bool SeenIds::Matches(const Entry& e, std::string_view id) const {
   return IdAt(bucket, e.offset, nullptr) == id;
 }
 
-bool SeenIds::SeenOrAdd(uint8_t stream, std::string_view id, Millis time) {
-  const uint64_t h = hash_ == &DefaultHash ? DefaultHash(stream, id) : hash_(stream, id);
+bool SeenIds::SeenOrAdd(uint8_t stream, std::string_view id, Millis time, uint64_t h) {
   size_t i = h & mask_;
   for (; table_[i].bucket != kEmpty; i = (i + 1) & mask_) {
     const Entry& e = table_[i];
@@ -58,10 +95,14 @@ bool SeenIds::SeenOrAdd(uint8_t stream, std::string_view id, Millis time) {
   Bucket& bucket = buckets_[b];
   const uint32_t offset = static_cast<uint32_t>(bucket.ids.size());
   if (id.size() < 0x80) {  // a one-byte length, as ByteWriter writes it
-    bucket.ids.push_back(static_cast<char>(id.size()));
-    bucket.ids.append(id.data(), id.size());
+    char* at = bucket.ids.Extend(1 + id.size());
+    at[0] = static_cast<char>(id.size());
+    std::memcpy(at + 1, id.data(), id.size());
   } else {
-    ByteWriter(bucket.ids).Bytes(id);
+    std::string length;
+    ByteWriter(length).U64(id.size());
+    bucket.ids.Append(length);
+    bucket.ids.Append(id);
   }
   if (!bucket.unsaved) {
     bucket.unsaved = true;
@@ -105,7 +146,7 @@ void SeenIds::Insert(uint64_t hash, uint32_t bucket, uint32_t offset) {
 }
 
 void SeenIds::Grow() {
-  std::vector<Entry> old(table_.size() * 2);
+  Table old(table_.size() * 2);
   old.swap(table_);
   mask_ = table_.size() - 1;
   for (const Entry& e : old) {
@@ -147,7 +188,7 @@ void SeenIds::Save(KeySpace& space) {
     std::string record(1, static_cast<char>(bucket.stream));
     AppendI64(record, bucket.hour);
     AppendU32(record, next_record_++);
-    space.PutNew(record, std::string_view(bucket.ids).substr(bucket.saved));
+    space.PutNew(record, bucket.ids.view().substr(bucket.saved));
     bucket.saved = bucket.ids.size();
     bucket.records.push_back(std::move(record));
   }
@@ -165,7 +206,7 @@ void SeenIds::Expire(const std::array<Millis, kStreamCount>& horizon, KeySpace& 
     Bucket& bucket = buckets_[b];
     for (size_t at = 0, next; at < bucket.ids.size(); at = next) {
       std::string_view id = IdAt(bucket, at, &next);
-      Erase(hash_(bucket.stream, id), b, static_cast<uint32_t>(at));
+      Erase(Hash(bucket.stream, id), b, static_cast<uint32_t>(at));
     }
     for (const std::string& record : bucket.records) space.Delete(record);
     bucket = Bucket();
@@ -180,7 +221,7 @@ void SeenIds::IndexBucketBytes(uint32_t b, size_t from) {
   for (size_t at = from, next; at < bucket.ids.size(); at = next) {
     std::string_view id = IdAt(bucket, at, &next);
     if (next > bucket.ids.size()) throw FatalError("seen-ids record cannot be parsed");
-    Insert(hash_(bucket.stream, id), b, static_cast<uint32_t>(at));
+    Insert(Hash(bucket.stream, id), b, static_cast<uint32_t>(at));
   }
 }
 
@@ -192,7 +233,7 @@ void SeenIds::Load(KeySpace& space) {
     const uint32_t b = BucketFor(stream, ReadI64(key.substr(1, 8)));
     Bucket& bucket = buckets_[b];
     const size_t from = bucket.ids.size();
-    bucket.ids.append(ids);
+    bucket.ids.Append(ids);
     bucket.saved = bucket.ids.size();
     bucket.records.emplace_back(key);
     next_record_ = std::max(next_record_, ReadU32(key.substr(kBucketKeySize)) + 1);

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,26 @@
 #include "state_store.h"
 
 namespace vigil {
+
+void* AllocateHugePages(size_t bytes);
+void FreeHugePages(void* p, size_t bytes);
+
+// Allocates arrays of 2 MiB or more aligned to 2 MiB and advised as transparent huge pages (the
+// kernel's setting here is "madvise"), smaller ones as operator new does. For the seen ids' table:
+// with 4 KiB pages each random probe of a table of many MiB was a TLB miss besides a cache miss.
+template <typename T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <typename U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(AllocateHugePages(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) { FreeHugePages(p, n * sizeof(T)); }
+  template <typename U>
+  bool operator==(const HugePageAllocator<U>&) const { return true; }
+  template <typename U>
+  bool operator!=(const HugePageAllocator<U>&) const { return false; }
+};
 
 class SeenIds {
  public:
@@ -37,7 +58,16 @@ class SeenIds {
   explicit SeenIds(HashFn hash = &DefaultHash);
 
   // True if (stream, id) is known; otherwise records it in the bucket of `time` and returns false.
-  bool SeenOrAdd(uint8_t stream, std::string_view id, Millis time);
+  bool SeenOrAdd(uint8_t stream, std::string_view id, Millis time) {
+    return SeenOrAdd(stream, id, time, Hash(stream, id));
+  }
+  // The same in two steps, so that the table's first probe can be loading (Prefetch) while the
+  // caller does other work: `hash` is Hash(stream, id), and nothing is added in between.
+  uint64_t Hash(uint8_t stream, std::string_view id) const {
+    return hash_ == &DefaultHash ? DefaultHash(stream, id) : hash_(stream, id);
+  }
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(&table_[hash & mask_]); }
+  bool SeenOrAdd(uint8_t stream, std::string_view id, Millis time, uint64_t hash);
 
   // Writes what each bucket gained since the last call as one new record of `space`.
   void Save(KeySpace& space);
@@ -57,10 +87,32 @@ class SeenIds {
     uint32_t bucket = kEmpty;
     uint32_t offset = 0;  // of the id's length prefix in the bucket's bytes
   };
+  // Append-only bytes with an inline append: a std::string's costs an out-of-line call per id.
+  class Bytes {
+   public:
+    size_t size() const { return size_; }
+    size_t capacity() const { return capacity_; }
+    const char* data() const { return data_.get(); }
+    std::string_view view() const { return std::string_view(data_.get(), size_); }
+    // Room for n more bytes at the end: returns where they go.
+    char* Extend(size_t n) {
+      if (n > capacity_ - size_) Reserve(size_ + n);
+      char* at = data_.get() + size_;
+      size_ += n;
+      return at;
+    }
+    void Append(std::string_view bytes);
+
+   private:
+    void Reserve(size_t at_least);
+    std::unique_ptr<char[]> data_;
+    size_t size_ = 0;
+    size_t capacity_ = 0;
+  };
   struct Bucket {
     uint8_t stream = 0;
     Millis hour = 0;
-    std::string ids;  // each id: [length varint][bytes]
+    Bytes ids;  // each id: [length varint][bytes]
     size_t saved = 0;  // bytes of `ids` already in records
     std::vector<std::string> records;  // their keys, relative to the space
     bool live = false;
@@ -77,7 +129,8 @@ class SeenIds {
   void IndexBucketBytes(uint32_t b, size_t from);
 
   HashFn hash_;
-  std::vector<Entry> table_;
+  using Table = std::vector<Entry, HugePageAllocator<Entry>>;
+  Table table_;
   size_t mask_ = 0;
   size_t count_ = 0;
   std::vector<Bucket> buckets_;
