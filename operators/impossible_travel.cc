@@ -26,6 +26,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "registry.h"
 #include "runtime/core.h"
@@ -61,13 +62,19 @@ size_t MaxPointBytes(size_t id_size) {
   return rulekit::RefBase::MaxPutBytes(id_size) + rulekit::kMaxVarint + 16;
 }
 
-// Appends `p` after `base` (the point before it) and makes it the base.
+// Writes a point after `base` (the point before it) and makes it the base.
+char* PutPoint(char* out, rulekit::RefBase& base, std::string_view id, Millis time, int64_t offset,
+               int64_t partition, LatLon at, uint32_t site) {
+  out = base.Put(out, id, time, offset, partition);
+  out = rulekit::PutU64(out, site == kNoSite ? 0 : uint64_t{site} + 1);
+  if (site != kNoSite) return out;
+  out = rulekit::PutDouble(out, at.lat);
+  return rulekit::PutDouble(out, at.lon);
+}
+
 char* PutPoint(char* out, rulekit::RefBase& base, const Point& p) {
-  out = base.Put(out, p.ref.event_id, p.ref.time, p.ref.offset, p.ref.partition);
-  out = rulekit::PutU64(out, p.site == kNoSite ? 0 : uint64_t{p.site} + 1);
-  if (p.site != kNoSite) return out;
-  out = rulekit::PutDouble(out, p.at.lat);
-  return rulekit::PutDouble(out, p.at.lon);
+  return PutPoint(out, base, p.ref.event_id, p.ref.time, p.ref.offset, p.ref.partition, p.at,
+                  p.site);
 }
 
 class TravelState;
@@ -145,8 +152,18 @@ class TravelState final : public RuleState {
   Millis cleanup_at = kMinTime;      // the latest cleanup timer set
 
   size_t size() const { return count_; }
-  // The latest point (size() > 0).
-  const Point& last() const { return last_; }
+  // The latest point's time and position (size() > 0).
+  Millis last_time() const { return tail_.time; }
+  LatLon last_at() const { return last_at_; }
+  // The latest point, whole (size() > 0): only for an alert.
+  Point LastPoint() const;
+  // Whether `event` comes after every point, in (time, event_id) order (or ties the latest).
+  bool IsLatest(const EventView& event) const {
+    return count_ == 0 || event.time > tail_.time ||
+           (event.time == tail_.time && event.event_id >= tail_.event_id.last.view());
+  }
+  // Appends the event's point (IsLatest(event)): O(1), no copy of its id but into the buffer.
+  void Append(const EventView& event, LatLon at, uint32_t site);
   uint32_t SiteIndex(std::string_view site, LatLon at);
   std::string_view SiteOf(const Point& p) const {
     return p.site == kNoSite ? std::string_view() : sites[p.site].id.view();
@@ -163,9 +180,9 @@ class TravelState final : public RuleState {
   void ShrinkIfSparse() {
     if (bytes_.capacity() > 4 * bytes_.size() + 256) bytes_.ShrinkToFit();
   }
-  // Adds `p` in (time, event_id) order; if it has a predecessor, copies it to `*before` and
-  // returns true. O(1) when `p` is the latest.
-  bool Insert(const Point& p, Point* before);
+  // Inserts `p`, which is before the latest point, in (time, event_id) order; if it has a
+  // predecessor, copies it to `*before` and returns true. Rewrites the buffer.
+  bool InsertLate(const Point& p, Point* before);
   // Forgets what no event at or after `horizon` can need; `reach` as ImpossibleTravel::reach_.
   void Forget(Millis horizon, Millis reach);
 
@@ -177,12 +194,11 @@ class TravelState final : public RuleState {
     return bytes_.capacity() + sites.capacity() * sizeof(Site) +
            alerted_days.capacity() * sizeof(Millis) + site_heap_bytes_ +
            rulekit::HeapBytes(head_.event_id.last) + rulekit::HeapBytes(tail_.event_id.last) +
-           rulekit::HeapBytes(last_.ref.event_id);
+           0;
   }
 
  private:
   PointReader Reader() const { return PointReader(bytes_.view(), head_, sites); }
-  void Append(const Point& p);
   // Writes `points` (sorted) as the whole buffer, after the zero base.
   void Rewrite(const std::vector<Point>& points);
   void DecodeAll(std::vector<Point>* points) const;
@@ -193,7 +209,8 @@ class TravelState final : public RuleState {
   rulekit::AppendBuffer bytes_;  // the points, each after the one before
   rulekit::RefBase head_;        // what the first point follows: the last dropped, or zero
   rulekit::RefBase tail_;        // the last point's ref: the base of the next appended
-  Point last_;                   // the last point, decoded
+  LatLon last_at_;               // the last point's position and site (its ref is tail_)
+  uint32_t last_site_ = kNoSite;
   size_t count_ = 0;
   size_t sites_kept_ = 0;        // sites.size() when it was last compacted
   size_t site_heap_bytes_ = 0;   // heap bytes of the long ids in sites
@@ -210,21 +227,29 @@ uint32_t TravelState::SiteIndex(std::string_view site, LatLon at) {
   return static_cast<uint32_t>(sites.size() - 1);
 }
 
-void TravelState::Append(const Point& p) {
-  char* out = bytes_.Room(MaxPointBytes(p.ref.event_id.size()));
-  bytes_.Commit(PutPoint(out, tail_, p));
-  last_ = p;
+void TravelState::Append(const EventView& event, LatLon at, uint32_t site) {
+  char* out = bytes_.Room(MaxPointBytes(event.event_id.size()));
+  bytes_.Commit(
+      PutPoint(out, tail_, event.event_id, event.time, event.offset, event.partition, at, site));
+  last_at_ = at;
+  last_site_ = site;
   ++count_;
 }
 
-bool TravelState::Insert(const Point& p, Point* before) {
-  if (count_ == 0 || !PointBefore(p, last_)) {
-    const bool has_before = count_ > 0;
-    if (has_before) *before = std::move(last_);
-    Append(p);
-    return has_before;
-  }
-  // A late point: rare enough to decode and rewrite the whole buffer.
+Point TravelState::LastPoint() const {
+  Point p;
+  p.ref.event_id.Assign(tail_.event_id.last.view());
+  p.ref.time = tail_.time;
+  p.ref.offset = tail_.offset;
+  p.ref.partition = static_cast<int32_t>(tail_.partition);
+  p.ref.stream = static_cast<uint8_t>(Stream::kAccess);  // the rule reads access events only
+  p.at = last_at_;
+  p.site = last_site_;
+  return p;
+}
+
+// A late point: rare enough to decode and rewrite the whole buffer.
+bool TravelState::InsertLate(const Point& p, Point* before) {
   static thread_local std::vector<Point> points;
   DecodeAll(&points);
   auto slot = std::upper_bound(points.begin(), points.end(), p, PointBefore);
@@ -255,7 +280,9 @@ void TravelState::Rewrite(const std::vector<Point>& points) {
   rewritten.Commit(out);
   bytes_ = std::move(rewritten);
   count_ = points.size();
-  if (count_ > 0) last_ = points.back();
+  if (count_ == 0) return;
+  last_at_ = points.back().at;
+  last_site_ = points.back().site;
 }
 
 // Points before the horizon are a prefix; the latest of them may still be a predecessor.
@@ -373,13 +400,15 @@ bool TravelState::Decode(std::string_view bytes) {
   count_ = n;
   // Checked whole here, so that the points can be trusted later: in range and in order.
   PointReader reader = Reader();
-  Point previous;
+  Point previous, point;
   for (size_t i = 0; i < count_; ++i) {
     if (!reader.Next()) return false;
-    reader.Get(&last_);
-    if (i > 0 && PointBefore(last_, previous)) return false;
-    previous = last_;
+    reader.Get(&point);
+    if (i > 0 && PointBefore(point, previous)) return false;
+    std::swap(previous, point);
   }
+  last_at_ = previous.at;
+  last_site_ = previous.site;
   if (!reader.done()) return false;
   tail_ = reader.base();
   if (!r.U64(&n) || n > bytes.size()) return false;
@@ -426,11 +455,26 @@ class ImpossibleTravel final : public Rule {
     auto& travel = ctx.Mutable<TravelState>();
     MakeRoom(travel, event, ctx.time());
     const LatLon at{event.lat, event.lon};
-    const Point point{RefOf(event), at, travel.SiteIndex(event.site_id, at)};
-    Point before;
-    const bool has_before = travel.Insert(point, &before);
+    const uint32_t site = travel.SiteIndex(event.site_id, at);
+    // The pair the event ends, decided before the event's point is added (the points are built
+    // only for an alert: the common case copies no id); the alert after, as the old core's.
+    std::optional<Pair> pair;
+    if (travel.IsLatest(event)) {
+      Speed speed;
+      if (travel.size() > 0 && TooFast(travel.last_at(), travel.last_time(), at, event.time, &speed)) {
+        pair = Pair{travel.LastPoint(), Point{RefOf(event), at, site}, speed};
+      }
+      travel.Append(event, at, site);
+    } else {
+      Point point{RefOf(event), at, site}, before;
+      Speed speed;
+      if (travel.InsertLate(point, &before) &&
+          TooFast(before.at, before.ref.time, at, event.time, &speed)) {
+        pair = Pair{std::move(before), std::move(point), speed};
+      }
+    }
     ScheduleCleanup(travel, event.time, ctx);
-    if (has_before) Decide(before, point, travel, ctx);
+    if (pair) Alert(*pair, travel, ctx);
   }
 
   // Cleanup (never at the end of a bounded run): by the timer's own instant `at`, not the
@@ -447,7 +491,7 @@ class ImpossibleTravel final : public Rule {
     if (travel.empty() || travel.cleanup_at > at) return;  // freed, or a later timer is set
     // Check again once what is left can go.
     Millis next = kMinTime;
-    if (travel.size() > 0) next = travel.last().ref.time + lateness + reach_;
+    if (travel.size() > 0) next = travel.last_time() + lateness + reach_;
     if (!travel.alerted_days.empty()) {
       next = std::max(next, travel.alerted_days.back() + kDay + lateness);
     }
@@ -461,7 +505,7 @@ class ImpossibleTravel final : public Rule {
   // bound, and an event more than the lateness behind the partition watermark is dead-lettered.
   // Unlike the engine watermark it does not jump to +infinity at the end of a bounded run.
   static Millis SafeHorizon(const TravelState& travel, const TimeSettings& time) {
-    return travel.last().ref.time - time.max_out_of_orderness - time.access_lateness;
+    return travel.last_time() - time.max_out_of_orderness - time.access_lateness;
   }
 
   // When the points fill their buffer, forgets what no acceptable event can reach before the
@@ -481,14 +525,29 @@ class ImpossibleTravel final : public Rule {
     ctx.ScheduleCleanup(at);
   }
 
-  void Decide(const Point& a, const Point& b, TravelState& travel, RuleContext& ctx) const {
-    const double km = rulekit::GreatCircleKm(a.at, b.at);
-    if (!(km > min_km_)) return;
-    const Millis gap = b.ref.time - a.ref.time;
+  struct Speed {
+    double km = 0, kmh = 0;
+  };
+  // Two consecutive points, faster than the rule allows.
+  struct Pair {
+    Point a, b;
+    Speed speed;
+  };
+
+  // Whether going from `a` at `ta` to `b` at `tb` is over min_km_ and faster than max_kmh_.
+  bool TooFast(LatLon a, Millis ta, LatLon b, Millis tb, Speed* speed) const {
+    const double km = rulekit::GreatCircleKm(a, b);
+    if (!(km > min_km_)) return false;
+    const Millis gap = tb - ta;
     const double kmh = gap == 0 ? INFINITY : km / (static_cast<double>(gap) / kHour);
-    if (!(kmh > max_kmh_)) return;
-    if (!MarkDayAlerted(travel, DayStart(b.ref.time))) return;
-    ctx.Emit(MakeAlert(a, b, km, kmh, travel, ctx.officer_id()));
+    if (!(kmh > max_kmh_)) return false;
+    *speed = {km, kmh};
+    return true;
+  }
+
+  void Alert(const Pair& pair, TravelState& travel, RuleContext& ctx) const {
+    if (!MarkDayAlerted(travel, DayStart(pair.b.ref.time))) return;
+    ctx.Emit(MakeAlert(pair.a, pair.b, pair.speed.km, pair.speed.kmh, travel, ctx.officer_id()));
   }
 
   // False if the day already had its alert.

@@ -31,6 +31,13 @@ inline size_t SharedPrefix(std::string_view a, std::string_view b) {
     std::memcpy(&y, b.data() + i, 8);
     if (x != y) return i + static_cast<size_t>(__builtin_ctzll(x ^ y) / 8);  // little-endian
   }
+  if (i == n) return n;
+  if (n >= 8) {  // the last 8 bytes, overlapping those compared: no byte loop
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + n - 8, 8);
+    std::memcpy(&y, b.data() + n - 8, 8);
+    return x == y ? n : n - 8 + static_cast<size_t>(__builtin_ctzll(x ^ y) / 8);
+  }
   while (i < n && a[i] == b[i]) ++i;
   return i;
 }
