@@ -26,7 +26,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <optional>
+#include <memory>
 
 #include "registry.h"
 #include "runtime/core.h"
@@ -456,13 +456,13 @@ class ImpossibleTravel final : public Rule {
     MakeRoom(travel, event, ctx.time());
     const LatLon at{event.lat, event.lon};
     const uint32_t site = travel.SiteIndex(event.site_id, at);
-    // The pair the event ends, decided before the event's point is added (the points are built
-    // only for an alert: the common case copies no id); the alert after, as the old core's.
-    std::optional<Pair> pair;
+    // The pair the event ends, decided before the event's point is added (the points are built,
+    // on the heap, only for an alert: the common case copies no id); the alert after.
+    std::unique_ptr<Pair> pair;
     if (travel.IsLatest(event)) {
       Speed speed;
       if (travel.size() > 0 && TooFast(travel.last_at(), travel.last_time(), at, event.time, &speed)) {
-        pair = Pair{travel.LastPoint(), Point{RefOf(event), at, site}, speed};
+        pair.reset(new Pair{travel.LastPoint(), Point{RefOf(event), at, site}, speed});
       }
       travel.Append(event, at, site);
     } else {
@@ -470,7 +470,7 @@ class ImpossibleTravel final : public Rule {
       Speed speed;
       if (travel.InsertLate(point, &before) &&
           TooFast(before.at, before.ref.time, at, event.time, &speed)) {
-        pair = Pair{std::move(before), std::move(point), speed};
+        pair.reset(new Pair{std::move(before), std::move(point), speed});
       }
     }
     ScheduleCleanup(travel, event.time, ctx);
