@@ -77,8 +77,6 @@ char* PutPoint(char* out, rulekit::RefBase& base, const Point& p) {
                   p.site);
 }
 
-class TravelState;
-
 // Reads a state's points in order, from the point the first one follows. Next() is false at the
 // end or on malformed bytes (checked when a state is decoded).
 class PointReader {
@@ -87,9 +85,9 @@ class PointReader {
   bool Next();
   // The point read last, whole.
   void Get(Point* p) const;
-  Millis time() const { return ref_.time; }
-  std::string_view event_id() const { return ref_.event_id; }
+  // The point read last as the base of the one after it.
   rulekit::RefBase base() const { return ref_.base(); }
+  // Where the next point starts in the bytes.
   size_t pos() const { return bytes_.size() - in_.rest().size(); }
   bool done() const { return in_.done(); }
   static bool SkipPoint(ByteReader& in, Millis* dt);
