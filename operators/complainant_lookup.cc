@@ -15,13 +15,13 @@
 // day's buffer, and checked against the officer's waiting complaints, of which there are almost
 // never any.
 #include <algorithm>
-#include <cstring>
 #include <iterator>
 #include <optional>
 
 #include "registry.h"
 #include "runtime/core.h"
 #include "rulekit/codec.h"
+#include "rulekit/front_coding.h"
 #include "state/byte_codec.h"
 
 namespace vigil {
@@ -40,26 +40,9 @@ struct Lookup {
 
 // The last look-up written or read: the base of the next one.
 struct LookupBase {
-  IdString subject;
-  IdString event_id;
-  Millis time = 0;
-  int64_t offset = 0;
-  int64_t partition = 0;
+  rulekit::TextBase subject;
+  rulekit::RefBase ref;
 };
-
-// The length of the longest common prefix of a and b, 8 bytes at a time.
-size_t SharedPrefix(std::string_view a, std::string_view b) {
-  const size_t n = std::min(a.size(), b.size());
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    std::memcpy(&x, a.data() + i, 8);
-    std::memcpy(&y, b.data() + i, 8);
-    if (x != y) return i + static_cast<size_t>(__builtin_ctzll(x ^ y) / 8);  // little-endian
-  }
-  while (i < n && a[i] == b[i]) ++i;
-  return i;
-}
 
 // One UTC day of an officer's look-ups, in arrival order.
 struct LookupDay {
@@ -67,29 +50,14 @@ struct LookupDay {
   LookupBase last;  // the look-up appended last (time: the day's start before the first)
   rulekit::AppendBuffer bytes;
 
-  explicit LookupDay(Millis d = 0) : day(d) { last.time = d; }
+  explicit LookupDay(Millis d = 0) : day(d) { last.ref.time = d; }
 
   void Append(const EventView& event) {
-    const size_t subject_shared = SharedPrefix(last.subject, event.subject_id);
-    const size_t id_shared = SharedPrefix(last.event_id, event.event_id);
-    const std::string_view subject_rest = event.subject_id.substr(subject_shared);
-    const std::string_view id_rest = event.event_id.substr(id_shared);
-    char* p = bytes.Room(7 * rulekit::kMaxVarint + subject_rest.size() + id_rest.size());
-    p = rulekit::PutU64(p, subject_shared);
-    p = rulekit::PutBytes(p, subject_rest);
-    p = rulekit::PutU64(p, id_shared);
-    p = rulekit::PutBytes(p, id_rest);
-    p = rulekit::PutI64(p, event.time - last.time);
-    p = rulekit::PutI64(p, event.offset - last.offset);
-    p = rulekit::PutI64(p, event.partition - last.partition);
+    char* p = bytes.Room(rulekit::MaxFrontCodedBytes(event.subject_id) +
+                         rulekit::RefBase::MaxPutBytes(event.event_id.size()));
+    p = last.subject.Put(p, event.subject_id);
+    p = last.ref.Put(p, event.event_id, event.time, event.offset, event.partition);
     bytes.Commit(p);
-    if (subject_shared != event.subject_id.size() || subject_shared != last.subject.size()) {
-      last.subject.Assign(event.subject_id);
-    }
-    last.event_id.Assign(event.event_id);
-    last.time = event.time;
-    last.offset = event.offset;
-    last.partition = event.partition;
   }
 };
 
@@ -98,42 +66,25 @@ struct LookupDay {
 // bytes (checked when a state is decoded).
 class LookupReader {
  public:
-  explicit LookupReader(const LookupDay& day) : in_(day.bytes.view()), time_(day.day) {}
+  explicit LookupReader(const LookupDay& day) : in_(day.bytes.view()), ref_(day.day) {}
   bool Next(Lookup* out) {
-    if (in_.done() || !Extend(&subject_) || !Extend(&event_id_)) return false;
-    int64_t dt, doffset, dpartition;
-    if (!in_.I64(&dt) || !in_.I64(&doffset) || !in_.I64(&dpartition)) return false;
-    time_ += dt;
-    offset_ += doffset;
-    partition_ += dpartition;
+    if (in_.done() || !rulekit::ReadFrontCoded(in_, &subject_) || !ref_.Next(in_)) return false;
     out->subject = subject_;
-    out->ref.event_id.Assign(event_id_);
-    out->ref.time = time_;
-    out->ref.offset = offset_;
-    out->ref.partition = static_cast<int32_t>(partition_);
+    out->ref.event_id.Assign(ref_.event_id);
+    out->ref.time = ref_.time;
+    out->ref.offset = ref_.offset;
+    out->ref.partition = static_cast<int32_t>(ref_.partition);
     out->ref.stream = static_cast<uint8_t>(Stream::kAccess);
     return true;
   }
   bool done() const { return in_.done(); }
   // The last look-up read, as the base of the next one appended.
-  LookupBase last() const {
-    return {IdString(subject_), IdString(event_id_), time_, offset_, partition_};
-  }
+  LookupBase last() const { return {{IdString(subject_)}, ref_.base()}; }
 
  private:
-  // Replaces what follows the shared prefix of `text` with the bytes read.
-  bool Extend(std::string* text) {
-    uint64_t shared;
-    std::string_view rest;
-    if (!in_.U64(&shared) || shared > text->size() || !in_.Bytes(&rest)) return false;
-    text->replace(shared, std::string::npos, rest);
-    return true;
-  }
-
   ByteReader in_;
-  std::string subject_, event_id_;
-  Millis time_;
-  int64_t offset_ = 0, partition_ = 0;
+  std::string subject_;
+  rulekit::RefBaseReader ref_;
 };
 
 struct WaitingComplaint {
@@ -226,8 +177,8 @@ size_t ComplainantState::MemoryBytes() const {
   size_t bytes = days.capacity() * sizeof(LookupDay) +
                  complaints.capacity() * sizeof(WaitingComplaint);
   for (const LookupDay& day : days) {
-    bytes += day.bytes.capacity() + rulekit::HeapBytes(day.last.subject) +
-             rulekit::HeapBytes(day.last.event_id);
+    bytes += day.bytes.capacity() + rulekit::HeapBytes(day.last.subject.last) +
+             rulekit::HeapBytes(day.last.ref.event_id.last);
   }
   return bytes;
 }

@@ -2,11 +2,16 @@
 // more than 300 km/h (equal times: infinite speed); one alert per (officer, UTC day of the later).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "harness.h"
+#include "registry.h"
+#include "rules_config.h"
 
 namespace vigil::testing {
 namespace {
@@ -130,6 +135,150 @@ TEST_CASE("impossible_travel: parameters from the rules file") {
                   R"({"impossibleTravel": {"severity": "HIGH"}})");
   REQUIRE(high.size() == 1);
   CHECK(high[0].severity() == v1::Alert::HIGH);
+}
+
+// The rule's state through its own interface, without the core: one officer, events fed in the
+// order given with the watermark at the latest time seen, cleanup timers fired (the watermark
+// moved past them) before the first event after them. With `reencode` the state goes through Encode/Decode after every call (as an evicted
+// officer's would) and must encode again to the same bytes.
+class StateRunner final : public RuleContext {
+ public:
+  explicit StateRunner(bool reencode)
+      : config_(DefaultRulesConfig()), rule_(kImpossibleTravelRule.make(config_)),
+        time_(TimeSettings::From(config_)), reencode_(reencode) {}
+
+  void Feed(std::string_view id, Millis t, Place p, std::string_view site = "") {
+    EventView event;
+    event.event_id = id;
+    event.time = t;
+    event.site_id = site;
+    event.lat = p.lat;
+    event.lon = p.lon;
+    event.partition = 3;
+    event.offset = 1000 + static_cast<int64_t>(alerts_.size()) + t / kSecond;
+    while (!timers_.empty() && *timers_.begin() < t) {
+      const Millis at = *timers_.begin();
+      timers_.erase(timers_.begin());
+      now_ = std::max(now_, at + 1);
+      rule_->OnTimer(at, 0, *this);
+      AfterCall();
+    }
+    now_ = std::max(now_, t);
+    rule_->OnEvent(event, *this);
+    AfterCall();
+  }
+  const std::vector<RuleAlert>& alerts() const { return alerts_; }
+  const RuleState* state() const { return state_.get(); }
+  size_t EncodedBytes() const {
+    std::string bytes;
+    if (state_) state_->Encode(bytes);
+    return bytes.size();
+  }
+
+  std::string_view officer_id() const override { return "MP1"; }
+  void SetTimer(Millis at, uint32_t) override { timers_.insert(at); }
+  void ScheduleCleanup(Millis at, uint32_t) override { timers_.insert(at); }
+  void Emit(RuleAlert alert) override { alerts_.push_back(std::move(alert)); }
+  const OfficerRoster& roster() override { return roster_; }
+  Millis watermark() const override { return now_; }
+  const TimeSettings& time() const override { return time_; }
+
+ protected:
+  const RuleState* FindState() override { return state_.get(); }
+  RuleState& MutableState() override {
+    if (!state_) state_ = rule_->NewState();
+    return *state_;
+  }
+
+ private:
+  void AfterCall() {
+    if (state_ && state_->empty()) state_.reset();
+    if (!state_ || !reencode_) return;
+    std::string bytes;
+    state_->Encode(bytes);
+    auto decoded = rule_->NewState();
+    REQUIRE(decoded->Decode(bytes));
+    std::string again;
+    decoded->Encode(again);
+    REQUIRE(again == bytes);
+    CHECK(decoded->MemoryBytes() <= state_->MemoryBytes() + bytes.size());
+    // Damaged bytes are reported, not trusted.
+    CHECK_FALSE(rule_->NewState()->Decode(std::string_view(bytes).substr(0, bytes.size() - 1)));
+    state_ = std::move(decoded);
+  }
+
+  v1::RulesConfig config_;
+  std::unique_ptr<Rule> rule_;
+  TimeSettings time_;
+  bool reencode_;
+  std::unique_ptr<RuleState> state_;
+  std::multiset<Millis> timers_;
+  std::vector<RuleAlert> alerts_;
+  OfficerRoster roster_;
+  Millis now_ = kMinTime;
+};
+
+std::vector<std::string> Summaries(const StateRunner& run) {
+  std::vector<std::string> out;
+  for (const RuleAlert& a : run.alerts()) {
+    out.push_back(a.summary + " " + a.evidence[0].event_id.str() + " " +
+                  a.evidence[1].event_id.str() + " " + std::to_string(a.evidence[1].offset));
+  }
+  return out;
+}
+
+TEST_CASE("impossible_travel: the compact state encodes and decodes to the same decisions") {
+  // Long ids (beyond the inline 30 bytes), sharing most of their bytes or none; no site; a site
+  // seen at two positions; equal times; late events inserted before the latest; days apart, so
+  // that points are forgotten between.
+  const std::string long_id(40, 'x');
+  struct In {
+    std::string id;
+    Millis t;
+    Place p;
+    std::string site;
+  };
+  std::vector<In> events;
+  for (int day = 0; day < 5; ++day) {
+    const Millis d = day * kDay;
+    events.push_back({long_id + "-" + std::to_string(day) + "-1", d, kLondon, "T-LON"});
+    events.push_back({long_id + "-" + std::to_string(day) + "-2", d + 20 * kMinute, kLeeds, ""});
+    events.push_back({"b" + std::to_string(day), d + 20 * kMinute, kLondon, "T-LON"});  // equal time
+    events.push_back({"c" + std::to_string(day), d + 3 * kHour, kLeeds, "T-LON"});  // moved site
+    events.push_back({"d" + std::to_string(day), d + 2 * kHour, kLeicester, ""});   // late
+    events.push_back({"a" + std::to_string(day), d + 20 * kMinute, kLeicester, "T-LEI"});  // late, tie
+  }
+  events.push_back({"z", 30 * kDay, kLeeds, "T-LEE"});  // after everything is forgotten
+  events.push_back({"z2", 30 * kDay + kMinute, kLondon, ""});
+  StateRunner plain(false), reencoded(true);
+  for (const In& e : events) {
+    plain.Feed(e.id, kT0 + e.t, e.p, e.site);
+    reencoded.Feed(e.id, kT0 + e.t, e.p, e.site);
+  }
+  CHECK(plain.alerts().size() == 6);
+  CHECK(Summaries(plain) == Summaries(reencoded));
+  CHECK(Summaries(plain)[0].find("T-LON") != std::string::npos);
+  CHECK(Summaries(plain)[5].find("(51.5074, -0.1278)") != std::string::npos);
+}
+
+TEST_CASE("impossible_travel: a point costs at most 32 bytes in memory and 16 encoded") {
+  // A realistic day: ids differing in their last digits, a few terminals, minutes apart.
+  StateRunner run(false);
+  const Place terminals[] = {kLondon, kLeicester, {51.5, -0.12}};
+  const size_t n = 2000;
+  for (size_t i = 0; i < n; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "acc-MP001234-%08zu", 5000000 + i * 37);
+    const size_t site = (i / 7) % 3;
+    run.Feed(id, kT0 + static_cast<Millis>(i) * 40 * kSecond, terminals[site],
+             "TERM-" + std::to_string(site));
+  }
+  REQUIRE(run.state());
+  // 2,000 points 40 s apart span 22 hours: none can be forgotten yet.
+  CHECK(run.state()->MemoryBytes() <= 32 * n);
+  CHECK(run.EncodedBytes() <= 16 * n);
+  MESSAGE("memory bytes per point " << run.state()->MemoryBytes() / double(n) << ", encoded "
+                                    << run.EncodedBytes() / double(n));
 }
 
 }  // namespace vigil::testing
