@@ -99,17 +99,33 @@ class ComplainantState final : public RuleState {
 
   // The day's buffer for a look-up at t; `created` tells whether it is new.
   LookupDay& DayOf(Millis t, bool* created);
+  // Drops the days whose look-ups `expired` says no complaint can reach any more (a prefix).
+  template <typename Expired>
+  void ForgetDays(Expired expired) {
+    size_t n = 0;
+    while (n < days.size() && expired(days[n].day)) ++n;
+    days.erase(days.begin(), days.begin() + n);
+    earlier_days_counted_ = false;
+  }
 
   void Encode(std::string& out) const override;
   bool Decode(std::string_view bytes) override;
   bool empty() const override { return days.empty() && complaints.empty(); }
+  // O(1) in the usual case (called after every change): the days before the last are summed
+  // again only after one of them changed (a late look-up, a forgotten day, a new latest day).
   size_t MemoryBytes() const override;
+
+ private:
+  static size_t HeapBytes(const LookupDay& day);
+  mutable size_t earlier_days_bytes_ = 0;  // HeapBytes of every day but the last
+  mutable bool earlier_days_counted_ = false;
 };
 
 LookupDay& ComplainantState::DayOf(Millis t, bool* created) {
   const Millis day = DayStart(t);
   *created = false;
   if (!days.empty() && days.back().day == day) return days.back();
+  earlier_days_counted_ = false;
   // A late look-up: its day is near the end.
   auto slot = days.end();
   while (slot != days.begin() && std::prev(slot)->day > day) --slot;
@@ -146,6 +162,7 @@ bool ComplainantState::Decode(std::string_view bytes) {
   if (!r.U64(&n) || n > bytes.size()) return false;
   days.clear();
   days.resize(n);
+  earlier_days_counted_ = false;
   Millis previous = 0;
   for (size_t i = 0; i < days.size(); ++i) {
     LookupDay& day = days[i];
@@ -173,14 +190,19 @@ bool ComplainantState::Decode(std::string_view bytes) {
   return r.done();
 }
 
+size_t ComplainantState::HeapBytes(const LookupDay& day) {
+  return day.bytes.capacity() + rulekit::HeapBytes(day.last.subject.last) +
+         rulekit::HeapBytes(day.last.ref.event_id.last);
+}
+
 size_t ComplainantState::MemoryBytes() const {
-  size_t bytes = days.capacity() * sizeof(LookupDay) +
-                 complaints.capacity() * sizeof(WaitingComplaint);
-  for (const LookupDay& day : days) {
-    bytes += day.bytes.capacity() + rulekit::HeapBytes(day.last.subject.last) +
-             rulekit::HeapBytes(day.last.ref.event_id.last);
+  if (!earlier_days_counted_) {
+    earlier_days_bytes_ = 0;
+    for (size_t i = 0; i + 1 < days.size(); ++i) earlier_days_bytes_ += HeapBytes(days[i]);
+    earlier_days_counted_ = true;
   }
-  return bytes;
+  return days.capacity() * sizeof(LookupDay) + complaints.capacity() * sizeof(WaitingComplaint) +
+         earlier_days_bytes_ + (days.empty() ? 0 : HeapBytes(days.back()));
 }
 
 class ComplainantLookup final : public Rule {
@@ -220,10 +242,7 @@ class ComplainantLookup final : public Rule {
   void OnTimer(Millis at, uint32_t, RuleContext& ctx) const override {
     if (!ctx.Find<ComplainantState>()) return;
     auto& state = ctx.Mutable<ComplainantState>();
-    auto& days = state.days;
-    size_t expired = 0;
-    while (expired < days.size() && LookupsExpire(days[expired].day, ctx.time()) <= at) ++expired;
-    days.erase(days.begin(), days.begin() + expired);
+    state.ForgetDays([&](Millis day) { return LookupsExpire(day, ctx.time()) <= at; });
     // A complaint's timer is at received + after + access lateness, hour-rounded: it goes then.
     const Millis horizon = at - ctx.time().access_lateness - after_;
     auto& complaints = state.complaints;
