@@ -337,8 +337,9 @@ int DemoCommand(int argc, char** argv) {
         Status sent = ProduceRecord(producer->get(), topics.For(StreamOf(event)), OfficerId(event),
                                     EncodeEvent(event));
         if (!sent.ok()) throw FatalError(sent.message());
-        ++produced;
-        rd_kafka_poll(producer->get(), 0);
+        // Only the client's error events to serve (no delivery reports are asked for): polling
+        // for each of a million records cost more than the produce call.
+        if (++produced % 1024 == 0) rd_kafka_poll(producer->get(), 0);
         while (produced > consumed.load() + kMaxRecordsAhead && !engine_done && !interrupted) {
           rd_kafka_poll(producer->get(), 10);
         }
