@@ -34,6 +34,11 @@ namespace {
 // partition and silently drops older data; this keeps every partition well under that.
 constexpr uint64_t kMaxRecordsAhead = 300000;
 
+// How long the display's fetch of vigil.alerts waits when there is nothing new (librdkafka's
+// default is 500 ms): the mock cluster always waits that long then, so it is how late an alert may
+// be shown, and how long the demo's end waits for its last alerts.
+constexpr int kDisplayFetchWaitMs = 20;
+
 std::string Thousands(uint64_t n) {
   std::string digits = std::to_string(n);
   for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(i, ",");
@@ -43,6 +48,33 @@ std::string Thousands(uint64_t n) {
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
+
+// Where the demo's wall time went, phase after phase, for the line under "finished in": a run
+// that feels slow says which part was slow (and a change to the demo can be measured by it).
+class Phases {
+ public:
+  Phases() : start_(std::chrono::steady_clock::now()), last_(start_) {}
+  double SinceStart() const { return Seconds(start_); }
+  void End(const std::string& what) {
+    const auto now = std::chrono::steady_clock::now();
+    ended_.emplace_back(what, std::chrono::duration<double>(now - last_).count());
+    last_ = now;
+  }
+  std::string Describe() const {
+    std::string out;
+    char seconds[32];
+    for (const auto& [what, took] : ended_) {
+      std::snprintf(seconds, sizeof seconds, " %.1f s", took);
+      out += (out.empty() ? "" : ", ") + what + seconds;
+    }
+    return out;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_;
+  std::vector<std::pair<std::string, double>> ended_;
+};
 
 void PrintTable(const std::vector<RuleTally>& tallies, const ProcessorMetrics& metrics) {
   std::printf("\n  %-30s %8s %8s %8s %10s %8s %8s %15s %14s\n", "rule", "alerts", "planted", "found",
@@ -138,10 +170,11 @@ int DemoCommand(int argc, char** argv) {
       "Starts an embedded Kafka broker, streams a synthetic force with misconduct and welfare\n"
       "patterns planted at known places (and near misses that must not fire) through the live\n"
       "engine (Kafka in, RocksDB state, Kafka out), prints alerts as they are published, and ends\n"
-      "with a table: events processed, events/s, alerts, and planted vs found per rule. The force\n"
-      "also behaves like a real one: benign cases (a rest-day log-in to check the roster, sickness\n"
-      "with a known cause, ...) alert too, and the table says how many alerts were planted\n"
-      "patterns and how many benign, and the precision that gives.\n"
+      "with the seconds each phase took and a table: events processed, events/s, alerts, and\n"
+      "planted vs found per rule. The force also behaves like a real one: benign cases (a\n"
+      "rest-day log-in to check the roster, sickness with a known cause, ...) alert too, and the\n"
+      "table says how many alerts were planted patterns and how many benign, and the precision\n"
+      "that gives.\n"
       "A dashboard serves the live page meanwhile: its address and a demo token (every role)\n"
       "are printed first. Alert views are recorded on the embedded broker's vigil.audit topic.",
       specs);
@@ -187,20 +220,7 @@ int DemoCommand(int argc, char** argv) {
   }
   const bool show_alerts = !args.Has("no-alerts");
   const auto& interrupted = StopRequested();
-
-  SyntheticForceOptions force_options;
-  force_options.officers = *officers;
-  force_options.days = static_cast<int>(*days);
-  force_options.seed = static_cast<uint64_t>(*seed);
-  force_options.benign_rate = *benign_rate;
-  force_options.access_per_shift = *access_per_shift;
-  if (args.Has("access-per-officer-day")) force_options = RealisticVolume(force_options, *access_per_officer_day);
-  SyntheticForce force(force_options);
-  int near_misses = 0, benign = 0;
-  for (const auto& p : force.plan()) {
-    if (p.benign) ++benign;
-    else if (p.near_miss) ++near_misses;
-  }
+  Phases phases;
 
   MockBroker broker;
   const Topics topics;
@@ -209,15 +229,10 @@ int DemoCommand(int argc, char** argv) {
     std::cerr << "vigil demo: " << created.message() << "\n";
     return 1;
   }
-  std::printf("Vigil demo: %s officers and staff, %lld days, %zu patterns planted (%d of them near "
-              "misses that must not fire)\nembedded Kafka broker at %s\n",
-              Thousands(*officers).c_str(), *days, force.plan().size() - benign, near_misses,
-              broker.bootstrap().c_str());
-  std::printf("benign behaviour the rules will catch: %d cases (--benign-rate %g)\n", benign, *benign_rate);
   TempDir dashboard_dir("vigil-demo-dashboard-");
   std::unique_ptr<Dashboard> dashboard;
+  const std::string token = RandomToken();
   if (!args.Has("no-dashboard")) {
-    const std::string token = RandomToken();
     Result<std::unique_ptr<Dashboard>> started = StartDemoDashboard(
         broker.bootstrap(), topics, args.Get("dashboard"), !args.Has("dashboard"),
         dashboard_dir.path(), token);
@@ -226,14 +241,11 @@ int DemoCommand(int argc, char** argv) {
       return args.Has("dashboard") ? 2 : 1;
     }
     dashboard = std::move(started.value());
-    std::printf("dashboard at %s  (token: %s, roles misconduct, welfare, reviewer, auditor)\n",
-                dashboard->url().c_str(), token.c_str());
   }
-  std::printf("\n");
-  std::fflush(stdout);
-  const auto started = std::chrono::steady_clock::now();
 
-  // The engine: the same code as `vigil run`, on a temporary state directory.
+  // The engine: the same code as `vigil run`, on a temporary state directory. Started first: the
+  // mock cluster holds a new group's first join for 3 s whatever the clients' settings (as
+  // group.initial.rebalance.delay.ms would), and nothing else should wait behind that.
   TempDir state("vigil-demo-");
   std::atomic<bool> input_closed{false};
   std::atomic<uint64_t> consumed{0};
@@ -257,6 +269,32 @@ int DemoCommand(int argc, char** argv) {
     engine_done = true;
   });
 
+  SyntheticForceOptions force_options;
+  force_options.officers = *officers;
+  force_options.days = static_cast<int>(*days);
+  force_options.seed = static_cast<uint64_t>(*seed);
+  force_options.benign_rate = *benign_rate;
+  force_options.access_per_shift = *access_per_shift;
+  if (args.Has("access-per-officer-day")) force_options = RealisticVolume(force_options, *access_per_officer_day);
+  SyntheticForce force(force_options);
+  int near_misses = 0, benign = 0;
+  for (const auto& p : force.plan()) {
+    if (p.benign) ++benign;
+    else if (p.near_miss) ++near_misses;
+  }
+  std::printf("Vigil demo: %s officers and staff, %lld days, %zu patterns planted (%d of them near "
+              "misses that must not fire)\nembedded Kafka broker at %s\n",
+              Thousands(*officers).c_str(), *days, force.plan().size() - benign, near_misses,
+              broker.bootstrap().c_str());
+  std::printf("benign behaviour the rules will catch: %d cases (--benign-rate %g)\n", benign, *benign_rate);
+  if (dashboard) {
+    std::printf("dashboard at %s  (token: %s, roles misconduct, welfare, reviewer, auditor)\n",
+                dashboard->url().c_str(), token.c_str());
+  }
+  std::printf("\n");
+  std::fflush(stdout);
+  phases.End("setting up");
+
   // The display: alerts read back from vigil.alerts as they are published, each view audited.
   Result<KafkaHandle> audit_producer = MakeProducer(broker.bootstrap());
   if (!audit_producer.ok()) throw FatalError(audit_producer.status().message());
@@ -269,6 +307,7 @@ int DemoCommand(int argc, char** argv) {
     read.from_beginning = true;
     read.follow = true;
     read.stop = &display_stop;
+    read.max_wait_ms = kDisplayFetchWaitMs;
     Status status = ReadTopic(broker.bootstrap(), topics.alerts, read, [&](const rd_kafka_message_t& m) {
       v1::Alert alert;
       if (!alert.ParseFromArray(m.payload, static_cast<int>(m.len))) return;
@@ -288,29 +327,43 @@ int DemoCommand(int argc, char** argv) {
   Result<KafkaHandle> producer = MakeProducer(broker.bootstrap(), {{"linger.ms", "20"}});
   if (!producer.ok()) throw FatalError(producer.status().message());
   uint64_t produced = 0;
+  double first_record_at = -1;  // when the engine had joined its group and read a record
+  auto note_first_record = [&] {
+    if (first_record_at < 0 && consumed.load() > 0) first_record_at = phases.SinceStart();
+  };
   auto last_progress = std::chrono::steady_clock::now();
   ForceStats stats = force.Generate(
       [&](const v1::Envelope& event) {
         Status sent = ProduceRecord(producer->get(), topics.For(StreamOf(event)), OfficerId(event),
                                     EncodeEvent(event));
         if (!sent.ok()) throw FatalError(sent.message());
-        ++produced;
-        rd_kafka_poll(producer->get(), 0);
+        // Only the client's error events to serve (no delivery reports are asked for): polling
+        // for each of a million records cost more than the produce call.
+        if (++produced % 1024 == 0) rd_kafka_poll(producer->get(), 0);
         while (produced > consumed.load() + kMaxRecordsAhead && !engine_done && !interrupted) {
           rd_kafka_poll(producer->get(), 10);
         }
+        note_first_record();
       },
       [&](int day, int total_days, const ForceStats&) {
         if (Seconds(last_progress) < 2 && day < total_days) return;
         last_progress = std::chrono::steady_clock::now();
         std::fprintf(stderr, "demo: day %d/%d generated, %s events produced, %s consumed (%.0f s)\n",
                      day, total_days, Thousands(produced).c_str(), Thousands(consumed.load()).c_str(),
-                     Seconds(started));
+                     phases.SinceStart());
       });
   Status flushed = Flush(producer->get(), 120000);
   if (!flushed.ok()) std::cerr << "demo: " << flushed.message() << "\n";
   input_closed = true;
+  phases.End("producing");
+  while (consumed.load() < produced && !engine_done && !interrupted) {
+    note_first_record();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  note_first_record();
+  phases.End("processing the rest");
   engine.join();
+  phases.End("stopping the engine (last windows, checkpoint, state closed)");
   if (!report.ok()) {
     display_stop = true;
     display.join();
@@ -324,15 +377,20 @@ int DemoCommand(int argc, char** argv) {
       std::lock_guard<std::mutex> lock(shown_mutex);
       if (shown.size() >= report->published_alerts) break;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   display_stop = true;
   display.join();
   Flush(audit_producer->get(), 10000);
+  phases.End("reading the last alerts back");
 
-  const double seconds = Seconds(started);
   const auto& m = report->metrics;
-  std::printf("\nVigil demo finished in %.1f s%s\n", seconds, interrupted ? " (interrupted)" : "");
+  std::printf("\nVigil demo finished in %.1f s%s\n", phases.SinceStart(), interrupted ? " (interrupted)" : "");
+  std::printf("  time              %s", phases.Describe().c_str());
+  if (first_record_at >= 0) {
+    std::printf("; the engine's first record at %.1f s (after joining its consumer group)", first_record_at);
+  }
+  std::printf("\n");
   std::printf("  events produced   %s (roster %s, access %s, complaints %s)\n",
               Thousands(stats.total()).c_str(), Thousands(stats.roster).c_str(),
               Thousands(stats.access).c_str(), Thousands(stats.complaints).c_str());

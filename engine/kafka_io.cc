@@ -153,7 +153,8 @@ Result<v1::Envelope> DecodeInputRecord(Stream stream, std::string_view value) {
 
 Status ReadTopic(const std::string& brokers, const std::string& topic, const ReadOptions& options,
                  const std::function<void(const rd_kafka_message_t&)>& on_record) {
-  Result<KafkaHandle> consumer = MakeConsumer(brokers, {{"group.id", "vigil-reader"}});
+  Result<KafkaHandle> consumer = MakeConsumer(
+      brokers, {{"group.id", "vigil-reader"}, {"fetch.wait.max.ms", std::to_string(options.max_wait_ms)}});
   if (!consumer.ok()) return consumer.status();
   rd_kafka_t* rk = consumer->get();
   Result<int> partitions = PartitionCount(rk, topic);

@@ -67,6 +67,10 @@ struct ReadOptions {
   std::map<int32_t, int64_t> start_offsets;
   bool follow = false;         // else stop at the end as it was when reading started
   const std::atomic<bool>* stop = nullptr;
+  // fetch.wait.max.ms: how long a fetch waits for new records. librdkafka's default suits a real
+  // broker; the mock cluster waits the whole time whenever a fetch finds nothing, so a follower
+  // that must show records soon after they are produced (the demo's display) asks for less.
+  int max_wait_ms = 500;
 };
 // Reads every partition of `topic`; calls on_record for each record in partition order.
 Status ReadTopic(const std::string& brokers, const std::string& topic, const ReadOptions& options,

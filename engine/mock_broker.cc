@@ -107,11 +107,20 @@ Status MockBroker::CreateTopic(const std::string& topic, int partitions) {
   return Status::Ok();
 }
 
+// The mock cluster serves such requests on its own thread, which librdkafka 2.0.2 does not always
+// wake for them: a request may wait for the thread's next 1 s poll tick. Made one after the other,
+// the eight topics took 0-4 s; made together, every request is served in the same tick.
 Status MockBroker::CreateVigilTopics(const Topics& topics, int partitions) {
-  for (const std::string* topic : {&topics.roster, &topics.access, &topics.complaints,
-                                   &topics.alerts, &topics.alerts_shadow, &topics.dlq, &topics.audit,
-                                   &topics.reviews}) {
-    Status s = CreateTopic(*topic, partitions);
+  const std::vector<const std::string*> names = {&topics.roster, &topics.access, &topics.complaints,
+                                                 &topics.alerts, &topics.alerts_shadow, &topics.dlq,
+                                                 &topics.audit, &topics.reviews};
+  std::vector<Status> created(names.size());
+  std::vector<std::thread> requests;
+  for (size_t i = 0; i < names.size(); ++i) {
+    requests.emplace_back([&, i] { created[i] = CreateTopic(*names[i], partitions); });
+  }
+  for (std::thread& request : requests) request.join();
+  for (const Status& s : created) {
     if (!s.ok()) return s;
   }
   return Status::Ok();
