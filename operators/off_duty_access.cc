@@ -257,7 +257,9 @@ class OffDutyAccess final : public Rule {
 
   const RuleInfo& info() const override { return info_; }
   // Roster events too: a version may make a waiting access one that may alert.
-  uint32_t streams() const override { return StreamBit(Stream::kAccess) | StreamBit(Stream::kRoster); }
+  uint32_t streams() const override {
+    return StreamBit(Stream::kAccess) | StreamBit(Stream::kRoster);
+  }
   std::unique_ptr<RuleState> NewState() const override { return std::make_unique<OffDutyState>(); }
 
   void OnEvent(const EventView& event, RuleContext& ctx) const override {

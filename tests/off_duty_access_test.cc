@@ -356,7 +356,7 @@ TEST_CASE("off_duty_access: a late roster version is used by decisions not yet m
   }
 }
 
-TEST_CASE("off_duty_access: an access no off-duty version covers yet is covered by one delivered after it") {
+TEST_CASE("off_duty_access: an access no version covers yet is covered by one delivered after it") {
   const Millis t = P("2026-03-01T10:00:00Z");
   auto rest_day_changed_at = [&](Millis changed) {
     return Roster("r1", "MP1", "S1", "REST_DAY", T(kShiftStart), T(kShiftEnd), T(changed));
@@ -366,11 +366,13 @@ TEST_CASE("off_duty_access: an access no off-duty version covers yet is covered 
           std::vector<Millis>{t});
   }
   SUBCASE("changed exactly at t + grace: alert") {
-    CHECK(Run({Access("a1", "MP1", T(t), "SEARCH"), rest_day_changed_at(t + 2 * kHour)}).size() == 1);
+    const std::string access = Access("a1", "MP1", T(t), "SEARCH");
+    CHECK(Run({access, rest_day_changed_at(t + 2 * kHour)}).size() == 1);
   }
   SUBCASE("changed 1 ms after t + grace: no alert, but a later access uses it") {
     const Millis later = t + 3 * kHour;
-    CHECK(AlertTimes(Run({Access("a1", "MP1", T(t), "SEARCH"), rest_day_changed_at(t + 2 * kHour + 1),
+    CHECK(AlertTimes(Run({Access("a1", "MP1", T(t), "SEARCH"),
+                          rest_day_changed_at(t + 2 * kHour + 1),
                           Access("a2", "MP1", T(later), "SEARCH")})) == std::vector<Millis>{later});
   }
   SUBCASE("a version that is not off duty changes nothing") {
@@ -380,7 +382,7 @@ TEST_CASE("off_duty_access: an access no off-duty version covers yet is covered 
   }
 }
 
-TEST_CASE("off_duty_access: a late version counts for the waiting accesses whose decision is to come") {
+TEST_CASE("off_duty_access: a late version counts for the accesses whose decision is to come") {
   // a0 (decided at 11:00) is decided before the version arrives, a1 (12:00) after: a0's decision,
   // made without it, stands; a1 alerts.
   Harness h;
@@ -388,7 +390,8 @@ TEST_CASE("off_duty_access: a late version counts for the waiting accesses whose
   h.Feed(Access("a1", "MP1", "2026-03-01T10:00:00Z", "SEARCH"));
   h.Feed(Access("a2", "MP1", "2026-03-01T10:30:00Z", "LOGIN"));
   h.Feed(Access("f1", "MP9", "2026-03-01T11:55:00Z", "LOGOUT"));  // watermark 11:50
-  h.Feed(Roster("r1", "MP1", "S1", "REST_DAY", T(kShiftStart), T(kShiftEnd), "2026-03-01T08:00:00Z"));
+  h.Feed(Roster("r1", "MP1", "S1", "REST_DAY", T(kShiftStart), T(kShiftEnd),
+                "2026-03-01T08:00:00Z"));
   CHECK(h.metrics().late_accepted == 1);
   h.Finish();
   CHECK(AlertTimes(h.AlertsFor(kRule)) == std::vector<Millis>{P("2026-03-01T10:00:00Z")});
@@ -413,12 +416,13 @@ TEST_CASE("off_duty_access: a late access and a late version delivered in the sa
   }
   SUBCASE("two accesses in one batch, the version covering both: the first alerts") {
     const std::string early = Access("a0", "MP1", "2026-03-01T09:00:00Z", "SEARCH");
-    CHECK(AlertTimes(RunBatches({filler, {access, early, rest_day_changed_at("2026-03-01T10:30:00Z")}})) ==
-          std::vector<Millis>{P("2026-03-01T09:00:00Z")});
+    const auto alerts =
+        RunBatches({filler, {access, early, rest_day_changed_at("2026-03-01T10:30:00Z")}});
+    CHECK(AlertTimes(alerts) == std::vector<Millis>{P("2026-03-01T09:00:00Z")});
   }
 }
 
-TEST_CASE("off_duty_access: restarts with waiting accesses no version covers give the same alerts") {
+TEST_CASE("off_duty_access: restarts with waiting accesses no version covers: the same alerts") {
   // a0's decision (11:00) passes before the late version r1 arrives, a1's (12:00) after it; MP1's
   // state is not touched in between, so a0 is still in it, undecided, at every restart point.
   const std::vector<std::string> lines = {
