@@ -7,9 +7,15 @@
 // window_end = its time. Each access is decided once the watermark passes t + roster_grace.
 //
 // New-core port of operators/off_duty_access.cc (same alerts, id for id). Per officer: the
-// accesses waiting for their decision, oldest first, with one timer at the oldest one's decision
-// time (not a timer per access: an officer makes dozens of accesses a shift), and the off-duty
-// shifts already alerted, each forgotten by a cleanup timer once no decision can ask about it.
+// accesses waiting for their decision, oldest first, and the off-duty shifts already alerted, each
+// forgotten by a cleanup timer once no decision can ask about it. Almost no access is covered by
+// any off-duty roster version the officer holds (OfficerRoster::MayCover), and such a decision
+// cannot alert, so only accesses that may alert get a decision timer: one covered when it arrives
+// (or already due then), and those a later roster version covers before their decision is due
+// (RuleContext::Passed tells which decisions are still to come, exactly). The oldest access that
+// may alert always has a timer at its decision time. Every other access is kept until its
+// decision time has passed (a roster version delivered later may still cover it), then dropped
+// undecided the next time the officer's state is touched.
 #include <algorithm>
 #include <cctype>
 #include <memory>
@@ -26,7 +32,7 @@
 namespace vigil {
 namespace {
 
-constexpr uint32_t kDecideTag = 0;  // the oldest pending access's decision time
+constexpr uint32_t kDecideTag = 0;  // the decision time of an access that may alert
 constexpr uint32_t kForgetTag = 1;  // cleanup: forget alerted shifts whose time has come
 
 bool CountsAsUse(int32_t action) {
@@ -58,10 +64,14 @@ class OffDutyState final : public RuleState {
     Ref ref;
     uint16_t system = 0;  // index into systems
     uint8_t action = 0;
+    // Whether its decision may alert: an off-duty version covered it when it arrived, or since
+    // while its decision was still to come, or its decision was due on arrival. Only these are
+    // decided; the others are dropped once their decision time has passed.
+    bool may_alert = true;
   };
   // pending[head..] are the accesses waiting for their decision, sorted by (time, event_id); those
-  // before `head` are decided, kept until they are half the vector so that deciding the oldest
-  // moves nothing (an erase at the front per decision moved every access still waiting).
+  // before `head` are decided or dropped, kept until they are half the vector so that dropping the
+  // oldest moves nothing (an erase at the front per decision moved every access still waiting).
   std::vector<Pending> pending;
   size_t head = 0;
   std::vector<IdString> systems;  // the system names of pending accesses, each once
@@ -71,12 +81,22 @@ class OffDutyState final : public RuleState {
 
   bool waiting() const { return head < pending.size(); }
   const Pending& oldest() const { return pending[head]; }
+  // The oldest waiting access that may alert, or nullptr.
+  const Pending* OldestMayAlert() const;
+  // How many accesses, from the oldest waiting, cannot alert and have passed(access) (their
+  // decision time has passed): those DropDecided may drop undecided.
+  template <typename Passed>
+  size_t UndecidableDue(Passed passed) const {
+    size_t n = head;
+    while (n < pending.size() && !pending[n].may_alert && passed(pending[n])) ++n;
+    return n - head;
+  }
   // Index of `system` in systems, added if new; names no pending access uses are dropped first
   // when the list is full (an officer uses a few systems, so this is rare).
   uint16_t SystemIndex(std::string_view system);
-  // Inserts an access in order; true if it is now the oldest waiting.
-  bool Insert(Pending access);
-  // After decisions of the `decided` oldest accesses waiting.
+  // Inserts an access in order.
+  void Insert(Pending access);
+  // After decisions (or drops) of the `decided` oldest accesses waiting.
   void DropDecided(size_t decided);
 
   void Encode(std::string& out) const override;
@@ -104,19 +124,23 @@ uint16_t OffDutyState::SystemIndex(std::string_view system) {
   return static_cast<uint16_t>(systems.size() - 1);
 }
 
-bool OffDutyState::Insert(Pending access) {
+const OffDutyState::Pending* OffDutyState::OldestMayAlert() const {
+  for (size_t i = head; i < pending.size(); ++i) {
+    if (pending[i].may_alert) return &pending[i];
+  }
+  return nullptr;
+}
+
+void OffDutyState::Insert(Pending access) {
   id_heap_bytes_ += rulekit::HeapBytes(access.ref.event_id);
   const auto first = pending.begin() + static_cast<std::ptrdiff_t>(head);
   // Accesses mostly come in order: the place is usually the end.
   if (first == pending.end() || !RefBefore(access.ref, pending.back().ref)) {
     pending.push_back(std::move(access));
-    return pending.size() - 1 == head;
+    return;
   }
   auto by_time = [](const Pending& a, const Pending& b) { return RefBefore(a.ref, b.ref); };
-  auto at = std::upper_bound(first, pending.end(), access, by_time);
-  const bool is_oldest = at == first;
-  pending.insert(at, std::move(access));
-  return is_oldest;
+  pending.insert(std::upper_bound(first, pending.end(), access, by_time), std::move(access));
 }
 
 void OffDutyState::EraseDecided() {
@@ -146,6 +170,7 @@ void OffDutyState::CompactSystems() {
 }
 
 void OffDutyState::DropDecided(size_t decided) {
+  if (decided == 0) return;
   head += decided;
   if (head == pending.size()) {
     // An empty queue needs no names; the vector keeps its capacity.
@@ -158,7 +183,12 @@ void OffDutyState::DropDecided(size_t decided) {
   }
 }
 
-// Format: systems; pending accesses (times as deltas from the previous one's); alerted shifts.
+// Format: systems; pending accesses (times as deltas from the previous one's; the action with
+// kCannotAlert or-ed in when the access may not alert); alerted shifts. A state written before
+// may_alert existed reads as every access may alert, which is what its one timer (at the oldest)
+// assumed.
+constexpr uint64_t kCannotAlert = 0x100;
+
 void OffDutyState::Encode(std::string& out) const {
   ByteWriter w(out);
   w.U64(systems.size());
@@ -169,7 +199,7 @@ void OffDutyState::Encode(std::string& out) const {
       2 * rulekit::kMaxVarint, [](const Pending& p) -> const Ref& { return p.ref; },
       [](char* p, const Pending& access) {
         p = rulekit::PutU64(p, access.system);
-        return rulekit::PutU64(p, access.action);
+        return rulekit::PutU64(p, access.action | (access.may_alert ? 0 : kCannotAlert));
       });
   alerted.Encode(w);
 }
@@ -193,14 +223,27 @@ bool OffDutyState::Decode(std::string_view bytes) {
   for (Pending& p : pending) {
     uint64_t system, action;
     if (!r.ReadRef(&p.ref, previous) || !r.U64(&system) || !r.U64(&action)) return false;
-    if (system >= systems.size() || action > 0xff) return false;
+    if (system >= systems.size() || action > (kCannotAlert | 0xff)) return false;
     p.system = static_cast<uint16_t>(system);
-    p.action = static_cast<uint8_t>(action);
+    p.action = static_cast<uint8_t>(action & 0xff);
+    p.may_alert = (action & kCannotAlert) == 0;
     previous = p.ref.time;
     id_heap_bytes_ += rulekit::HeapBytes(p.ref.event_id);
   }
   return alerted.Decode(r) && r.done();
 }
+
+Millis DecisionTime(const OffDutyState::Pending& access, const RuleContext& ctx) {
+  return access.ref.time + ctx.time().roster_grace;
+}
+
+// Whether an access's decision is made (or, for one that cannot alert, would have been).
+struct DecisionPassed {
+  const RuleContext& ctx;
+  bool operator()(const OffDutyState::Pending& access) const {
+    return ctx.Passed(DecisionTime(access, ctx));
+  }
+};
 
 class OffDutyAccess final : public Rule {
  public:
@@ -213,19 +256,28 @@ class OffDutyAccess final : public Rule {
   }
 
   const RuleInfo& info() const override { return info_; }
-  uint32_t streams() const override { return StreamBit(Stream::kAccess); }
+  // Roster events too: a version may make a waiting access one that may alert.
+  uint32_t streams() const override {
+    return StreamBit(Stream::kAccess) | StreamBit(Stream::kRoster);
+  }
   std::unique_ptr<RuleState> NewState() const override { return std::make_unique<OffDutyState>(); }
 
   void OnEvent(const EventView& event, RuleContext& ctx) const override {
+    if (event.is_roster()) return OnRosterVersion(event, ctx);
     if (!event.is_access() || !CountsAsUse(event.action)) return;
     OffDutyState& state = ctx.Mutable<OffDutyState>();
+    state.DropDecided(state.UndecidableDue(DecisionPassed{ctx}));
     OffDutyState::Pending pending;
     pending.ref = RefOf(event);
     pending.action = static_cast<uint8_t>(event.action);
     pending.system = state.SystemIndex(event.system);
-    if (state.Insert(std::move(pending))) {
-      ctx.SetTimer(DecisionTime(state.oldest(), ctx), kDecideTag);
-    }
+    const Millis decide_at = DecisionTime(pending, ctx);
+    // Due on arrival (a late access): decided in this delivery's turn, where a roster version
+    // delivered after it may still count, so it gets its timer as every access once did.
+    pending.may_alert = ctx.roster().MayCover(event.time, kOffDutyBits) || ctx.Passed(decide_at);
+    const bool may_alert = pending.may_alert;
+    state.Insert(std::move(pending));
+    if (may_alert) ctx.SetTimer(decide_at, kDecideTag);
   }
 
   void OnTimer(Millis at, uint32_t tag, RuleContext& ctx) const override {
@@ -234,29 +286,56 @@ class OffDutyAccess final : public Rule {
     if (tag == kForgetTag) return Forget(at, *found, ctx);
     // An earlier timer of accesses already decided finds nothing due: the state stays unchanged.
     if (!found->waiting() || DecisionTime(found->oldest(), ctx) > at) return;
-    // Decides, oldest first, the accesses due at `at`: every roster version that counts for them
-    // (changed_at <= time + grace) has been delivered by now.
+    // Decides, oldest first, the accesses due at `at` that may alert: every roster version that
+    // counts for them (changed_at <= time + grace) has been delivered by now. The others are due
+    // too, and no version covering them came before their decision: they are dropped.
     OffDutyState& state = ctx.Mutable<OffDutyState>();
-    const Millis grace = ctx.time().roster_grace;
-    // An access that no off-duty version covers (the usual case) cannot alert: no Covering().
     const OfficerRoster& roster = ctx.roster();
     size_t decided = state.head;
-    while (decided < state.pending.size() && state.pending[decided].ref.time + grace <= at) {
+    while (decided < state.pending.size() && DecisionTime(state.pending[decided], ctx) <= at) {
       const OffDutyState::Pending& access = state.pending[decided];
-      if (roster.MayCover(access.ref.time, kOffDutyBits)) Decide(access, state, ctx);
+      // MayCover again: the versions that covered it may have been forgotten since.
+      if (access.may_alert && roster.MayCover(access.ref.time, kOffDutyBits)) {
+        Decide(access, state, ctx);
+      }
       ++decided;
     }
     state.DropDecided(decided - state.head);
-    if (state.waiting()) ctx.SetTimer(DecisionTime(state.oldest(), ctx), kDecideTag);
+    if (const OffDutyState::Pending* next = state.OldestMayAlert()) {
+      ctx.SetTimer(DecisionTime(*next, ctx), kDecideTag);
+    }
   }
 
  private:
-  static Millis DecisionTime(const OffDutyState::Pending& access, RuleContext& ctx) {
-    return access.ref.time + ctx.time().roster_grace;
+  // An off-duty version covering [start, end): every waiting access it covers whose decision is
+  // still to come may alert now. (Only such a version can change what MayCover says.)
+  static void OnRosterVersion(const EventView& version, RuleContext& ctx) {
+    if (!IsOffDuty(version.status)) return;
+    const OffDutyState* found = ctx.Find<OffDutyState>();
+    if (!found) return;
+    auto newly_covered = [&](const OffDutyState::Pending& access) {
+      return !access.may_alert && access.ref.time >= version.start &&
+             access.ref.time < version.end && !ctx.Passed(DecisionTime(access, ctx));
+    };
+    const auto& waiting = found->pending;
+    auto first = std::find_if(waiting.begin() + static_cast<std::ptrdiff_t>(found->head),
+                              waiting.end(), newly_covered);
+    if (first == waiting.end()) return;  // nothing changes: the state stays unchanged
+    const size_t first_index = static_cast<size_t>(first - waiting.begin());
+    OffDutyState& state = ctx.Mutable<OffDutyState>();
+    for (size_t i = first_index; i < state.pending.size(); ++i) {
+      if (newly_covered(state.pending[i])) state.pending[i].may_alert = true;
+    }
+    // The oldest access that may alert needs its timer; those after it get theirs in turn.
+    ctx.SetTimer(DecisionTime(state.pending[first_index], ctx), kDecideTag);
   }
 
   static void Forget(Millis at, const OffDutyState& found, RuleContext& ctx) {
-    if (found.alerted.AnyDue(at)) ctx.Mutable<OffDutyState>().alerted.ForgetDue(at);
+    const size_t undecidable = found.UndecidableDue(DecisionPassed{ctx});
+    if (!found.alerted.AnyDue(at) && undecidable == 0) return;
+    OffDutyState& state = ctx.Mutable<OffDutyState>();
+    state.alerted.ForgetDue(at);
+    state.DropDecided(undecidable);
   }
 
   // Decide writes state.alerted only, so `access` (in state.pending) stays valid.

@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "core_runs.h"
 #include "harness.h"
+#include "kv_backend.h"
 
 namespace vigil::testing {
 namespace {
@@ -39,6 +41,38 @@ std::set<std::string> EvidenceIds(const v1::Alert& alert) {
   std::set<std::string> ids;
   for (const auto& e : alert.evidence()) ids.insert(e.event_id());
   return ids;
+}
+
+// Feeds each batch of lines to one core and advances once after each (as `vigil run` after a
+// fetch: the events of a batch share one delivery turn), then finishes; returns this rule's alerts.
+std::vector<v1::Alert> RunBatches(const std::vector<std::vector<std::string>>& batches) {
+  Pipeline pipeline = MakePipeline(ConfigFrom({}), NewMemoryBackend());
+  pipeline.core->watermarks().Track(kFile);
+  std::vector<v1::Alert> alerts;
+  auto collect = [&] {
+    for (auto& alert : pipeline.core->TakeAlerts()) {
+      if (alert.rule_id() == kRule) alerts.push_back(std::move(alert));
+    }
+  };
+  int64_t offset = 0;
+  for (const auto& batch : batches) {
+    for (const v1::Envelope& event : ParseLines(batch)) {
+      pipeline.core->IngestEvent(event, kFile, 0, {OfficerId(event), "", "input", -1, offset++});
+    }
+    pipeline.core->Advance();
+    collect();
+  }
+  pipeline.core->watermarks().SetIdle(kFile);
+  pipeline.core->Finish();
+  collect();
+  return alerts;
+}
+
+// The window_end of each alert of this rule, in the order emitted.
+std::vector<Millis> AlertTimes(const std::vector<v1::Alert>& alerts) {
+  std::vector<Millis> times;
+  for (const auto& a : alerts) times.push_back(ToMillis(a.window_end()));
+  return times;
 }
 
 }  // namespace
@@ -320,6 +354,103 @@ TEST_CASE("off_duty_access: a late roster version is used by decisions not yet m
     REQUIRE(alerts.size() == 1);
     CHECK(ToMillis(alerts[0].window_end()) == P("2026-03-01T13:00:00Z"));
   }
+}
+
+TEST_CASE("off_duty_access: an access no version covers yet is covered by one delivered after it") {
+  const Millis t = P("2026-03-01T10:00:00Z");
+  auto rest_day_changed_at = [&](Millis changed) {
+    return Roster("r1", "MP1", "S1", "REST_DAY", T(kShiftStart), T(kShiftEnd), T(changed));
+  };
+  SUBCASE("in event-time order, changed within the grace: alert") {
+    CHECK(AlertTimes(Run({Access("a1", "MP1", T(t), "SEARCH"), rest_day_changed_at(t + kHour)})) ==
+          std::vector<Millis>{t});
+  }
+  SUBCASE("changed exactly at t + grace: alert") {
+    const std::string access = Access("a1", "MP1", T(t), "SEARCH");
+    CHECK(Run({access, rest_day_changed_at(t + 2 * kHour)}).size() == 1);
+  }
+  SUBCASE("changed 1 ms after t + grace: no alert, but a later access uses it") {
+    const Millis later = t + 3 * kHour;
+    CHECK(AlertTimes(Run({Access("a1", "MP1", T(t), "SEARCH"),
+                          rest_day_changed_at(t + 2 * kHour + 1),
+                          Access("a2", "MP1", T(later), "SEARCH")})) == std::vector<Millis>{later});
+  }
+  SUBCASE("a version that is not off duty changes nothing") {
+    CHECK(Run({Access("a1", "MP1", T(t), "SEARCH"),
+               Roster("r1", "MP1", "S1", "CANCELLED", T(kShiftStart), T(kShiftEnd), T(t + kHour))})
+              .empty());
+  }
+}
+
+TEST_CASE("off_duty_access: a late version counts for the accesses whose decision is to come") {
+  // a0 (decided at 11:00) is decided before the version arrives, a1 (12:00) after: a0's decision,
+  // made without it, stands; a1 alerts.
+  Harness h;
+  h.Feed(Access("a0", "MP1", "2026-03-01T09:00:00Z", "SEARCH"));
+  h.Feed(Access("a1", "MP1", "2026-03-01T10:00:00Z", "SEARCH"));
+  h.Feed(Access("a2", "MP1", "2026-03-01T10:30:00Z", "LOGIN"));
+  h.Feed(Access("f1", "MP9", "2026-03-01T11:55:00Z", "LOGOUT"));  // watermark 11:50
+  h.Feed(Roster("r1", "MP1", "S1", "REST_DAY", T(kShiftStart), T(kShiftEnd),
+                "2026-03-01T08:00:00Z"));
+  CHECK(h.metrics().late_accepted == 1);
+  h.Finish();
+  CHECK(AlertTimes(h.AlertsFor(kRule)) == std::vector<Millis>{P("2026-03-01T10:00:00Z")});
+}
+
+TEST_CASE("off_duty_access: a late access and a late version delivered in the same turn") {
+  const std::vector<std::string> filler = {Access("f1", "MP9", "2026-03-01T20:05:00Z", "LOGOUT")};
+  const std::string access = Access("a1", "MP1", "2026-03-01T10:00:00Z", "SEARCH");
+  auto rest_day_changed_at = [&](const std::string& changed) {
+    return Roster("r1", "MP1", "S1", "REST_DAY", T(kShiftStart), T(kShiftEnd), changed);
+  };
+  // The access's decision (12:00) is overdue when it arrives, but in its turn it comes after the
+  // version (11:00): the version counts, as for a timer set at the access.
+  SUBCASE("the version in the same batch, after the access: alert") {
+    CHECK(RunBatches({filler, {access, rest_day_changed_at("2026-03-01T11:00:00Z")}}).size() == 1);
+  }
+  SUBCASE("the version in the same batch, before the access: alert") {
+    CHECK(RunBatches({filler, {rest_day_changed_at("2026-03-01T11:00:00Z"), access}}).size() == 1);
+  }
+  SUBCASE("the version in the next batch: the decision was made without it") {
+    CHECK(RunBatches({filler, {access}, {rest_day_changed_at("2026-03-01T11:00:00Z")}}).empty());
+  }
+  SUBCASE("two accesses in one batch, the version covering both: the first alerts") {
+    const std::string early = Access("a0", "MP1", "2026-03-01T09:00:00Z", "SEARCH");
+    const auto alerts =
+        RunBatches({filler, {access, early, rest_day_changed_at("2026-03-01T10:30:00Z")}});
+    CHECK(AlertTimes(alerts) == std::vector<Millis>{P("2026-03-01T09:00:00Z")});
+  }
+}
+
+TEST_CASE("off_duty_access: restarts with waiting accesses no version covers: the same alerts") {
+  // a0's decision (11:00) passes before the late version r1 arrives, a1's (12:00) after it; MP1's
+  // state is not touched in between, so a0 is still in it, undecided, at every restart point.
+  const std::vector<std::string> lines = {
+      Access("a0", "MP1", "2026-03-01T09:00:00Z", "SEARCH"),
+      Access("a1", "MP1", "2026-03-01T10:00:00Z", "SEARCH"),
+      Access("b1", "MP2", "2026-03-01T10:05:00Z", "SEARCH"),
+      Access("f1", "MP9", "2026-03-01T11:10:00Z", "LOGOUT"),  // watermark 11:05: a0 due
+      Roster("r1", "MP1", "S1", "REST_DAY", T(kShiftStart), T(kShiftEnd), "2026-03-01T08:00:00Z"),
+      Roster("r2", "MP2", "S2", "SICK", T(kShiftStart), T(kShiftEnd), "2026-03-01T10:06:00Z"),
+      Access("a2", "MP1", "2026-03-01T13:00:00Z", "SEARCH"),
+      Access("f2", "MP9", "2026-03-01T16:00:00Z", "LOGOUT"),
+  };
+  const std::vector<v1::Envelope> events = ParseLines(lines);
+  const v1::RulesConfig config = ConfigFrom({});
+  RunSpec straight_spec;
+  const Outputs straight = RunEvents(events, config, straight_spec);
+  // MP1 at a1 (not a0), MP2 at b1.
+  REQUIRE(straight.alerts.size() == 2);
+  for (size_t restart_after = 1; restart_after < events.size(); ++restart_after) {
+    CAPTURE(restart_after);
+    RunSpec spec;
+    spec.restart_after = restart_after;
+    spec.check_round_trip = true;
+    CHECK(RunEvents(events, config, spec).alert_ids == straight.alert_ids);
+  }
+  const auto alerts = Run(lines);
+  CHECK(AlertTimes(alerts) ==
+        std::vector<Millis>{P("2026-03-01T10:00:00Z"), P("2026-03-01T10:05:00Z")});
 }
 
 TEST_CASE("off_duty_access: duplicates by event_id are ignored and counted") {

@@ -18,6 +18,7 @@ constexpr char kHeld[] = "held";
 constexpr char kOfficer[] = "officer";
 constexpr char kSeenByTime[] = "seen-by-time";
 constexpr char kProgress[] = "progress";
+constexpr char kDrained[] = "drained";
 constexpr uint64_t kRecordFormat = 1;
 // Fixed bytes charged per officer record in memory besides its roster and rule states.
 constexpr size_t kRecordOverhead = sizeof(OfficerRecord) + 64;
@@ -115,6 +116,10 @@ struct CoreScope {
   KeySpace seen_space;
   uint32_t clock_hand = 0;
   std::string key;  // buffer for officer keys
+  // The greatest watermark a Drain of this scope ran to (RuleContext::Passed): every timer before
+  // it has fired. drained_stored: the value in the store.
+  Millis drained_to = kMinTime;
+  Millis drained_stored = kMinTime;
 };
 
 class Core::Impl {
@@ -193,11 +198,13 @@ class Core::Impl {
 class Core::Impl::Context final : public RuleContext {
  public:
   explicit Context(Impl& core) : core_(core) {}
-  void Point(CoreScope* scope, uint32_t slot, OfficerRecord* record, size_t rule) {
+  // `now`: the time of the event or timer being delivered.
+  void Point(CoreScope* scope, uint32_t slot, OfficerRecord* record, size_t rule, Millis now) {
     scope_ = scope;
     slot_ = slot;
     record_ = record;
     rule_ = rule;
+    now_ = now;
   }
   std::string_view officer_id() const override { return record_->id; }
   void SetTimer(Millis at, uint32_t tag) override {
@@ -210,6 +217,9 @@ class Core::Impl::Context final : public RuleContext {
   void Emit(RuleAlert alert) override { core_.Emit(std::move(alert)); }
   const OfficerRoster& roster() override { return record_->roster; }
   Millis watermark() const override { return core_.watermark_; }
+  // Drain fires every timer before the watermark, and within one Drain events and timers go in
+  // time order (events first at equal times).
+  bool Passed(Millis at) const override { return at < scope_->drained_to || at < now_; }
   const TimeSettings& time() const override { return core_.time_; }
 
  protected:
@@ -227,6 +237,7 @@ class Core::Impl::Context final : public RuleContext {
   uint32_t slot_ = 0;
   OfficerRecord* record_ = nullptr;
   size_t rule_ = 0;
+  Millis now_ = kMinTime;
 };
 
 Core::Impl::Impl(StateStore& store, const v1::RulesConfig& config,
@@ -269,6 +280,13 @@ CoreScope& Core::Impl::ScopeFor(uint32_t id) {
       MeasureRecord(record);
       return true;
     });
+    if (std::optional<std::string> drained = store_.Get(ScopePrefix(id, kDrained))) {
+      ByteReader r(*drained);
+      if (!r.I64(&scope.drained_to) || !r.done()) {
+        throw FatalError("drained watermark of scope " + std::to_string(id) + " cannot be parsed");
+      }
+      scope.drained_stored = scope.drained_to;
+    }
   }
   if (id < kScopeIndex) {
     if (id >= scope_index_.size()) scope_index_.resize(id + 1, nullptr);
@@ -318,7 +336,10 @@ void Core::Impl::Ingest(const EventView& event, std::string_view bytes, SourcePa
 
 void Core::Impl::Advance() {
   watermark_ = watermarks_.Current();
-  for (auto& [id, scope] : scopes_) Drain(*scope);
+  for (auto& [id, scope] : scopes_) {
+    Drain(*scope);
+    scope->drained_to = std::max(scope->drained_to, watermark_);  // a restart may start lower
+  }
   if (options_.memory_budget_bytes > 0 && events_since_check_ >= kBudgetCheckEvents) CheckBudget();
 }
 
@@ -399,7 +420,7 @@ void Core::Impl::DeliverEvent(CoreScope& scope) {
 void Core::Impl::CallRule(CoreScope& scope, uint32_t slot, size_t rule, const EventView* event,
                           const QueuedTimer* timer) {
   OfficerRecord& record = scope.officers.at(slot);
-  context_->Point(&scope, slot, &record, rule);
+  context_->Point(&scope, slot, &record, rule, event ? event->time : timer->timer.at);
   if (event) {
     rules_[rule]->OnEvent(*event, *context_);
   } else {
@@ -585,6 +606,12 @@ void Core::Impl::WriteCheckpoint(CheckpointWrites& writes) {
       record.stored = true;
     }
     scope.dirty.clear();
+    if (scope.drained_to != scope.drained_stored) {
+      encoded_.clear();
+      ByteWriter(encoded_).I64(scope.drained_to);
+      writes.Put(ScopePrefix(id, kDrained), "", encoded_);
+      scope.drained_stored = scope.drained_to;
+    }
     scope.hold.WriteCheckpoint(scope.held_prefix, writes);
   }
   // Every record is durable now (this batch is applied before any read of the store).

@@ -14,6 +14,8 @@
 //  - A roster event is added to the officer's roster() before any rule sees it.
 //  - OnTimer(at, tag) is called once the watermark passes `at`, in time order, after every event
 //    with time <= at that was delivered in order. Setting the same (at, tag) twice fires it once.
+//  - Passed(at) says exactly whether a timer at `at` set before the watermark's last advance
+//    has fired before the call under way (see RuleContext::Passed).
 //  - Both run with the state of the event's officer only; a rule never sees another officer's.
 //  - The state object stays valid during one call only (the core may move a cold officer's state
 //    to RocksDB between calls). A rule that leaves its state empty() has it freed.
@@ -102,6 +104,16 @@ class RuleContext {
   virtual void Emit(RuleAlert alert) = 0;
   virtual const OfficerRoster& roster() = 0;
   virtual Millis watermark() const = 0;
+  // Whether a timer at `at` is overdue: the watermark had passed `at` when the core last advanced
+  // it before this call, or `at` is before the time of the event (or timer) being delivered. A
+  // timer at `at` set before that last advance has then fired before this call, and otherwise
+  // has not; one set since fires before this call iff `at` is before the time being delivered
+  // (an overdue timer set now fires after it). watermark() alone cannot tell: an event delivered
+  // late comes after timers the watermark passed in earlier advances, but before timers between
+  // its time and the watermark set in this one. Survives restarts (kept with the state). The
+  // default is right only for a context that delivers everything in order with watermark() at
+  // the time being delivered (as the unit tests' contexts do); the core's gives the exact answer.
+  virtual bool Passed(Millis at) const { return at < watermark(); }
   virtual const TimeSettings& time() const = 0;
 
  protected:
