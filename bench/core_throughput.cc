@@ -21,7 +21,7 @@
 
 #include <valgrind/callgrind.h>
 
-#include "background_writer.h"
+#include "state/background_writer.h"
 #include "bench_util.h"
 #include "cli.h"
 #include "event.h"
@@ -151,7 +151,7 @@ class CoreUnderTest {
     const bool snapshot = options_.checkpoint_events > 0
                               ? run_.checkpoints % snapshot_ratio_ == 0
                               : now - last_snapshot_ >= options_.snapshot_every;
-    // As `vigil run` (engine/CHECKPOINTS.md): the batch before this one must be durable first;
+    // As `vigil run` (engine/live/CHECKPOINTS.md): the batch before this one must be durable first;
     // this one is written and synced by the writer's thread while processing goes on.
     writer_->Finish();
     core.PrepareCheckpoint(snapshot);

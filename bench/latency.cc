@@ -30,10 +30,10 @@
 
 #include "bench_util.h"
 #include "cli.h"
-#include "kafka.h"
-#include "kafka_io.h"
-#include "live_engine.h"
-#include "mock_broker.h"
+#include "kafka/kafka.h"
+#include "kafka/kafka_io.h"
+#include "live/live_engine.h"
+#include "kafka/mock_broker.h"
 #include "pipeline.h"
 #include "rules_config.h"
 

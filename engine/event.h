@@ -8,7 +8,7 @@
 #include "events.pb.h"
 #include "state.pb.h"
 #include "status.h"
-#include "event_time.h"
+#include "time/event_time.h"
 
 namespace vigil {
 

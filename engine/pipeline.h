@@ -13,7 +13,7 @@
 #include "rules.pb.h"
 #include "runtime/event_core.h"
 #include "runtime/rule.h"
-#include "state_store.h"
+#include "state/state_store.h"
 
 namespace vigil {
 

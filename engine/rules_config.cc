@@ -9,7 +9,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
-#include "alert_builder.h"
+#include "rulekit/alert_builder.h"
 
 namespace vigil {
 namespace {

@@ -8,7 +8,7 @@
 #include "event.h"
 #include "rules.pb.h"
 #include "status.h"
-#include "event_time.h"
+#include "time/event_time.h"
 
 namespace vigil {
 

@@ -20,7 +20,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "alert_builder.h"  // kMaxEvidence
+#include "rulekit/alert_builder.h"  // kMaxEvidence
 #include "registry.h"
 #include "rulekit/codec.h"
 #include "rulekit/day_counts.h"

@@ -1,4 +1,4 @@
-// BackgroundWriter (engine/background_writer.h): a batch handed over is written on another thread;
+// BackgroundWriter (engine/state/background_writer.h): a batch handed over is written on another thread;
 // until it is collected, reads see it over the inner backend; a failed write is reported by
 // Finish() in the caller's thread.
 #include <doctest/doctest.h>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "background_writer.h"
+#include "state/background_writer.h"
 #include "status.h"
 
 namespace vigil::testing {

@@ -12,9 +12,9 @@
 #include <sstream>
 
 #include "harness.h"
-#include "kafka_io.h"
-#include "live_engine.h"
-#include "mock_broker.h"
+#include "kafka/kafka_io.h"
+#include "live/live_engine.h"
+#include "kafka/mock_broker.h"
 #include "rules_config.h"
 
 namespace vigil::testing {

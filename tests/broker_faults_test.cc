@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "harness.h"
-#include "live_engine.h"
+#include "live/live_engine.h"
 #include "live_fixtures.h"
-#include "mock_broker.h"
+#include "kafka/mock_broker.h"
 #include "rules_config.h"
 
 namespace vigil::testing {

@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <set>
 
-#include "event_time.h"
+#include "time/event_time.h"
 #include "harness.h"
-#include "kafka_io.h"
-#include "mock_broker.h"
+#include "kafka/kafka_io.h"
+#include "kafka/mock_broker.h"
 #include "pipeline.h"
 #include "review.pb.h"
 

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "harness.h"
-#include "kv_backend.h"
+#include "state/kv_backend.h"
 #include "runtime/core.h"
-#include "state_store.h"
+#include "state/state_store.h"
 #include "registry.h"
 #include "rules_config.h"
 #include "rulekit/count_window.h"

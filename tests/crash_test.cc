@@ -1,5 +1,5 @@
 // Crash test (issue 4): `vigil run` is killed with SIGKILL over and over, at the named points of
-// the checkpoint protocol (engine/CHECKPOINTS.md) and at random moments, and restarted each time
+// the checkpoint protocol (engine/live/CHECKPOINTS.md) and at random moments, and restarted each time
 // on the same state directory. At the end the alert topic must hold exactly the alerts `vigil
 // replay` gives on the same input (none missing, none twice), and every unusable record must be on
 // the dead-letter topic exactly once. Every run also carries --shadow-rules (kShadowRules): the
@@ -22,9 +22,9 @@
 
 #include "child_process.h"
 #include "harness.h"
-#include "kafka_io.h"
+#include "kafka/kafka_io.h"
 #include "live_fixtures.h"
-#include "mock_broker.h"
+#include "kafka/mock_broker.h"
 #include "rules_config.h"
 
 namespace vigil::testing {

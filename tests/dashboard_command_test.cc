@@ -12,7 +12,7 @@
 #include "child_process.h"
 #include "http_client.h"
 #include "live_fixtures.h"
-#include "mock_broker.h"
+#include "kafka/mock_broker.h"
 #include "pipeline.h"
 
 namespace vigil::testing {

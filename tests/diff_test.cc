@@ -18,8 +18,8 @@
 #include "replay/diff.h"
 #include "replay/diff_report.h"
 #include "harness.h"
-#include "kafka_io.h"
-#include "mock_broker.h"
+#include "kafka/kafka_io.h"
+#include "kafka/mock_broker.h"
 #include "replay/replay_kafka.h"
 #include "rules_config.h"
 

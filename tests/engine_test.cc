@@ -1,7 +1,7 @@
 // Engine building blocks: Watermarks.
 #include <doctest/doctest.h>
 
-#include "watermarks.h"
+#include "time/watermarks.h"
 
 namespace vigil {
 namespace {

@@ -12,9 +12,9 @@
 
 #include "child_process.h"
 #include "harness.h"
-#include "kafka.h"
+#include "kafka/kafka.h"
 #include "live_fixtures.h"
-#include "mock_broker.h"
+#include "kafka/mock_broker.h"
 #include "rules_config.h"
 
 namespace vigil::testing {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "alert.pb.h"
-#include "event_time.h"
+#include "time/event_time.h"
 #include "pipeline.h"
 #include "replay/replay.h"
 

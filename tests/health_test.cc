@@ -1,7 +1,7 @@
-// The health state `vigil run` reports, and GET /health that serves it (engine/health_server.h).
+// The health state `vigil run` reports, and GET /health that serves it (engine/http/health_server.h).
 #include <doctest/doctest.h>
 
-#include "health_server.h"
+#include "http/health_server.h"
 #include "live_fixtures.h"
 
 namespace vigil::testing {

@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "harness.h"
-#include "kafka_io.h"
+#include "kafka/kafka_io.h"
 #include "rules_config.h"
 #include "synthetic_force.h"
 

@@ -15,9 +15,9 @@
 
 #include "alert.pb.h"
 #include "event.h"
-#include "health.h"
-#include "live_engine.h"
-#include "mock_broker.h"
+#include "live/health.h"
+#include "live/live_engine.h"
+#include "kafka/mock_broker.h"
 #include "pipeline.h"
 #include "rules.pb.h"
 

@@ -11,7 +11,7 @@
 
 #include "core_runs.h"
 #include "harness.h"
-#include "kv_backend.h"
+#include "state/kv_backend.h"
 
 namespace vigil::testing {
 namespace {

@@ -14,10 +14,10 @@
 #include <set>
 
 #include "harness.h"
-#include "kafka_io.h"
-#include "live_engine.h"
+#include "kafka/kafka_io.h"
+#include "live/live_engine.h"
 #include "live_fixtures.h"
-#include "mock_broker.h"
+#include "kafka/mock_broker.h"
 #include "replay/replay_kafka.h"
 #include "rules_config.h"
 #include "synthetic_force.h"

@@ -5,10 +5,10 @@
 
 #include <string>
 
-#include "event_time.h"
-#include "kv_backend.h"
+#include "time/event_time.h"
+#include "state/kv_backend.h"
 #include "runtime/seen_ids.h"
-#include "state_store.h"
+#include "state/state_store.h"
 
 namespace vigil {
 namespace {

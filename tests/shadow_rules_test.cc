@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "harness.h"
-#include "kafka_io.h"
-#include "live_engine.h"
+#include "kafka/kafka_io.h"
+#include "live/live_engine.h"
 #include "live_fixtures.h"
-#include "mock_broker.h"
+#include "kafka/mock_broker.h"
 #include "rules_config.h"
 
 namespace vigil::testing {

@@ -9,7 +9,7 @@
 
 #include "harness.h"
 #include "live_fixtures.h"
-#include "mock_broker.h"
+#include "kafka/mock_broker.h"
 
 namespace vigil::testing {
 namespace {

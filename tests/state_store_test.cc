@@ -9,10 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include "kv_backend.h"
+#include "state/kv_backend.h"
 #include "pipeline.h"
 #include "state.pb.h"
-#include "state_store.h"
+#include "state/state_store.h"
 #include "status.h"
 
 namespace vigil {

@@ -11,9 +11,9 @@
 #include <memory>
 
 #include "harness.h"
-#include "kafka.h"
+#include "kafka/kafka.h"
 #include "live_fixtures.h"
-#include "mock_broker.h"
+#include "kafka/mock_broker.h"
 #include "pipeline.h"
 #include "rules_config.h"
 

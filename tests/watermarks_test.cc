@@ -1,4 +1,4 @@
-// Watermarks (engine/watermarks.h), which keeps the engine watermark up to date incrementally:
+// Watermarks (engine/time/watermarks.h), which keeps the engine watermark up to date incrementally:
 // after any sequence of calls it must give what the plain definition gives, computed here from
 // scratch over a std::map after every call. (engine_test.cc has the contract's cases one by one.)
 #include <doctest/doctest.h>
@@ -7,7 +7,7 @@
 #include <map>
 #include <random>
 
-#include "watermarks.h"
+#include "time/watermarks.h"
 
 namespace vigil {
 namespace {

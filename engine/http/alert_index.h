@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "alert.pb.h"
-#include "event_time.h"
+#include "time/event_time.h"
 
 namespace vigil::http {
 

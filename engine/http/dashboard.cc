@@ -17,7 +17,7 @@
 
 #include "alert_index.h"
 #include "json_text.h"
-#include "kafka_io.h"
+#include "kafka/kafka_io.h"
 #include "reviews.h"
 #include "tokens.h"
 #include "web_assets.h"

@@ -18,7 +18,7 @@
 
 #include "alert.pb.h"
 #include "alert_index.h"
-#include "kafka_io.h"
+#include "kafka/kafka_io.h"
 #include "review.pb.h"
 
 namespace vigil::http {

@@ -8,7 +8,7 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
-#include "kafka_io.h"
+#include "kafka/kafka_io.h"
 #include "pipeline.h"
 #include "replay/replay.h"
 

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "alert.pb.h"
-#include "event_time.h"
+#include "time/event_time.h"
 #include "replay/replay_kafka.h"
 #include "rules.pb.h"
 #include "status.h"

@@ -11,8 +11,8 @@
 #include <map>
 #include <tuple>
 
-#include "kafka.h"
-#include "kafka_io.h"
+#include "kafka/kafka.h"
+#include "kafka/kafka_io.h"
 #include "replay/replay.h"
 
 namespace vigil {

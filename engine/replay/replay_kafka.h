@@ -30,8 +30,8 @@
 
 #include "alert.pb.h"
 #include "event.h"
-#include "event_time.h"
-#include "kafka.h"
+#include "time/event_time.h"
+#include "kafka/kafka.h"
 #include "pipeline.h"
 #include "runtime/outputs.h"
 #include "rules.pb.h"

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "event_time.h"
+#include "time/event_time.h"
 #include "rulekit/ref.h"
 #include "runtime/rule.h"
 #include "state/byte_codec.h"

@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "event_time.h"
+#include "time/event_time.h"
 #include "state/byte_codec.h"
 
 namespace vigil {

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "event_time.h"
+#include "time/event_time.h"
 #include "rulekit/ref.h"
 #include "runtime/event_view.h"
 #include "state/byte_codec.h"

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "event_time.h"
+#include "time/event_time.h"
 
 namespace vigil {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "alert_builder.h"
+#include "rulekit/alert_builder.h"
 #include "runtime/hold.h"
 #include "runtime/officer_table.h"
 #include "runtime/seen_ids.h"

@@ -35,8 +35,8 @@
 #include "rules_config.h"
 #include "runtime/event_view.h"
 #include "runtime/rule.h"
-#include "state_store.h"
-#include "watermarks.h"
+#include "state/state_store.h"
+#include "time/watermarks.h"
 
 namespace vigil {
 
@@ -95,7 +95,7 @@ class Core {
   std::optional<int64_t> LoadProgress(SourcePartition source, uint32_t scope);
   // Before each checkpoint of the store. A snapshot hands the state that changed since the last
   // snapshot (officer records, held events, duplicate ids) to the store's next batch; any other
-  // checkpoint (outputs and offsets only, engine/CHECKPOINTS.md) hands nothing, so that what a
+  // checkpoint (outputs and offsets only, engine/live/CHECKPOINTS.md) hands nothing, so that what a
   // checkpoint costs does not grow with the event rate.
   void PrepareCheckpoint(bool snapshot = true);
 

@@ -16,7 +16,7 @@
 #include "events.pb.h"
 #include "runtime/core.h"
 #include "runtime/outputs.h"
-#include "watermarks.h"
+#include "time/watermarks.h"
 
 namespace vigil {
 

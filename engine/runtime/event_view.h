@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "event.h"
-#include "event_time.h"
+#include "time/event_time.h"
 #include "status.h"
 
 namespace vigil {

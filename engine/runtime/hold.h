@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "runtime/event_view.h"
-#include "state_store.h"
+#include "state/state_store.h"
 
 namespace vigil {
 

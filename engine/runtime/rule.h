@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "alert.pb.h"
-#include "event_time.h"
+#include "time/event_time.h"
 #include "rules.pb.h"
 #include "rules_config.h"
 #include "rulekit/officer_roster.h"

@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "event.h"
-#include "event_time.h"
+#include "time/event_time.h"
 #include "runtime/id_hash.h"
-#include "state_store.h"
+#include "state/state_store.h"
 
 namespace vigil {
 

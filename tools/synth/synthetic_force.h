@@ -62,7 +62,7 @@
 
 #include "alert.pb.h"
 #include "event.h"
-#include "event_time.h"
+#include "time/event_time.h"
 #include "events.pb.h"
 
 namespace vigil {

@@ -1,4 +1,4 @@
-#include "alert_builder.h"
+#include "rulekit/alert_builder.h"
 
 #include <cstdio>
 

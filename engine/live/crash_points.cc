@@ -1,4 +1,4 @@
-#include "crash_points.h"
+#include "live/crash_points.h"
 
 #include <signal.h>
 #include <unistd.h>

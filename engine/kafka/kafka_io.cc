@@ -1,4 +1,4 @@
-#include "kafka_io.h"
+#include "kafka/kafka_io.h"
 
 #include <unistd.h>
 

@@ -1,7 +1,7 @@
 // BackgroundWriter: a KvBackend decorator that writes each batch on a thread of its own.
 //
 // `vigil run` puts it under the state store so that a checkpoint's RocksDB inserts and sync run
-// while the processing thread goes on (engine/CHECKPOINTS.md). Write() copies the batch and
+// while the processing thread goes on (engine/live/CHECKPOINTS.md). Write() copies the batch and
 // returns; until Finish() has collected it, reads see it over the inner backend (Get and iterators
 // merge it in, its writes taking precedence), exactly as if it were written. At most one batch is
 // in flight: Write() first waits for the previous one. Called from one thread (the engine's); the
@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "kv_backend.h"
+#include "state/kv_backend.h"
 
 namespace vigil {
 

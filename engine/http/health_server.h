@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "health.h"
+#include "live/health.h"
 #include "status.h"
 
 namespace vigil {

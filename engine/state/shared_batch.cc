@@ -1,4 +1,4 @@
-#include "shared_batch.h"
+#include "state/shared_batch.h"
 
 #include <algorithm>
 

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "event_time.h"
+#include "time/event_time.h"
 
 namespace vigil {
 

@@ -1,4 +1,4 @@
-#include "event_time.h"
+#include "time/event_time.h"
 
 #include <chrono>
 #include <cstdio>

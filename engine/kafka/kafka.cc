@@ -1,4 +1,4 @@
-#include "kafka.h"
+#include "kafka/kafka.h"
 
 namespace vigil {
 

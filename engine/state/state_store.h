@@ -2,7 +2,7 @@
 //
 // Reads see every write made since the last checkpoint; writes stay in memory until Checkpoint(),
 // which applies them to the backend in one atomic batch. So a checkpoint is all-or-nothing: state,
-// alert outbox and source offsets written together are durable together (engine/CHECKPOINTS.md).
+// alert outbox and source offsets written together are durable together (engine/live/CHECKPOINTS.md).
 //
 // Values read through Find/Mutable/Overwrite stay decoded in memory between events and are encoded
 // only when a checkpoint writes them; a before-checkpoint hook lets the core add what it keeps
@@ -26,7 +26,7 @@
 
 #include <google/protobuf/message_lite.h>
 
-#include "kv_backend.h"
+#include "state/kv_backend.h"
 
 namespace vigil {
 
@@ -225,7 +225,7 @@ class StateStore {
 };
 
 // The layout of Vigil's state records (schemas/state.proto and the key spaces of
-// engine/CHECKPOINTS.md). A state directory records the format it was written in; Vigil resumes
+// engine/live/CHECKPOINTS.md). A state directory records the format it was written in; Vigil resumes
 // only from its own format, since an older layout would be misread, not rejected, by protobuf.
 // 4: the old core (Processor) is gone; format 3 was written by it or by the new core beside it.
 constexpr char kStateFormat[] = "4";

@@ -1,4 +1,4 @@
-#include "background_writer.h"
+#include "state/background_writer.h"
 
 #include <algorithm>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "watermarks.h"
+#include "time/watermarks.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "mock_broker.h"
+#include "kafka/mock_broker.h"
 
 #include <array>
 #include <thread>

@@ -1,6 +1,6 @@
 // SharedBatch: a second StateStore (the shadow rules' of `vigil run --shadow-rules`) kept in the
 // same RocksDB database as the first, under a key prefix of its own, and written in the SAME
-// atomic batch as the first store's checkpoint (engine/CHECKPOINTS.md, "Shadow rules").
+// atomic batch as the first store's checkpoint (engine/live/CHECKPOINTS.md, "Shadow rules").
 //
 // A second database would need two commits, and a crash between them would leave the shadow
 // rules' state, their outbox and the input offsets out of step. Instead:
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "kv_backend.h"
+#include "state/kv_backend.h"
 
 namespace vigil {
 

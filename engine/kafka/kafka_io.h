@@ -13,7 +13,7 @@
 #include "alert.pb.h"
 #include "event.h"
 #include "json_text.h"
-#include "kafka.h"
+#include "kafka/kafka.h"
 #include "runtime/outputs.h"
 
 namespace vigil {

@@ -1,4 +1,4 @@
-#include "live_engine.h"
+#include "live/live_engine.h"
 
 #include <algorithm>
 #include <chrono>
@@ -15,12 +15,12 @@
 #include <tuple>
 #include <vector>
 
-#include "background_writer.h"
-#include "crash_points.h"
-#include "kafka.h"
-#include "kafka_io.h"
+#include "state/background_writer.h"
+#include "live/crash_points.h"
+#include "kafka/kafka.h"
+#include "kafka/kafka_io.h"
 #include "pipeline.h"
-#include "shared_batch.h"
+#include "state/shared_batch.h"
 
 namespace vigil {
 namespace {
@@ -526,7 +526,7 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
 }
 
 // Each decided alert and dead letter goes into the outbox (durable with the next checkpoint) and is
-// produced at once, before that checkpoint (engine/CHECKPOINTS.md, "Producing before the
+// produced at once, before that checkpoint (engine/live/CHECKPOINTS.md, "Producing before the
 // checkpoint"): a crash before it re-decides the entry from the last snapshot, and the read-back
 // finds the record after that snapshot's `snapshot-published` and drops the re-decision.
 void LiveEngine::MoveOutputsToOutbox() {
@@ -599,7 +599,7 @@ void LiveEngine::SaveSnapshotPositions() {
   dropped_durable_ = dropped_;
 }
 
-// engine/CHECKPOINTS.md, "The protocol". The processing thread waits neither for the synced batch
+// engine/live/CHECKPOINTS.md, "The protocol". The processing thread waits neither for the synced batch
 // (written by the writer's thread; CompleteWrite takes over once it is durable) nor for Kafka: the
 // outbox was produced when decided (MoveOutputsToOutbox), and its acknowledgements are taken as
 // they arrive (TakeAcknowledgements) and written with the next batch. Only a snapshot writes the rules' state

@@ -1,4 +1,4 @@
-#include "kv_backend.h"
+#include "state/kv_backend.h"
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>

@@ -2,7 +2,7 @@
 // state in RocksDB, and publishes alerts to the alert topic and rejected records to the
 // dead-letter topic.
 //
-// Checkpoint protocol (engine/CHECKPOINTS.md has the reasoning): every alert and dead letter is
+// Checkpoint protocol (engine/live/CHECKPOINTS.md has the reasoning): every alert and dead letter is
 // put in the outbox and produced with the idempotent producer as soon as it is decided, without
 // waiting; its acknowledgement is taken as it arrives. Every checkpoint interval (one interval
 // after the previous checkpoint started),
@@ -41,8 +41,8 @@
 
 #include "alert.pb.h"
 #include "event.h"
-#include "health.h"
-#include "kv_backend.h"
+#include "live/health.h"
+#include "state/kv_backend.h"
 #include "runtime/outputs.h"
 #include "rules.pb.h"
 
@@ -58,7 +58,7 @@ struct LiveOptions {
   std::optional<v1::RulesConfig> shadow_rules;
   bool until_caught_up = false;
   int checkpoint_interval_ms = 1000;
-  // How often a checkpoint is also a snapshot (engine/CHECKPOINTS.md): the rules' state and the
+  // How often a checkpoint is also a snapshot (engine/live/CHECKPOINTS.md): the rules' state and the
   // input offsets are written only then; the checkpoints between write the outbox and published
   // positions only, and a crash re-reads the input since the last snapshot. 0, or at most the
   // checkpoint interval: every checkpoint is a snapshot.
@@ -82,7 +82,7 @@ struct LiveOptions {
   // this run, then go on checkpointing, publishing and taking acknowledgements as if the topics
   // held no more, so that how much input a run sees is set by the test, not by how fast the
   // machine is. A run at its limit never ends by --until-caught-up. `vigil run` takes it from
-  // VIGIL_PAUSE_AFTER (engine/crash_points.h).
+  // VIGIL_PAUSE_AFTER (engine/live/crash_points.h).
   uint64_t read_limit = 0;
   Health* health = nullptr;  // where the engine reports its state; optional
   // Called for each alert once Kafka has acknowledged it (e.g. the demo's live display).

@@ -1,4 +1,4 @@
-#include "health.h"
+#include "live/health.h"
 
 namespace vigil {
 

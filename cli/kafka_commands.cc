@@ -7,13 +7,13 @@
 #include <thread>
 
 #include "cli.h"
-#include "crash_points.h"
+#include "live/crash_points.h"
 #include "commands.h"
-#include "health_server.h"
+#include "http/health_server.h"
 #include "json_text.h"
-#include "kafka_io.h"
-#include "live_engine.h"
-#include "mock_broker.h"
+#include "kafka/kafka_io.h"
+#include "live/live_engine.h"
+#include "kafka/mock_broker.h"
 #include "review.pb.h"
 #include "reviews.h"
 #include "rules_config.h"

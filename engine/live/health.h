@@ -5,7 +5,7 @@
 #include <mutex>
 #include <string>
 
-#include "event_time.h"
+#include "time/event_time.h"
 
 namespace vigil {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "event.h"
-#include "kafka.h"
+#include "kafka/kafka.h"
 
 namespace vigil {
 

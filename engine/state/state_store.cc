@@ -1,4 +1,4 @@
-#include "state_store.h"
+#include "state/state_store.h"
 
 #include <algorithm>
 #include <iterator>

@@ -1,4 +1,4 @@
-#include "health_server.h"
+#include "http/health_server.h"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
