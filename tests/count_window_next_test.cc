@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "rule_runner.h"
 #include "state/kv_backend.h"
 #include "runtime/core.h"
 #include "state/state_store.h"
@@ -20,6 +21,8 @@
 
 namespace vigil {
 namespace {
+
+using testing::RuleRunner;
 
 using rulekit::CountWindowState;
 
@@ -64,78 +67,6 @@ class FakeContext final : public RuleContext {
  private:
   OfficerRoster roster_;
   TimeSettings time_{};
-};
-
-// One officer through one Rule, as the core drives it: events in time order with the watermark at
-// each event's time, cleanup timers fired once the watermark passes them, empty state freed. With
-// `reencode` the state goes through Encode/Decode after every call, as a cold officer's would.
-class RuleRunner final : public RuleContext {
- public:
-  RuleRunner(const RuleDescriptor& descriptor, bool reencode)
-      : config_(DefaultRulesConfig()), rule_(descriptor.make(config_)), reencode_(reencode),
-        time_(TimeSettings::From(config_)) {}
-
-  void Feed(const EventView& event) {
-    FireTimersBefore(event.time);
-    now_ = std::max(now_, event.time);
-    rule_->OnEvent(event, *this);
-    AfterCall();
-  }
-  std::vector<RuleAlert>& alerts() { return alerts_; }
-  const RuleState* state() const { return state_.get(); }
-  size_t cleanups_scheduled() const { return cleanups_scheduled_; }
-  void FireTimersBefore(Millis t) {
-    while (!timers_.empty() && *timers_.begin() < t) {
-      const Millis at = *timers_.begin();
-      timers_.erase(timers_.begin());
-      now_ = std::max(now_, at + 1);
-      rule_->OnTimer(at, 0, *this);
-      AfterCall();
-    }
-  }
-
-  std::string_view officer_id() const override { return "MP1"; }
-  void SetTimer(Millis at, uint32_t) override { timers_.insert(at); }
-  void ScheduleCleanup(Millis at, uint32_t) override {
-    ++cleanups_scheduled_;
-    timers_.insert(at);
-  }
-  void Emit(RuleAlert alert) override { alerts_.push_back(std::move(alert)); }
-  const OfficerRoster& roster() override { return roster_; }
-  Millis watermark() const override { return now_; }
-  const TimeSettings& time() const override { return time_; }
-
- protected:
-  const RuleState* FindState() override { return state_.get(); }
-  RuleState& MutableState() override {
-    if (!state_) state_ = rule_->NewState();
-    return *state_;
-  }
-
- private:
-  void AfterCall() {
-    if (state_ && state_->empty()) state_.reset();
-    if (!state_ || !reencode_) return;
-    std::string bytes;
-    state_->Encode(bytes);
-    auto decoded = rule_->NewState();
-    REQUIRE(decoded->Decode(bytes));
-    std::string again;
-    decoded->Encode(again);
-    CHECK(again == bytes);
-    state_ = std::move(decoded);
-  }
-
-  v1::RulesConfig config_;
-  std::unique_ptr<Rule> rule_;
-  bool reencode_;
-  TimeSettings time_;
-  std::unique_ptr<RuleState> state_;
-  std::multiset<Millis> timers_;
-  size_t cleanups_scheduled_ = 0;
-  std::vector<RuleAlert> alerts_;
-  OfficerRoster roster_;
-  Millis now_ = kMinTime;
 };
 
 EventView Lookup(std::string_view id, Millis t, std::string_view subject,

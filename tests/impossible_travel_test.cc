@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "rule_runner.h"
 #include "registry.h"
 #include "rules_config.h"
 
@@ -137,88 +138,23 @@ TEST_CASE("impossible_travel: parameters from the rules file") {
   CHECK(high[0].severity() == v1::Alert::HIGH);
 }
 
-// The rule's state through its own interface, without the core: one officer, events fed in the
-// order given with the watermark at the latest time seen, cleanup timers fired (the watermark
-// moved past them) before the first event after them. With `reencode` the state goes through Encode/Decode after every call (as an evicted
-// officer's would) and must encode again to the same bytes.
-class StateRunner final : public RuleContext {
- public:
-  explicit StateRunner(bool reencode)
-      : config_(DefaultRulesConfig()), rule_(kImpossibleTravelRule.make(config_)),
-        time_(TimeSettings::From(config_)), reencode_(reencode) {}
+// One access event at `p` for RuleRunner (offsets differ by time and by the alerts so far).
+EventView TravelEvent(const RuleRunner& run, std::string_view id, Millis t, Place p,
+                      std::string_view site = "") {
+  EventView event;
+  event.stream = Stream::kAccess;
+  event.officer_id = "MP1";
+  event.event_id = id;
+  event.time = t;
+  event.site_id = site;
+  event.lat = p.lat;
+  event.lon = p.lon;
+  event.partition = 3;
+  event.offset = 1000 + static_cast<int64_t>(run.alerts().size()) + t / kSecond;
+  return event;
+}
 
-  void Feed(std::string_view id, Millis t, Place p, std::string_view site = "") {
-    EventView event;
-    event.event_id = id;
-    event.time = t;
-    event.site_id = site;
-    event.lat = p.lat;
-    event.lon = p.lon;
-    event.partition = 3;
-    event.offset = 1000 + static_cast<int64_t>(alerts_.size()) + t / kSecond;
-    while (!timers_.empty() && *timers_.begin() < t) {
-      const Millis at = *timers_.begin();
-      timers_.erase(timers_.begin());
-      now_ = std::max(now_, at + 1);
-      rule_->OnTimer(at, 0, *this);
-      AfterCall();
-    }
-    now_ = std::max(now_, t);
-    rule_->OnEvent(event, *this);
-    AfterCall();
-  }
-  const std::vector<RuleAlert>& alerts() const { return alerts_; }
-  const RuleState* state() const { return state_.get(); }
-  size_t EncodedBytes() const {
-    std::string bytes;
-    if (state_) state_->Encode(bytes);
-    return bytes.size();
-  }
-
-  std::string_view officer_id() const override { return "MP1"; }
-  void SetTimer(Millis at, uint32_t) override { timers_.insert(at); }
-  void ScheduleCleanup(Millis at, uint32_t) override { timers_.insert(at); }
-  void Emit(RuleAlert alert) override { alerts_.push_back(std::move(alert)); }
-  const OfficerRoster& roster() override { return roster_; }
-  Millis watermark() const override { return now_; }
-  const TimeSettings& time() const override { return time_; }
-
- protected:
-  const RuleState* FindState() override { return state_.get(); }
-  RuleState& MutableState() override {
-    if (!state_) state_ = rule_->NewState();
-    return *state_;
-  }
-
- private:
-  void AfterCall() {
-    if (state_ && state_->empty()) state_.reset();
-    if (!state_ || !reencode_) return;
-    std::string bytes;
-    state_->Encode(bytes);
-    auto decoded = rule_->NewState();
-    REQUIRE(decoded->Decode(bytes));
-    std::string again;
-    decoded->Encode(again);
-    REQUIRE(again == bytes);
-    CHECK(decoded->MemoryBytes() <= state_->MemoryBytes() + bytes.size());
-    // Damaged bytes are reported, not trusted.
-    CHECK_FALSE(rule_->NewState()->Decode(std::string_view(bytes).substr(0, bytes.size() - 1)));
-    state_ = std::move(decoded);
-  }
-
-  v1::RulesConfig config_;
-  std::unique_ptr<Rule> rule_;
-  TimeSettings time_;
-  bool reencode_;
-  std::unique_ptr<RuleState> state_;
-  std::multiset<Millis> timers_;
-  std::vector<RuleAlert> alerts_;
-  OfficerRoster roster_;
-  Millis now_ = kMinTime;
-};
-
-std::vector<std::string> Summaries(const StateRunner& run) {
+std::vector<std::string> Summaries(const RuleRunner& run) {
   std::vector<std::string> out;
   for (const RuleAlert& a : run.alerts()) {
     out.push_back(a.summary + " " + a.evidence[0].event_id.str() + " " +
@@ -250,10 +186,10 @@ TEST_CASE("impossible_travel: the compact state encodes and decodes to the same 
   }
   events.push_back({"z", 30 * kDay, kLeeds, "T-LEE"});  // after everything is forgotten
   events.push_back({"z2", 30 * kDay + kMinute, kLondon, ""});
-  StateRunner plain(false), reencoded(true);
+  RuleRunner plain(kImpossibleTravelRule, false), reencoded(kImpossibleTravelRule, true);
   for (const In& e : events) {
-    plain.Feed(e.id, kT0 + e.t, e.p, e.site);
-    reencoded.Feed(e.id, kT0 + e.t, e.p, e.site);
+    plain.Feed(TravelEvent(plain, e.id, kT0 + e.t, e.p, e.site));
+    reencoded.Feed(TravelEvent(reencoded, e.id, kT0 + e.t, e.p, e.site));
   }
   CHECK(plain.alerts().size() == 6);
   CHECK(Summaries(plain) == Summaries(reencoded));
@@ -263,15 +199,16 @@ TEST_CASE("impossible_travel: the compact state encodes and decodes to the same 
 
 TEST_CASE("impossible_travel: a point costs at most 32 bytes in memory and 16 encoded") {
   // A realistic day: ids differing in their last digits, a few terminals, minutes apart.
-  StateRunner run(false);
+  RuleRunner run(kImpossibleTravelRule, false);
   const Place terminals[] = {kLondon, kLeicester, {51.5, -0.12}};
   const size_t n = 2000;
   for (size_t i = 0; i < n; ++i) {
     char id[32];
     std::snprintf(id, sizeof id, "acc-MP001234-%08zu", 5000000 + i * 37);
     const size_t site = (i / 7) % 3;
-    run.Feed(id, kT0 + static_cast<Millis>(i) * 40 * kSecond, terminals[site],
-             "TERM-" + std::to_string(site));
+    const std::string terminal = "TERM-" + std::to_string(site);
+    run.Feed(TravelEvent(run, id, kT0 + static_cast<Millis>(i) * 40 * kSecond, terminals[site],
+                         terminal));
   }
   REQUIRE(run.state());
   // 2,000 points 40 s apart span 22 hours: none can be forgotten yet.
