@@ -495,14 +495,22 @@ TEST_CASE("CheckedStateFormat: a new state directory is marked; state of another
       ->Write({{std::string(4, '\xff') + "state-format", "9"}}, true);
   CHECK_THROWS_WITH_AS(
       CheckedStateFormat(OpenRocksBackend(other.path(), RocksOptions{}), other.path()),
-      doctest::Contains("(state format 9, this version reads 4)"), FatalError);
+      doctest::Contains("(state format 9, this version reads 5)"), FatalError);
+  // Format 4, of the core before its state was packed (impossible_travel's points would be
+  // misread): refused too.
+  TempDir unpacked("vigil-format-test-");
+  OpenRocksBackend(unpacked.path(), RocksOptions{})
+      ->Write({{std::string(4, '\xff') + "state-format", "4"}}, true);
+  CHECK_THROWS_WITH_AS(
+      CheckedStateFormat(OpenRocksBackend(unpacked.path(), RocksOptions{}), unpacked.path()),
+      doctest::Contains("(state format 4, this version reads 5)"), FatalError);
   // Format 3, the old core's: refused, naming the directory and what to do.
   TempDir old_core("vigil-format-test-");
   OpenRocksBackend(old_core.path(), RocksOptions{})
       ->Write({{std::string(4, '\xff') + "state-format", "3"}}, true);
   const std::string refused = "the state in " + old_core.path() + " was written by another " +
                               "version of Vigil (state format 3, of Vigil with its old core, this " +
-                              "version reads 4); resume it with that version, or start this one " +
+                              "version reads 5); resume it with that version, or start this one " +
                               "on an empty --state-dir";
   CHECK_THROWS_WITH_AS(
       CheckedStateFormat(OpenRocksBackend(old_core.path(), RocksOptions{}), old_core.path()),

@@ -227,8 +227,9 @@ class StateStore {
 // The layout of Vigil's state records (schemas/state.proto and the key spaces of
 // engine/live/CHECKPOINTS.md). A state directory records the format it was written in; Vigil resumes
 // only from its own format, since an older layout would be misread, not rejected, by protobuf.
-// 4: the old core (Processor) is gone; format 3 was written by it or by the new core beside it.
-constexpr char kStateFormat[] = "4";
+// 5: impossible_travel's points packed, off_duty_access's may-alert flag, each scope's drained
+// watermark; 4: the old core (Processor) is gone; 3 was written by it or by the new core beside it.
+constexpr char kStateFormat[] = "5";
 // Returns `backend` after checking its format marker: an empty database gets the current one; a
 // database with another format, or with state and no marker (written before markers), is refused
 // with a FatalError naming `where` and what to do.
