@@ -107,11 +107,14 @@ class AppendBuffer {
   void Reserve(size_t n) {
     if (n > capacity_) Grow(n);
   }
-  void Assign(std::string_view bytes) {
-    size_ = 0;
+  void Append(std::string_view bytes) {
     char* p = Room(bytes.size());
     if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
     Commit(p + bytes.size());
+  }
+  void Assign(std::string_view bytes) {
+    size_ = 0;
+    Append(bytes);
   }
   // Gives back the capacity beyond what is written (one copy).
   void ShrinkToFit() {
@@ -121,6 +124,7 @@ class AppendBuffer {
     data_ = std::move(fitted);
     capacity_ = size_;
   }
+  const char* data() const { return data_.get(); }
   std::string_view view() const { return {data_.get(), size_}; }
   size_t size() const { return size_; }
   size_t capacity() const { return capacity_; }

@@ -43,18 +43,6 @@ void FreeHugePages(void* p, size_t bytes) {
 
 SeenIds::SeenIds(HashFn hash) : hash_(hash), table_(64), mask_(63) {}
 
-void SeenIds::Bytes::Reserve(size_t at_least) {
-  const size_t capacity = std::max({at_least, capacity_ * 2, size_t{256}});
-  std::unique_ptr<char[]> grown(new char[capacity]);
-  if (size_ != 0) std::memcpy(grown.get(), data_.get(), size_);
-  data_ = std::move(grown);
-  capacity_ = capacity;
-}
-
-void SeenIds::Bytes::Append(std::string_view bytes) {
-  if (!bytes.empty()) std::memcpy(Extend(bytes.size()), bytes.data(), bytes.size());
-}
-
 std::string_view SeenIds::IdAt(const Bucket& bucket, size_t offset, size_t* next) const {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(bucket.ids.data()) + offset;
   size_t length = 0;
@@ -94,16 +82,8 @@ bool SeenIds::SeenOrAdd(uint8_t stream, std::string_view id, Millis time, uint64
   }
   Bucket& bucket = buckets_[b];
   const uint32_t offset = static_cast<uint32_t>(bucket.ids.size());
-  if (id.size() < 0x80) {  // a one-byte length, as ByteWriter writes it
-    char* at = bucket.ids.Extend(1 + id.size());
-    at[0] = static_cast<char>(id.size());
-    std::memcpy(at + 1, id.data(), id.size());
-  } else {
-    std::string length;
-    ByteWriter(length).U64(id.size());
-    bucket.ids.Append(length);
-    bucket.ids.Append(id);
-  }
+  // As ByteWriter::Bytes writes it (one length byte below 128).
+  bucket.ids.Commit(rulekit::PutBytes(bucket.ids.Room(rulekit::kMaxVarint + id.size()), id));
   if (!bucket.unsaved) {
     bucket.unsaved = true;
     unsaved_.push_back(b);

@@ -22,6 +22,7 @@
 
 #include "event.h"
 #include "time/event_time.h"
+#include "rulekit/codec.h"
 #include "runtime/id_hash.h"
 #include "state/state_store.h"
 
@@ -88,31 +89,10 @@ class SeenIds {
     uint32_t offset = 0;  // of the id's length prefix in the bucket's bytes
   };
   // Append-only bytes with an inline append: a std::string's costs an out-of-line call per id.
-  class Bytes {
-   public:
-    size_t size() const { return size_; }
-    size_t capacity() const { return capacity_; }
-    const char* data() const { return data_.get(); }
-    std::string_view view() const { return std::string_view(data_.get(), size_); }
-    // Room for n more bytes at the end: returns where they go.
-    char* Extend(size_t n) {
-      if (n > capacity_ - size_) Reserve(size_ + n);
-      char* at = data_.get() + size_;
-      size_ += n;
-      return at;
-    }
-    void Append(std::string_view bytes);
-
-   private:
-    void Reserve(size_t at_least);
-    std::unique_ptr<char[]> data_;
-    size_t size_ = 0;
-    size_t capacity_ = 0;
-  };
   struct Bucket {
     uint8_t stream = 0;
     Millis hour = 0;
-    Bytes ids;  // each id: [length varint][bytes]
+    rulekit::AppendBuffer ids;  // each id: [length varint][bytes]
     size_t saved = 0;  // bytes of `ids` already in records
     std::vector<std::string> records;  // their keys, relative to the space
     bool live = false;
