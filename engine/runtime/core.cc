@@ -168,6 +168,7 @@ class Core::Impl {
   CoreScope& ScopeFor(uint32_t scope);
   void Drain(CoreScope& scope);
   void DeliverEvent(CoreScope& scope);
+  void PrefetchAhead(const CoreScope& scope) const;
   void FireTimer(CoreScope& scope);
   void CallRule(CoreScope& scope, uint32_t slot, size_t rule, const EventView* event,
                 const QueuedTimer* timer);
@@ -301,11 +302,14 @@ void Core::Impl::Ingest(const EventView& event, std::string_view bytes, SourcePa
   const Millis t = event.time;
   // At scale the duplicate check's first probe misses the cache: it starts loading here, and the
   // watermark work below overlaps it (for a scope already touched; the first touch loads it).
+  // So does the officer table's, for the officer's slot that goes into the hold with the event.
   CoreScope* const touched = scope_id < scope_index_.size() ? scope_index_[scope_id] : nullptr;
   uint64_t id_hash = 0;
+  const uint64_t officer_hash = IdHash(event.officer_id);
   if (touched) {
     id_hash = touched->seen.Hash(static_cast<uint8_t>(stream), event.event_id);
     touched->seen.Prefetch(id_hash);
+    touched->officers.PrefetchEntry(officer_hash);
   }
   const uint32_t partition = watermarks_.Slot(source);
   const Millis partition_watermark =
@@ -330,7 +334,7 @@ void Core::Impl::Ingest(const EventView& event, std::string_view bytes, SourcePa
     watermarks_.ObserveAt(partition, t);
   }
   if (t < watermarks_.Current()) ++metrics_.late_accepted;
-  scope.hold.Add(event, bytes);
+  scope.hold.Add(event, bytes, scope.officers.Intern(event.officer_id, officer_hash));
   ++events_since_check_;
 }
 
@@ -400,7 +404,9 @@ void Core::Impl::EnsureLoaded(CoreScope& scope, OfficerRecord& record, uint32_t 
 
 void Core::Impl::DeliverEvent(CoreScope& scope) {
   const EventView& event = scope.hold.Front();
-  const uint32_t slot = scope.officers.Intern(event.officer_id);
+  uint32_t slot = scope.hold.FrontSlot();
+  if (slot == Hold::kNoSlot) slot = scope.officers.Intern(event.officer_id);
+  PrefetchAhead(scope);
   OfficerRecord& record = scope.officers.at(slot);
   EnsureLoaded(scope, record, slot);
   if (event.is_roster()) {
@@ -415,6 +421,20 @@ void Core::Impl::DeliverEvent(CoreScope& scope) {
   }
   MeasureIfChanged(record);
   scope.hold.PopFront();
+}
+
+// At scale each event's officer record is one among tens of thousands, far from the cache: its
+// loads are started a few events ahead, each step needing what the step before loaded.
+void Core::Impl::PrefetchAhead(const CoreScope& scope) const {
+  if (const uint32_t slot = scope.hold.SlotAhead(4); slot != Hold::kNoSlot) {
+    scope.officers.PrefetchRecord(slot);
+  }
+  if (const uint32_t slot = scope.hold.SlotAhead(3); slot != Hold::kNoSlot) {
+    scope.officers.PrefetchArrays(slot);
+  }
+  if (const uint32_t slot = scope.hold.SlotAhead(2); slot != Hold::kNoSlot) {
+    scope.officers.PrefetchStates(slot);
+  }
 }
 
 void Core::Impl::CallRule(CoreScope& scope, uint32_t slot, size_t rule, const EventView* event,

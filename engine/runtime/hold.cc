@@ -90,7 +90,7 @@ void Hold::Release(uint32_t c) {
   chunk.capacity = chunk.used = 0;
 }
 
-void Hold::AddImpl(const EventView& event, std::string_view bytes, bool stored) {
+void Hold::AddImpl(const EventView& event, std::string_view bytes, bool stored, uint32_t slot) {
   const char* const begin = bytes.data();
   const size_t n = bytes.size();
   // Bytes of views that do not point into `bytes` (none from the decoder), counted without a
@@ -156,7 +156,7 @@ void Hold::AddImpl(const EventView& event, std::string_view bytes, bool stored) 
   held.live = true;
   ++held.generation;
   if (!stored) unsaved_.emplace_back(index, held.generation);
-  const Entry entry{held.view.time, index};
+  const Entry entry{held.view.time, index, slot};
   if (run_head_ == run_.size()) {
     run_.clear();
     run_head_ = 0;
@@ -253,7 +253,7 @@ void Hold::Load(KeySpace& space) {
   space.ScanPrefix("", [&](std::string_view, std::string_view value) {
     EventView event;
     if (!DecodeEvent(value, &event)) throw FatalError("held event cannot be parsed");
-    AddImpl(event, value, /*stored=*/true);
+    AddImpl(event, value, /*stored=*/true, kNoSlot);
     return true;
   });
 }

@@ -29,8 +29,14 @@ class Hold {
   Hold(const Hold&) = delete;
   Hold& operator=(const Hold&) = delete;
 
-  // Holds `event`, whose views point into `bytes` (a view outside it is copied as well).
-  void Add(const EventView& event, std::string_view bytes) { AddImpl(event, bytes, false); }
+  // No officer slot known for a held event (one read back by Load()).
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+
+  // Holds `event`, whose views point into `bytes` (a view outside it is copied as well), with the
+  // slot of its officer's record if the caller knows it (FrontSlot, SlotAhead).
+  void Add(const EventView& event, std::string_view bytes, uint32_t slot = kNoSlot) {
+    AddImpl(event, bytes, false, slot);
+  }
   bool empty() const { return heap_.empty() && run_head_ == run_.size(); }
   size_t size() const { return heap_.size() + run_.size() - run_head_; }
   // Time of the first event in delivery order (kMaxTime when none).
@@ -40,6 +46,15 @@ class Hold {
   }
   // The first event in delivery order; valid until PopFront().
   const EventView& Front() const { return held_[First()->index].view; }
+  // The officer slot given with the first event (kNoSlot if none was).
+  uint32_t FrontSlot() const { return First()->slot; }
+  // A hint for prefetching: the slot given with the event `ahead` places after the next one that
+  // arrived in delivery order (the usual case; events that came out of order are not counted).
+  // kNoSlot when there are not as many.
+  uint32_t SlotAhead(size_t ahead) const {
+    const size_t i = run_head_ + ahead;
+    return i < run_.size() ? run_[i].slot : kNoSlot;
+  }
   // Removes the first event, once delivered.
   void PopFront();
 
@@ -71,6 +86,7 @@ class Hold {
   struct Entry {
     Millis time;
     uint32_t index;
+    uint32_t slot;  // in the padding: the run's slots are read ahead without touching held_
   };
   // Whether a comes after b in delivery order (the heap's comparison).
   struct Later {
@@ -88,7 +104,7 @@ class Hold {
     return &run_[run_head_];
   }
 
-  void AddImpl(const EventView& event, std::string_view bytes, bool stored);
+  void AddImpl(const EventView& event, std::string_view bytes, bool stored, uint32_t slot);
   // Room for `size` bytes: returns where, sets *chunk.
   char* Allocate(size_t size, uint32_t* chunk);
   void Release(uint32_t chunk);

@@ -60,8 +60,9 @@ class OfficerTable {
   OfficerTable& operator=(const OfficerTable&) = delete;
 
   // The slot of `id`, added (empty, loaded) if new; *added says which.
-  uint32_t Intern(std::string_view id, bool* added = nullptr) {
-    const uint64_t h = IdHash(id);
+  uint32_t Intern(std::string_view id, bool* added = nullptr) { return Intern(id, IdHash(id), added); }
+  // The same, with `h` = IdHash(id) computed by the caller (who prefetched with it).
+  uint32_t Intern(std::string_view id, uint64_t h, bool* added = nullptr) {
     const uint32_t fingerprint = Fingerprint(h);
     size_t i = h & mask_;
     for (; table_[i].slot != kEmpty; i = (i + 1) & mask_) {
@@ -80,6 +81,26 @@ class OfficerTable {
     if (size_ * 2 > table_.size()) Grow();
     if (added) *added = true;
     return slot;
+  }
+  // Starts loading the table entry that Intern(id, hash) probes first: at scale it misses the
+  // cache, and the caller has other work to overlap with it.
+  void PrefetchEntry(uint64_t hash) const { __builtin_prefetch(&table_[hash & mask_]); }
+  // Prefetching a record before its use, in three steps each one event or more apart, since each
+  // needs what the step before loaded: the record, then its arrays, then its rule states.
+  void PrefetchRecord(uint32_t slot) const {
+    const char* p = reinterpret_cast<const char*>(&at(slot));
+    for (size_t line = 0; line < sizeof(OfficerRecord); line += 64) __builtin_prefetch(p + line);
+  }
+  void PrefetchArrays(uint32_t slot) const {
+    const OfficerRecord& record = at(slot);
+    __builtin_prefetch(record.states.data());
+    __builtin_prefetch(record.states.data() + 8);
+    __builtin_prefetch(record.timers.data());
+  }
+  void PrefetchStates(uint32_t slot) const {
+    for (const auto& state : at(slot).states) {
+      if (state) __builtin_prefetch(state.get());
+    }
   }
   OfficerRecord& at(uint32_t slot) { return pages_[slot >> kPageBits][slot & kPageMask]; }
   const OfficerRecord& at(uint32_t slot) const { return pages_[slot >> kPageBits][slot & kPageMask]; }
