@@ -129,6 +129,9 @@ std::unique_ptr<KvBackend> OpenRocksBackend(const std::string& dir, const RocksO
   db_options.memtable_prefix_bloom_size_ratio = 0.05;
   db_options.write_buffer_size = 64u << 20;
   db_options.max_background_jobs = 2;
+  // Snapshots are small, short-lived and rewritten often: compressing them cost more processing
+  // (snappy, in the flushes) than the disk they save. Tables written compressed stay readable.
+  db_options.compression = rocksdb::kNoCompression;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
