@@ -33,6 +33,7 @@ int RunCommand(int argc, char** argv) {
       {"checkpoint-interval-ms", "MS", "how often decided alerts are made durable and published", "1000"},
       {"snapshot-interval-ms", "MS", "how often a checkpoint also writes the rules' state and input offsets (a crash re-reads the input since the last snapshot: keep at least this plus a restart's time of input on Kafka); 0 or at most --checkpoint-interval-ms: every checkpoint", "10000"},
       {"memory-budget-mb", "MB", "RocksDB block cache and write buffers together", "256"},
+      {"ingest-batch-kb", "KB", "a checkpoint that writes at least this much (a snapshot) is written as one RocksDB table file and ingested, instead of through RocksDB's log and memtable; 0: every checkpoint", "1024"},
       {"session-timeout-ms", "MS", "how long the group waits for a silent (crashed) member before moving its partitions (at least 2000)", "10000"},
       {"health-listen", "ADDRESS:PORT", "serve GET /health (JSON; 200 running, 503 Kafka unreachable, stopping or failed) there, e.g. 0.0.0.0:8080", ""},
       {"quiet", "", "no progress lines", ""},
@@ -94,8 +95,14 @@ int RunCommand(int argc, char** argv) {
     std::cerr << "vigil run: " << budget.status().message() << "\n";
     return 2;
   }
+  Result<long long> ingest_kb = args.GetInt("ingest-batch-kb", 0, 1 << 30);
+  if (!ingest_kb.ok()) {
+    std::cerr << "vigil run: " << ingest_kb.status().message() << "\n";
+    return 2;
+  }
   LiveOptions options;
   options.storage.memory_budget_bytes = static_cast<size_t>(*budget) << 20;
+  options.storage.ingest_batch_bytes = static_cast<size_t>(*ingest_kb) << 10;
   options.session_timeout_ms = static_cast<int>(*session_timeout);
   options.brokers = args.Get("brokers");
   options.group = args.Get("group");

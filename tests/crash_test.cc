@@ -6,7 +6,9 @@
 // shadow topic must hold exactly what a replay with those rules gives, and the live topic still
 // only the live rules' alerts. Runs checkpoint every 100 ms and snapshot every 300 ms or 3 s
 // (issue 11), so that kills land during and between snapshots: the restart reads the input since
-// the snapshot again and must drop what the dead run had already published.
+// the snapshot again and must drop what the dead run had already published. Every other pair of
+// cycles writes each checkpoint as an ingested table file (`--ingest-batch-kb 0`), the path a
+// large force's snapshots take, so that kills land in both paths and in the change between them.
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -52,13 +54,18 @@ const char* const kBeforeAssignment = "checkpoint-before-write";
 // long one for the runs killed at random, whose kill then lands after input was read and
 // published since the run's first snapshot (taken before its partitions were assigned): the
 // restart must drop what it decides again.
-std::vector<std::string> RunArgs(const ForceOnKafka& setup, bool until_caught_up, int snapshot_ms = 300) {
+// ingest_every_batch: every checkpoint's batch is written as a RocksDB table file and ingested
+// (`--ingest-batch-kb 0`), as a snapshot of a large force is, instead of only the rare one of this
+// small force that reaches the default size; cycles alternate, so that both paths are killed.
+std::vector<std::string> RunArgs(const ForceOnKafka& setup, bool until_caught_up, int snapshot_ms = 300,
+                                 bool ingest_every_batch = false) {
   std::vector<std::string> args = {"run", "--brokers", setup.brokers(), "--state-dir",
                                    setup.state_dir(), "--rules", setup.rules_path,
                                    "--shadow-rules", setup.shadow_rules_path,
                                    "--checkpoint-interval-ms", "100", "--snapshot-interval-ms", std::to_string(snapshot_ms),
                                    "--session-timeout-ms", "2000"};
   if (until_caught_up) args.push_back("--until-caught-up");
+  if (ingest_every_batch) args.insert(args.end(), {"--ingest-batch-kb", "0"});
   return args;
 }
 
@@ -110,7 +117,7 @@ TEST_CASE("crash: 52 SIGKILLs at checkpoint and snapshot steps, in recovery and 
       point_used = point;
     }
     const std::string log = setup.dir.path() + "/run-" + std::to_string(cycle) + ".log";
-    VigilProcess run(RunArgs(setup, false, at_crash_point ? 300 : 3000), log, env);
+    VigilProcess run(RunArgs(setup, false, at_crash_point ? 300 : 3000, (cycle / 2) % 2 == 1), log, env);
     // A crash point ends the process by itself (some before the group assigns the partitions);
     // otherwise, or if the point is not reached (e.g. no checkpoint had anything to publish),
     // kill it at a random moment once it is consuming.

@@ -4,12 +4,12 @@
 #include <doctest/doctest.h>
 
 #include <rocksdb/env.h>
-#include <rocksdb/file_system.h>
 
 #include <algorithm>
 #include <atomic>
 #include <memory>
 
+#include "fillable_file_system.h"
 #include "harness.h"
 #include "kafka/kafka.h"
 #include "live_fixtures.h"
@@ -19,46 +19,6 @@
 
 namespace vigil::testing {
 namespace {
-
-// A file system whose disk can be declared full: every write to any file then fails with
-// "No space left on device", as RocksDB would see it from the operating system.
-class FillableFileSystem : public rocksdb::FileSystemWrapper {
- public:
-  FillableFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
-  static const char* kClassName() { return "FillableFileSystem"; }
-  const char* Name() const override { return kClassName(); }
-
-  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
-                                    rocksdb::IODebugContext* debug) override {
-    rocksdb::IOStatus status = target()->NewWritableFile(name, options, file, debug);
-    if (status.ok()) *file = std::make_unique<File>(std::move(*file), full_);
-    return status;
-  }
-  void SetFull(bool full) { full_ = full; }
-
- private:
-  class File : public rocksdb::FSWritableFileOwnerWrapper {
-   public:
-    File(std::unique_ptr<rocksdb::FSWritableFile> file, const std::atomic<bool>& full)
-        : FSWritableFileOwnerWrapper(std::move(file)), full_(full) {}
-    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
-                             rocksdb::IODebugContext* debug) override {
-      if (full_) return rocksdb::IOStatus::NoSpace("disk full (injected)");
-      return target()->Append(data, options, debug);
-    }
-    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
-                             const rocksdb::DataVerificationInfo& info,
-                             rocksdb::IODebugContext* debug) override {
-      if (full_) return rocksdb::IOStatus::NoSpace("disk full (injected)");
-      return target()->Append(data, options, info, debug);
-    }
-
-   private:
-    const std::atomic<bool>& full_;
-  };
-  std::atomic<bool> full_{false};
-};
 
 // The offsets the group has committed for every input partition, and the ones in the state
 // store's progress records (what the engine resumes from).

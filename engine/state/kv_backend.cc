@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
 
@@ -77,9 +78,32 @@ class RocksIterator final : public KvIterator {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
+// Whether `writes` are in strictly increasing key order (as BackgroundWriter hands them over),
+// which a table file needs.
+bool InKeyOrder(const std::vector<KvWrite>& writes) {
+  for (size_t i = 1; i < writes.size(); ++i) {
+    if (!(writes[i - 1].first < writes[i].first)) return false;
+  }
+  return true;
+}
+
+size_t BatchBytes(const std::vector<KvWrite>& writes) {
+  size_t bytes = 0;
+  for (const auto& [key, value] : writes) bytes += key.size() + (value ? value->size() : 0);
+  return bytes;
+}
+
 class RocksBackend final : public KvBackend {
  public:
-  explicit RocksBackend(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+  RocksBackend(std::unique_ptr<rocksdb::DB> db, rocksdb::Options options, std::string dir,
+               size_t ingest_bytes)
+      : db_(std::move(db)),
+        options_(std::move(options)),
+        ingest_path_(dir + "/" + kIngestFile),
+        ingest_bytes_(ingest_bytes) {}
+
+  // A table file being written when the last run stopped was never ingested: it is not state.
+  static constexpr const char* kIngestFile = "vigil-ingest.sst";
 
   std::optional<std::string> Get(std::string_view key) override {
     std::string value;
@@ -92,6 +116,13 @@ class RocksBackend final : public KvBackend {
     return std::make_unique<RocksIterator>(db_->NewIterator(rocksdb::ReadOptions()));
   }
   void Write(const std::vector<KvWrite>& writes, bool sync) override {
+    if (writes.empty()) return;
+    if (BatchBytes(writes) >= ingest_bytes_ && InKeyOrder(writes)) return Ingest(writes);
+    WriteThroughLog(writes, sync);
+  }
+
+ private:
+  void WriteThroughLog(const std::vector<KvWrite>& writes, bool sync) {
     batch_.Clear();  // reused: its buffer keeps its capacity between checkpoints
     for (const auto& [key, value] : writes) {
       if (value) {
@@ -102,13 +133,40 @@ class RocksBackend final : public KvBackend {
     }
     rocksdb::WriteOptions options;
     options.sync = sync;
-    rocksdb::Status s = db_->Write(options, &batch_);
+    Check(db_->Write(options, &batch_));
+    log_unsynced_ = !sync;
+  }
+
+  // A large batch (a snapshot) is written once, as a table file that RocksDB then takes in
+  // atomically (durable on return: it syncs the file, the directory and its manifest), instead of
+  // into the log, the memtable and later a flush: the log's checksums alone (crc32c, computed in
+  // software by Debian's portable build) cost more than encoding the state.
+  void Ingest(const std::vector<KvWrite>& writes) {
+    // Batches written through the log before without a sync are made durable first, so that a
+    // crash keeps a prefix of the batches, as with the log alone.
+    if (log_unsynced_) Check(db_->SyncWAL());
+    log_unsynced_ = false;
+    rocksdb::SstFileWriter file(rocksdb::EnvOptions(options_), options_);
+    Check(file.Open(ingest_path_));
+    for (const auto& [key, value] : writes) {
+      Check(value ? file.Put(AsSlice(key), AsSlice(*value)) : file.Delete(AsSlice(key)));
+    }
+    Check(file.Finish());
+    rocksdb::IngestExternalFileOptions ingest;
+    ingest.move_files = true;  // linked into the database, not copied
+    Check(db_->IngestExternalFile({ingest_path_}, ingest));
+  }
+
+  static void Check(const rocksdb::Status& s) {
     if (!s.ok()) throw FatalError("state store write failed: " + s.ToString());
   }
 
- private:
   std::unique_ptr<rocksdb::DB> db_;
+  const rocksdb::Options options_;
+  const std::string ingest_path_;
+  const size_t ingest_bytes_;
   rocksdb::WriteBatch batch_;
+  bool log_unsynced_ = false;  // a batch went into the log without a sync since the last sync
 };
 
 }  // namespace
@@ -140,7 +198,8 @@ std::unique_ptr<KvBackend> OpenRocksBackend(const std::string& dir, const RocksO
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &db);
   if (!s.ok()) throw FatalError("cannot open state store at " + dir + ": " + s.ToString());
-  return std::make_unique<RocksBackend>(std::unique_ptr<rocksdb::DB>(db));
+  return std::make_unique<RocksBackend>(std::unique_ptr<rocksdb::DB>(db), db_options, dir,
+                                        options.ingest_batch_bytes);
 }
 
 }  // namespace vigil

@@ -45,6 +45,10 @@ struct RocksOptions {
   // The environment RocksDB does its file I/O through; null for the default. Tests inject a
   // failing one (a full disk) here.
   rocksdb::Env* env = nullptr;
+  // A batch of at least this many bytes with its keys in order (a snapshot, as BackgroundWriter
+  // hands it over) is written as a table file and ingested, durable on return whatever `sync`
+  // says; smaller ones go through RocksDB's log. 0: every batch in key order is ingested.
+  size_t ingest_batch_bytes = 1u << 20;
 };
 // Opens (creating if needed) a RocksDB database in `dir`. Throws FatalError on failure.
 std::unique_ptr<KvBackend> OpenRocksBackend(const std::string& dir, const RocksOptions& options);
