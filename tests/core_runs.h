@@ -40,6 +40,10 @@ struct RunSpec {
   // so on round the (topic, partition)s; an exhausted partition is then idle (its EOF). 0: the
   // events in file order.
   size_t fetch_batch = 0;
+  // As `vigil run` in idle time ahead of a snapshot: Core::StageSnapshot(stage_records) every
+  // stage_every events (0: never).
+  size_t stage_every = 0;
+  size_t stage_records = 0;
 };
 
 // Checks that every officer record the core stored re-encodes byte for byte: each rule's
@@ -68,7 +72,11 @@ class Runner {
     }
     pipeline_.core->Advance();
     Collect();
-    if (++fed_ % spec_.checkpoint_every == 0) Checkpoint();
+    ++fed_;
+    if (spec_.stage_every && fed_ % spec_.stage_every == 0) {
+      pipeline_.core->StageSnapshot(spec_.stage_records);
+    }
+    if (fed_ % spec_.checkpoint_every == 0) Checkpoint();
     if (spec_.restart_after && fed_ == spec_.restart_after) Restart();
     if (spec_.restart_every && fed_ % spec_.restart_every == 0) Restart();
   }

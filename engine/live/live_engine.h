@@ -103,6 +103,10 @@ struct LiveReport {
   uint64_t redecided_dropped = 0;
   uint64_t checkpoints = 0;
   uint64_t snapshots = 0;
+  // Time the processing thread spent building snapshots' batches (input waits meanwhile): in all,
+  // and the longest one.
+  double snapshot_hold_seconds = 0;
+  double snapshot_hold_max_seconds = 0;
   double seconds = 0;
 };
 

@@ -109,6 +109,11 @@ struct CoreScope {
   OfficerTable officers;
   TimerQueue timers;
   std::vector<uint32_t> dirty;       // slots changed since the last checkpoint
+  // Records of `dirty` encoded ahead of the next snapshot (StageSnapshot), by staged_at; an
+  // entry emptied when its record was delivered to again. stage_cursor: how far into `dirty`
+  // staging has gone.
+  std::vector<std::string> staged;
+  size_t stage_cursor = 0;
   std::vector<QueuedTimer> set_aside;  // cleanup timers during Finish()
   // The input partition each stream of this scope is read from (for the seen ids' expiry).
   std::array<std::optional<SourcePartition>, kStreamCount> sources;
@@ -135,6 +140,7 @@ class Core::Impl {
   void SaveProgress(SourcePartition source, uint32_t scope, int64_t next_offset);
   std::optional<int64_t> LoadProgress(SourcePartition source, uint32_t scope);
   void PrepareCheckpoint(bool snapshot);
+  bool StageSnapshot(size_t max_records);
   size_t MemoryBytes() const;
 
   class Context;
@@ -157,6 +163,7 @@ class Core::Impl {
   Millis watermark_ = kMinTime;  // the engine watermark of the Advance under way
   bool finishing_ = false;
   size_t officer_memory_ = 0;  // sum of the records' measured memory
+  size_t staged_bytes_ = 0;    // capacity of the scopes' staged encodings
   uint64_t events_since_check_ = 0;  // events taken since the budget was last checked
   bool evict_blocked_ = false;       // the last clock pass could not get under the budget
   uint64_t reloaded_at_block_ = 0;   // records_reloaded_ when it was blocked
@@ -179,6 +186,12 @@ class Core::Impl {
   void MarkDirty(CoreScope& scope, OfficerRecord& record, uint32_t slot);
   void Emit(RuleAlert alert);
   void EnsureLoaded(CoreScope& scope, OfficerRecord& record, uint32_t slot);
+  // Before a delivery to `record` (which may change it): its staged encoding is no longer the
+  // snapshot's.
+  void Unstage(CoreScope& scope, OfficerRecord& record) {
+    if (record.staged_at != OfficerRecord::kNotStaged) [[unlikely]] DropStaged(scope, record);
+  }
+  void DropStaged(CoreScope& scope, OfficerRecord& record);
 
  private:
   void WriteCheckpoint(CheckpointWrites& writes);
@@ -409,6 +422,7 @@ void Core::Impl::DeliverEvent(CoreScope& scope) {
   PrefetchAhead(scope);
   OfficerRecord& record = scope.officers.at(slot);
   EnsureLoaded(scope, record, slot);
+  Unstage(scope, record);
   if (event.is_roster()) {
     record.roster.Add(event);
     MarkDirty(scope, record, slot);
@@ -460,6 +474,7 @@ void Core::Impl::FireTimer(CoreScope& scope) {
     scope.set_aside.push_back(queued);
     return;
   }
+  Unstage(scope, record);
   auto it = std::find(record.timers.begin(), record.timers.end(), queued.timer);
   if (it != record.timers.end()) {
     *it = record.timers.back();
@@ -491,6 +506,36 @@ void Core::Impl::AddTimer(CoreScope& scope, uint32_t slot, OfficerTimer timer) {
   } else {
     scope.timers.Push({timer, slot});
   }
+}
+
+void Core::Impl::DropStaged(CoreScope& scope, OfficerRecord& record) {
+  std::string& bytes = scope.staged[record.staged_at];
+  staged_bytes_ -= bytes.capacity();
+  std::string().swap(bytes);
+  record.staged_at = OfficerRecord::kNotStaged;
+}
+
+// Records are staged in the order they first changed since the last snapshot; a record changed
+// again after its staging is encoded by the snapshot itself. Records with nothing left are left
+// to the snapshot (a deletion, nothing to encode).
+bool Core::Impl::StageSnapshot(size_t max_records) {
+  size_t staged = 0;
+  for (auto& [id, scope_ptr] : scopes_) {
+    CoreScope& scope = *scope_ptr;
+    for (; scope.stage_cursor < scope.dirty.size(); ++scope.stage_cursor) {
+      if (staged == max_records) return true;
+      OfficerRecord& record = scope.officers.at(scope.dirty[scope.stage_cursor]);
+      if (!record.dirty || record.staged_at != OfficerRecord::kNotStaged || record.nothing_left()) {
+        continue;
+      }
+      record.staged_at = static_cast<uint32_t>(scope.staged.size());
+      std::string& bytes = scope.staged.emplace_back();
+      EncodeRecord(record, bytes);
+      staged_bytes_ += bytes.capacity();
+      ++staged;
+    }
+  }
+  return false;
 }
 
 void Core::Impl::MarkDirty(CoreScope& scope, OfficerRecord& record, uint32_t slot) {
@@ -615,6 +660,12 @@ void Core::Impl::WriteCheckpoint(CheckpointWrites& writes) {
       OfficerRecord& record = scope.officers.at(slot);
       if (!record.dirty) continue;
       record.dirty = false;
+      if (record.staged_at != OfficerRecord::kNotStaged) {  // unchanged since it was staged
+        writes.Put(prefix, record.id, scope.staged[record.staged_at]);
+        record.staged_at = OfficerRecord::kNotStaged;
+        record.stored = true;
+        continue;
+      }
       if (record.nothing_left()) {
         if (record.stored) writes.Delete(prefix, record.id);
         record.stored = false;
@@ -626,6 +677,8 @@ void Core::Impl::WriteCheckpoint(CheckpointWrites& writes) {
       record.stored = true;
     }
     scope.dirty.clear();
+    scope.staged.clear();
+    scope.stage_cursor = 0;
     if (scope.drained_to != scope.drained_stored) {
       encoded_.clear();
       ByteWriter(encoded_).I64(scope.drained_to);
@@ -634,6 +687,7 @@ void Core::Impl::WriteCheckpoint(CheckpointWrites& writes) {
     }
     scope.hold.WriteCheckpoint(scope.held_prefix, writes);
   }
+  staged_bytes_ = 0;
   // Every record is durable now (this batch is applied before any read of the store).
   evict_blocked_ = false;
   if (options_.memory_budget_bytes > 0) CheckBudget();
@@ -696,7 +750,7 @@ void Core::Impl::Evict() {
 }
 
 size_t Core::Impl::MemoryBytes() const {
-  size_t bytes = officer_memory_;
+  size_t bytes = officer_memory_ + staged_bytes_;
   for (const auto& [id, scope] : scopes_) {
     bytes += scope->hold.MemoryBytes() + scope->seen.MemoryBytes() + scope->timers.MemoryBytes();
   }
@@ -774,6 +828,7 @@ std::optional<int64_t> Core::LoadProgress(SourcePartition source, uint32_t scope
   return impl_->LoadProgress(source, scope);
 }
 void Core::PrepareCheckpoint(bool snapshot) { impl_->PrepareCheckpoint(snapshot); }
+bool Core::StageSnapshot(size_t max_records) { return impl_->StageSnapshot(max_records); }
 size_t Core::MemoryBytes() const { return impl_->MemoryBytes(); }
 uint64_t Core::records_reloaded() const { return impl_->records_reloaded_; }
 

@@ -98,8 +98,15 @@ class Core {
   // checkpoint (outputs and offsets only, engine/live/CHECKPOINTS.md) hands nothing, so that what a
   // checkpoint costs does not grow with the event rate.
   void PrepareCheckpoint(bool snapshot = true);
+  // Work for idle time ahead of a snapshot: encodes up to `max_records` of the records changed
+  // since the last snapshot, so that the snapshot itself encodes only those changed again since
+  // (a delivery to a staged record drops its encoding) and holds the processing thread that much
+  // less. The snapshot writes the same bytes either way. Returns whether records are left to
+  // stage. Staged encodings count in MemoryBytes().
+  bool StageSnapshot(size_t max_records);
 
-  // Memory held by officer records, the hold and the duplicate-detection ids (approximate).
+  // Memory held by officer records (staged encodings included), the hold and the
+  // duplicate-detection ids (approximate).
   size_t MemoryBytes() const;
   // Records read back from the store after being dropped from memory (budget pressure).
   uint64_t records_reloaded() const;

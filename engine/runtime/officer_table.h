@@ -38,6 +38,10 @@ struct OfficerRecord {
   std::vector<std::unique_ptr<RuleState>> states;  // one per rule, nullptr when none
   std::vector<OfficerTimer> timers;
   size_t memory = 0;       // bytes charged to the budget at the last measurement
+  // Where its encoding waits for the next snapshot in its scope's staged encodings
+  // (Core::StageSnapshot), or kNotStaged; any delivery to it drops that encoding.
+  static constexpr uint32_t kNotStaged = 0xffffffffu;
+  uint32_t staged_at = kNotStaged;
   bool loaded = true;      // roster and states in memory (false: dropped, read back on use)
   bool dirty = false;      // changed since the last checkpoint
   bool stored = false;     // the store holds a record of it
