@@ -360,12 +360,12 @@ int main(int argc, char** argv) {
   }
   auto& enabling = latencies.from_enabling_ms;
   auto& evidence = latencies.from_last_evidence_ms;
-  char figures[768];
+  char figures[1024];
   std::snprintf(figures, sizeof figures,
                 "%zu events at %.0f events/s (asked %lld; engine backlog p50 %.0f, max %.0f events), "
                 "checkpoint interval %lld ms; %zu alerts (%d unmatched); from enabling event: **p50 %.0f ms, "
                 "p99 %.0f ms, max %.0f ms**; from last evidence event: p50 %.0f ms, p99 %.0f ms, "
-                "max %.0f ms; %llu snapshots held processing %.0f ms at most (%.0f ms in all)",
+                "max %.0f ms; %llu snapshots held processing %.0f ms at most (%.0f ms in all); waits for a batch to be durable %.0f ms at most",
                 log.events.size(), (log.events.size() - 1) / pacing->seconds, *rate,
                 bench::Percentile(pacing->backlog, 50), bench::Percentile(pacing->backlog, 100),
                 *interval, enabling.size(),
@@ -373,7 +373,7 @@ int main(int argc, char** argv) {
                 bench::Percentile(enabling, 100), bench::Percentile(evidence, 50),
                 bench::Percentile(evidence, 99), bench::Percentile(evidence, 100),
                 static_cast<unsigned long long>(report->snapshots), report->snapshot_hold_max_seconds * 1e3,
-                report->snapshot_hold_seconds * 1e3);
+                report->snapshot_hold_seconds * 1e3, report->write_wait_max_seconds * 1e3);
   std::printf("%s\n", figures);
   bench::AppendResult(args.Get("results"), "Latency", bench::CommandLine("latency", argc, argv),
                       figures);

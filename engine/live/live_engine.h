@@ -107,6 +107,9 @@ struct LiveReport {
   // and the longest one.
   double snapshot_hold_seconds = 0;
   double snapshot_hold_max_seconds = 0;
+  // The longest wait of the processing thread, at a checkpoint while running, for the previous
+  // batch to be durable (a checkpoint waits for it before building its own).
+  double write_wait_max_seconds = 0;
   double seconds = 0;
 };
 
