@@ -150,7 +150,7 @@ class CoreUnderTest {
     // As `vigil run`: outputs and offsets every checkpoint, the state only at a snapshot.
     const bool snapshot = options_.checkpoint_events > 0
                               ? run_.checkpoints % snapshot_ratio_ == 0
-                              : now - last_snapshot_ >= options_.snapshot_every;
+                              : now - last_snapshot_ >= options_.snapshot_every || core.SnapshotWanted();
     // As `vigil run` (engine/live/CHECKPOINTS.md): the batch before this one must be durable first;
     // this one is written and synced by the writer's thread while processing goes on.
     writer_->Finish();

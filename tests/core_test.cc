@@ -402,6 +402,38 @@ TEST_CASE("Core: under a memory budget, dropped records are read back with the s
   CHECK(free == both);
 }
 
+TEST_CASE("Core: over the budget with only changed records, a snapshot is wanted; after it they leave") {
+  CoreOptions options;
+  options.memory_budget_bytes = 1;  // every record over it
+  TempDir dir("vigil-core-test-");
+  Run run(OpenRocksBackend(dir.path(), RocksOptions{}), options);
+  // More events than one budget check's interval, over 50 officers, none yet written.
+  const int kEvents = 5000;
+  for (int i = 0; i < kEvents; ++i) {
+    run.Access("a" + std::to_string(i), "MP" + std::to_string(i % 50), T0 + i * kSecond);
+  }
+  CHECK(run.core->SnapshotWanted());
+  CHECK(run.core->records_reloaded() == 0);  // nothing could leave
+  run.Checkpoint();
+  // Written, they leave memory at once (the snapshot's own budget check), and come back on use.
+  CHECK_FALSE(run.core->SnapshotWanted());
+  run.Access("b1", "MP1", T0 + (kEvents + 600) * kSecond);
+  run.Finish();
+  CHECK(run.core->records_reloaded() > 0);
+}
+
+TEST_CASE("Core: without a budget, or inside it, no snapshot is wanted") {
+  CoreOptions inside;
+  inside.memory_budget_bytes = 1ULL << 30;
+  for (CoreOptions options : {CoreOptions{}, inside}) {
+    Run run(NewMemoryBackend(), options);
+    for (int i = 0; i < 5000; ++i) {
+      run.Access("a" + std::to_string(i), "MP" + std::to_string(i % 50), T0 + i * kSecond);
+    }
+    CHECK_FALSE(run.core->SnapshotWanted());
+  }
+}
+
 TEST_CASE("Core: a held event survives a checkpoint and restart byte for byte") {
   TestEvent e = MakeEvent(Stream::kRoster, "r1", "MP1", T0, "", 9);
   e.view.unit = "U";  // outside the record bytes: copied too

@@ -129,6 +129,7 @@ class LiveEngine {
   void MoveOutputsToOutbox();
   void Checkpoint(CheckpointMode mode, bool snapshot = true);
   bool StageSnapshot();
+  bool SnapshotWanted();  // the memory budget needs the next checkpoint to be a snapshot
   void CompleteWrite();
   using OutboxEntries = std::vector<OutboxItem>;  // by sequence number
   KeySpace& OutboxOf(bool shadow) { return shadow ? shadow_outbox_ : outbox_; }
@@ -603,6 +604,12 @@ void LiveEngine::SaveSnapshotPositions() {
   dropped_durable_ = dropped_;
 }
 
+bool LiveEngine::SnapshotWanted() {
+  bool wanted = processor_.SnapshotWanted();
+  InShadow([&](EventCore& shadow) { wanted = wanted || shadow.SnapshotWanted(); });
+  return wanted;
+}
+
 // One idle turn's share of staging, the shadow rules' records too; whether any is left.
 bool LiveEngine::StageSnapshot() {
   bool more = processor_.StageSnapshot(kStageRecords);
@@ -616,8 +623,13 @@ bool LiveEngine::StageSnapshot() {
 // they arrive (TakeAcknowledgements) and written with the next batch. Only a snapshot writes the rules' state
 // and the input offsets (and commits those to the group); every checkpoint writes the outputs.
 void LiveEngine::Checkpoint(CheckpointMode mode, bool snapshot) {
+  const auto waiting = std::chrono::steady_clock::now();
   CompleteWrite();  // batches become durable, and are published, in order
   const auto started = std::chrono::steady_clock::now();
+  if (mode == CheckpointMode::kBackground) {
+    report_.write_wait_max_seconds = std::max(
+        report_.write_wait_max_seconds, std::chrono::duration<double>(started - waiting).count());
+  }
   // The first batch of a run is a snapshot: it carries the shadow state's reset and the
   // `snapshot-published` marker, which every later batch relies on.
   if (!snapshot_written_) snapshot = true;
@@ -1059,8 +1071,9 @@ Result<LiveReport> LiveEngine::Loop() {
     }
     if (Finishing() && CaughtUp()) break;
     if (const auto started = Clock::now(); started >= next_checkpoint) {
-      // A snapshot is due once its interval has passed: the first checkpoint after it.
-      const bool snapshot = started >= next_snapshot - interval / 4;
+      // A snapshot is due once its interval has passed (the first checkpoint after it), or at
+      // once when the memory budget needs one to let changed records leave memory.
+      const bool snapshot = started >= next_snapshot - interval / 4 || SnapshotWanted();
       Checkpoint(CheckpointMode::kBackground, snapshot);
       if (snapshot) next_snapshot = started + snapshot_interval;
       stage_more = true;

@@ -166,6 +166,8 @@ class Core::Impl {
   size_t staged_bytes_ = 0;    // capacity of the scopes' staged encodings
   uint64_t events_since_check_ = 0;  // events taken since the budget was last checked
   bool evict_blocked_ = false;       // the last clock pass could not get under the budget
+  // ... because records changed since the last snapshot held it over (Core::SnapshotWanted).
+  bool snapshot_wanted_ = false;
   uint64_t reloaded_at_block_ = 0;   // records_reloaded_ when it was blocked
   std::unique_ptr<Context> context_;
   std::string encoded_;  // buffer for records
@@ -688,8 +690,10 @@ void Core::Impl::WriteCheckpoint(CheckpointWrites& writes) {
     scope.hold.WriteCheckpoint(scope.held_prefix, writes);
   }
   staged_bytes_ = 0;
-  // Every record is durable now (this batch is applied before any read of the store).
+  // Every record is durable now (this batch is applied before any read of the store): any may
+  // leave, and the check that follows says whether another snapshot could help.
   evict_blocked_ = false;
+  snapshot_wanted_ = false;
   if (options_.memory_budget_bytes > 0) CheckBudget();
 }
 
@@ -725,6 +729,7 @@ void Core::Impl::FreeRecord(OfficerRecord& record) {
 void Core::Impl::Evict() {
   const size_t budget = options_.memory_budget_bytes;
   size_t total = MemoryBytes();
+  bool changed_in_way = false;  // a record that could have left had it been written
   for (auto& [id, scope_ptr] : scopes_) {
     CoreScope& scope = *scope_ptr;
     const size_t n = scope.officers.size();
@@ -732,7 +737,11 @@ void Core::Impl::Evict() {
       if (scope.clock_hand >= n) scope.clock_hand = 0;
       const uint32_t slot = scope.clock_hand++;
       OfficerRecord& record = scope.officers.at(slot);
-      if (!record.loaded || record.dirty || !record.stored) continue;
+      if (!record.loaded) continue;
+      if (record.dirty || !record.stored) {
+        changed_in_way = true;
+        continue;
+      }
       if (record.referenced) {
         record.referenced = false;
         continue;
@@ -746,6 +755,7 @@ void Core::Impl::Evict() {
   if (total > budget) {
     evict_blocked_ = true;
     reloaded_at_block_ = records_reloaded_;
+    snapshot_wanted_ = changed_in_way;
   }
 }
 
@@ -830,6 +840,7 @@ std::optional<int64_t> Core::LoadProgress(SourcePartition source, uint32_t scope
 void Core::PrepareCheckpoint(bool snapshot) { impl_->PrepareCheckpoint(snapshot); }
 bool Core::StageSnapshot(size_t max_records) { return impl_->StageSnapshot(max_records); }
 size_t Core::MemoryBytes() const { return impl_->MemoryBytes(); }
+bool Core::SnapshotWanted() const { return impl_->snapshot_wanted_; }
 uint64_t Core::records_reloaded() const { return impl_->records_reloaded_; }
 
 }  // namespace vigil

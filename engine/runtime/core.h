@@ -108,6 +108,12 @@ class Core {
   // Memory held by officer records (staged encodings included), the hold and the
   // duplicate-detection ids (approximate).
   size_t MemoryBytes() const;
+  // Whether the records in memory are over the budget and only a snapshot can bring them under
+  // it: the records that could leave have changed since the last one (a record leaves memory only
+  // once the store holds it as it is). Drivers then make their next checkpoint a snapshot,
+  // whatever its interval; cleared when a snapshot's batch is built (the store's Checkpoint after
+  // PrepareCheckpoint(true)).
+  bool SnapshotWanted() const;
   // Records read back from the store after being dropped from memory (budget pressure).
   uint64_t records_reloaded() const;
 

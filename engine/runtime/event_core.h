@@ -50,6 +50,8 @@ class EventCore {
   // Before each checkpoint of the store: `snapshot` writes the core's state with it (Core's
   // PrepareCheckpoint).
   void PrepareCheckpoint(bool snapshot = true) { core_->PrepareCheckpoint(snapshot); }
+  // Whether the memory budget needs the next checkpoint to be a snapshot (Core's SnapshotWanted).
+  bool SnapshotWanted() const { return core_->SnapshotWanted(); }
   // Idle-time work ahead of a snapshot (Core's StageSnapshot).
   bool StageSnapshot(size_t max_records) { return core_->StageSnapshot(max_records); }
 
