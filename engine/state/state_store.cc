@@ -167,16 +167,15 @@ void CheckpointWrites::Delete(std::string_view prefix, std::string_view key) {
 
 void CheckpointWrites::Add(std::string_view prefix, std::string_view key, std::string_view value,
                            bool is_delete) {
-  if (size_ == keys_.size()) {
-    keys_.emplace_back();
-    values_.emplace_back();
-    deletes_.push_back(false);
+  const size_t key_size = prefix.size() + key.size();
+  if (key_size > UINT32_MAX || value.size() > UINT32_MAX) {
+    throw FatalError("a state write of over 4 GiB (key " + std::string(prefix) + std::string(key) + ")");
   }
-  keys_[size_].assign(prefix);
-  keys_[size_].append(key);
-  values_[size_].assign(value);
-  deletes_[size_] = is_delete;
-  ++size_;
+  entries_.push_back(Entry{bytes_.size(), static_cast<uint32_t>(key_size),
+                           static_cast<uint32_t>(value.size()), is_delete});
+  bytes_.append(prefix);
+  bytes_.append(key);
+  bytes_.append(value);
 }
 
 void StateStore::Checkpoint(bool sync) {

@@ -61,22 +61,40 @@ class TypedStateObject final : public StateObject {
 
 // Writes added to a checkpoint's batch by StateStore's before-checkpoint hook: values kept in
 // memory by their owner until then, which no read needs from the store before the batch is written.
+//
+// Keys and values are appended to one buffer, entries point into it: a snapshot's batch costs its
+// bytes once (kept between checkpoints, so no large allocation each time) and no allocation per
+// write. One string per key and value, reused slot by slot, kept every slot at the largest value
+// it ever held: at 60,000 officers under a 400 MiB budget 445 MiB for batches of about 100 MiB
+// (heaptrack, bench/RESULTS.md). The views key() and value() return are valid until the next write.
 class CheckpointWrites {
  public:
   void Put(std::string_view prefix, std::string_view key, std::string_view value);
   void Delete(std::string_view prefix, std::string_view key);
-  size_t size() const { return size_; }
-  std::string_view key(size_t i) const { return keys_[i]; }
-  std::optional<std::string_view> value(size_t i) const {
-    return deletes_[i] ? std::nullopt : std::optional<std::string_view>(values_[i]);
+  size_t size() const { return entries_.size(); }
+  std::string_view key(size_t i) const {
+    return std::string_view(bytes_).substr(entries_[i].offset, entries_[i].key_size);
   }
-  void clear() { size_ = 0; }
+  std::optional<std::string_view> value(size_t i) const {
+    const Entry& e = entries_[i];
+    if (e.is_delete) return std::nullopt;
+    return std::string_view(bytes_).substr(e.offset + e.key_size, e.value_size);
+  }
+  void clear() {
+    bytes_.clear();  // its capacity stays
+    entries_.clear();
+  }
 
  private:
+  struct Entry {
+    size_t offset;  // of the key in bytes_; the value follows it
+    uint32_t key_size;
+    uint32_t value_size;
+    bool is_delete;
+  };
   void Add(std::string_view prefix, std::string_view key, std::string_view value, bool is_delete);
-  std::vector<std::string> keys_, values_;  // reused: their capacity stays between checkpoints
-  std::vector<bool> deletes_;
-  size_t size_ = 0;
+  std::string bytes_;
+  std::vector<Entry> entries_;
 };
 
 class StateStore {
