@@ -64,9 +64,9 @@ class TypedStateObject final : public StateObject {
 //
 // Keys and values are appended to one buffer, entries point into it: a snapshot's batch costs its
 // bytes once (kept between checkpoints, so no large allocation each time) and no allocation per
-// write. One string per key and value, reused slot by slot, kept every slot at the largest value
-// it ever held: at 60,000 officers under a 400 MiB budget 445 MiB for batches of about 100 MiB
-// (heaptrack, bench/RESULTS.md). The views key() and value() return are valid until the next write.
+// write. (A string per key and value, reused slot by slot, kept every slot at the largest value it
+// ever held: 445 MiB for batches of about 100 MiB at 60,000 officers under a 400 MiB budget;
+// heaptrack, bench/RESULTS.md.) The views key() and value() return are valid until the next write.
 class CheckpointWrites {
  public:
   void Put(std::string_view prefix, std::string_view key, std::string_view value);
