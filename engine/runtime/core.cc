@@ -196,7 +196,7 @@ class Core::Impl {
   void DropStaged(CoreScope& scope, OfficerRecord& record);
 
  private:
-  void WriteCheckpoint(CheckpointWrites& writes);
+  void WriteCheckpoint(KvBatch& writes);
   void EncodeRecord(const OfficerRecord& record, std::string& out) const;
   // Decodes a record; with_timers also takes its timers (at load), else they are left alone.
   void DecodeRecord(std::string_view bytes, OfficerRecord& record, bool with_timers);
@@ -205,8 +205,9 @@ class Core::Impl {
   void MeasureIfChanged(OfficerRecord& record);
   // Measures one record: updates record.memory and officer_memory_.
   void MeasureRecord(OfficerRecord& record);
-  void CheckBudget();
-  void Evict();
+  // `building`: bytes of a checkpoint batch being built, held besides what MemoryBytes() counts.
+  void CheckBudget(size_t building = 0);
+  void Evict(size_t building);
   void FreeRecord(OfficerRecord& record);
 };
 
@@ -272,7 +273,7 @@ Core::Impl::Impl(StateStore& store, const v1::RulesConfig& config,
       }
     }
   }
-  store_.SetBeforeCheckpoint([this](CheckpointWrites& writes) { WriteCheckpoint(writes); });
+  store_.SetBeforeCheckpoint([this](KvBatch& writes) { WriteCheckpoint(writes); });
 }
 
 Core::Impl::~Impl() { store_.SetBeforeCheckpoint(nullptr); }
@@ -362,12 +363,12 @@ void Core::Impl::Advance() {
   if (options_.memory_budget_bytes > 0 && events_since_check_ >= kBudgetCheckEvents) CheckBudget();
 }
 
-void Core::Impl::CheckBudget() {
+void Core::Impl::CheckBudget(size_t building) {
   events_since_check_ = 0;
   if (evict_blocked_ && records_reloaded_ - reloaded_at_block_ >= kReloadsBeforeRetry) {
     evict_blocked_ = false;
   }
-  if (!evict_blocked_ && MemoryBytes() > options_.memory_budget_bytes) Evict();
+  if (!evict_blocked_ && MemoryBytes() + building > options_.memory_budget_bytes) Evict(building);
 }
 
 void Core::Impl::Finish() {
@@ -653,7 +654,7 @@ void Core::Impl::DecodeRecord(std::string_view bytes, OfficerRecord& record, boo
   if (!r.done()) corrupt();
 }
 
-void Core::Impl::WriteCheckpoint(CheckpointWrites& writes) {
+void Core::Impl::WriteCheckpoint(KvBatch& writes) {
   if (!snapshot_due_) return;  // outputs and offsets only: the state waits for the next snapshot
   for (auto& [id, scope_ptr] : scopes_) {
     CoreScope& scope = *scope_ptr;
@@ -691,10 +692,11 @@ void Core::Impl::WriteCheckpoint(CheckpointWrites& writes) {
   }
   staged_bytes_ = 0;
   // Every record is durable now (this batch is applied before any read of the store): any may
-  // leave, and the check that follows says whether another snapshot could help.
+  // leave, and the check that follows says whether another snapshot could help. The batch itself
+  // is memory too until it is written: records leave to make room for it.
   evict_blocked_ = false;
   snapshot_wanted_ = false;
-  if (options_.memory_budget_bytes > 0) CheckBudget();
+  if (options_.memory_budget_bytes > 0) CheckBudget(writes.MemoryBytes());
 }
 
 void Core::Impl::MeasureIfChanged(OfficerRecord& record) {
@@ -726,9 +728,9 @@ void Core::Impl::FreeRecord(OfficerRecord& record) {
 // Second-chance clock over the records of every scope: a clean record in memory not used since
 // the hand last passed is dropped (the store has it); at most two turns. The total is measured
 // once and lowered by what each dropped record gave back (every record is measured on entry).
-void Core::Impl::Evict() {
+void Core::Impl::Evict(size_t building) {
   const size_t budget = options_.memory_budget_bytes;
-  size_t total = MemoryBytes();
+  size_t total = MemoryBytes() + building;
   bool changed_in_way = false;  // a record that could have left had it been written
   for (auto& [id, scope_ptr] : scopes_) {
     CoreScope& scope = *scope_ptr;
@@ -755,12 +757,15 @@ void Core::Impl::Evict() {
   if (total > budget) {
     evict_blocked_ = true;
     reloaded_at_block_ = records_reloaded_;
-    snapshot_wanted_ = changed_in_way;
+    // A batch being built or written leaves on its own once written: another snapshot would not
+    // make it go sooner, so it is no reason for one.
+    const size_t batches = building + store_.BytesInFlight();
+    snapshot_wanted_ = changed_in_way && total - std::min(total, batches) > budget;
   }
 }
 
 size_t Core::Impl::MemoryBytes() const {
-  size_t bytes = officer_memory_ + staged_bytes_;
+  size_t bytes = officer_memory_ + staged_bytes_ + store_.BytesInFlight();
   for (const auto& [id, scope] : scopes_) {
     bytes += scope->hold.MemoryBytes() + scope->seen.MemoryBytes() + scope->timers.MemoryBytes();
   }

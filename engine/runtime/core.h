@@ -105,8 +105,8 @@ class Core {
   // stage. Staged encodings count in MemoryBytes().
   bool StageSnapshot(size_t max_records);
 
-  // Memory held by officer records (staged encodings included), the hold and the
-  // duplicate-detection ids (approximate).
+  // Memory held by officer records (staged encodings included), the hold, the
+  // duplicate-detection ids and checkpoint batches still being written (approximate).
   size_t MemoryBytes() const;
   // Whether the records in memory are over the budget and only a snapshot can bring them under
   // it: the records that could leave have changed since the last one (a record leaves memory only

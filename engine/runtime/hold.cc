@@ -234,7 +234,7 @@ bool Hold::DecodeEvent(std::string_view bytes, EventView* e) {
          r.I64(&e->offset) && r.done();
 }
 
-void Hold::WriteCheckpoint(const std::string& prefix, CheckpointWrites& writes) {
+void Hold::WriteCheckpoint(const std::string& prefix, KvBatch& writes) {
   for (const std::string& key : deletes_) writes.Delete(prefix, key);
   deletes_.clear();
   std::string value;

@@ -59,7 +59,7 @@ class Hold {
   void PopFront();
 
   // Before a checkpoint: events held since the last one, and deletions of delivered stored ones.
-  void WriteCheckpoint(const std::string& prefix, CheckpointWrites& writes);
+  void WriteCheckpoint(const std::string& prefix, KvBatch& writes);
   // After a start: every event the store holds under `space`.
   void Load(KeySpace& space);
 

@@ -1,6 +1,5 @@
 #include "state/background_writer.h"
 
-#include <algorithm>
 #include <utility>
 
 namespace vigil {
@@ -9,10 +8,10 @@ namespace vigil {
 class BackgroundWriter::MergedIterator : public KvIterator {
  public:
   MergedIterator(const BackgroundWriter& writer, std::unique_ptr<KvIterator> inner)
-      : w_(writer), inner_(std::move(inner)), at_(w_.entries_.size()) {}
+      : batch_(writer.batch_), inner_(std::move(inner)), at_(batch_.size()) {}
   void Seek(std::string_view key) override {
     inner_->Seek(key);
-    at_ = w_.Lower(key);
+    at_ = batch_.LowerBound(key);
     Settle();
   }
   bool Valid() const override { return valid_; }
@@ -24,11 +23,9 @@ class BackgroundWriter::MergedIterator : public KvIterator {
     }
     Settle();
   }
-  std::string_view key() const override {
-    return from_batch_ ? w_.Key(w_.entries_[at_]) : inner_->key();
-  }
+  std::string_view key() const override { return from_batch_ ? batch_.key(at_) : inner_->key(); }
   std::string_view value() const override {
-    return from_batch_ ? w_.Value(w_.entries_[at_]) : inner_->value();
+    return from_batch_ ? *batch_.value(at_) : inner_->value();
   }
 
  private:
@@ -36,15 +33,15 @@ class BackgroundWriter::MergedIterator : public KvIterator {
   // backend's values the batch overwrites.
   void Settle() {
     while (true) {
-      const bool batch = at_ < w_.entries_.size();
+      const bool batch = at_ < batch_.size();
       const bool db = inner_->Valid();
       if (!batch && !db) {
         valid_ = false;
         return;
       }
-      if (batch && (!db || w_.Key(w_.entries_[at_]) <= inner_->key())) {
-        if (db && w_.Key(w_.entries_[at_]) == inner_->key()) inner_->Next();
-        if (w_.entries_[at_].deleted) {
+      if (batch && (!db || batch_.key(at_) <= inner_->key())) {
+        if (db && batch_.key(at_) == inner_->key()) inner_->Next();
+        if (!batch_.value(at_)) {  // deleted
           ++at_;
           continue;
         }
@@ -57,7 +54,7 @@ class BackgroundWriter::MergedIterator : public KvIterator {
     }
   }
 
-  const BackgroundWriter& w_;
+  const KvBatch& batch_;
   std::unique_ptr<KvIterator> inner_;
   size_t at_;
   bool valid_ = false, from_batch_ = false;
@@ -76,8 +73,9 @@ BackgroundWriter::~BackgroundWriter() {
 }
 
 std::optional<std::string> BackgroundWriter::Get(std::string_view key) {
-  if (const Entry* e = Find(key)) {
-    return e->deleted ? std::nullopt : std::optional<std::string>(Value(*e));
+  if (const std::optional<size_t> at = Find(key)) {
+    const std::optional<std::string_view> value = batch_.value(*at);
+    return value ? std::optional<std::string>(*value) : std::nullopt;
   }
   return inner_->Get(key);
 }
@@ -88,9 +86,16 @@ std::unique_ptr<KvIterator> BackgroundWriter::NewIterator() {
   return std::make_unique<MergedIterator>(*this, std::move(inner));
 }
 
-void BackgroundWriter::Write(const std::vector<KvWrite>& writes, bool sync) {
+void BackgroundWriter::Write(const KvBatch& batch, bool sync) {
+  KvBatch copy;
+  copy.Append(batch);
+  WriteOwned(std::move(copy), sync);
+}
+
+void BackgroundWriter::WriteOwned(KvBatch&& batch, bool sync) {
   Finish();
-  Fill(writes);
+  batch_ = std::move(batch);
+  batch_.SortByKey();  // for reads while it is written, and as RocksDB writes it fastest
   {
     std::lock_guard<std::mutex> lock(mutex_);
     sync_ = sync;
@@ -110,63 +115,15 @@ void BackgroundWriter::Finish() {
     failure = std::exchange(failure_, nullptr);
   }
   in_flight_ = false;
-  entries_.clear();
+  batch_ = KvBatch();  // its memory goes back now, not when the next batch comes
   if (failure) std::rethrow_exception(failure);
 }
 
-std::string_view BackgroundWriter::Key(const Entry& e) const {
-  return std::string_view(arena_).substr(e.key_at, e.key_size);
-}
-
-std::string_view BackgroundWriter::Value(const Entry& e) const {
-  return std::string_view(arena_).substr(e.value_at, e.value_size);
-}
-
-void BackgroundWriter::Fill(const std::vector<KvWrite>& writes) {
-  size_t bytes = 0;
-  for (const auto& [key, value] : writes) bytes += key.size() + (value ? value->size() : 0);
-  arena_.clear();
-  arena_.reserve(bytes);
-  entries_.clear();
-  entries_.reserve(writes.size());
-  for (const auto& [key, value] : writes) {
-    Entry e{arena_.size(), key.size(), 0, 0, !value};
-    arena_.append(key);
-    if (value) {
-      e.value_at = arena_.size();
-      e.value_size = value->size();
-      arena_.append(*value);
-    }
-    entries_.push_back(e);
-  }
-  auto by_key = [&](const Entry& a, const Entry& b) { return Key(a) < Key(b); };
-  if (!std::is_sorted(entries_.begin(), entries_.end(), by_key)) {
-    std::stable_sort(entries_.begin(), entries_.end(), by_key);
-  }
-  size_t kept = 0;  // of equal keys (adjacent, in write order) the last wins
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    if (i + 1 < entries_.size() && Key(entries_[i + 1]) == Key(entries_[i])) continue;
-    entries_[kept++] = entries_[i];
-  }
-  entries_.resize(kept);
-  writes_.clear();
-  for (const Entry& e : entries_) {
-    writes_.emplace_back(Key(e),
-                         e.deleted ? std::nullopt : std::optional<std::string_view>(Value(e)));
-  }
-}
-
-const BackgroundWriter::Entry* BackgroundWriter::Find(std::string_view key) const {
-  if (!in_flight_) return nullptr;
-  const size_t at = Lower(key);
-  return at < entries_.size() && Key(entries_[at]) == key ? &entries_[at] : nullptr;
-}
-
-size_t BackgroundWriter::Lower(std::string_view key) const {
-  return static_cast<size_t>(
-      std::lower_bound(entries_.begin(), entries_.end(), key,
-                       [&](const Entry& e, std::string_view k) { return Key(e) < k; }) -
-      entries_.begin());
+std::optional<size_t> BackgroundWriter::Find(std::string_view key) const {
+  if (!in_flight_) return std::nullopt;
+  const size_t at = batch_.LowerBound(key);
+  if (at < batch_.size() && batch_.key(at) == key) return at;
+  return std::nullopt;
 }
 
 void BackgroundWriter::Work() {
@@ -178,7 +135,7 @@ void BackgroundWriter::Work() {
     lock.unlock();
     std::exception_ptr failure;
     try {
-      inner_->Write(writes_, sync);
+      inner_->Write(batch_, sync);
     } catch (...) {
       failure = std::current_exception();  // Finish() rethrows it in the engine's thread
     }

@@ -1,11 +1,12 @@
 // BackgroundWriter: a KvBackend decorator that writes each batch on a thread of its own.
 //
 // `vigil run` puts it under the state store so that a checkpoint's RocksDB inserts and sync run
-// while the processing thread goes on (engine/live/CHECKPOINTS.md). Write() copies the batch and
-// returns; until Finish() has collected it, reads see it over the inner backend (Get and iterators
-// merge it in, its writes taking precedence), exactly as if it were written. At most one batch is
-// in flight: Write() first waits for the previous one. Called from one thread (the engine's); the
-// writer thread touches only the inner backend and the batch handed to it.
+// while the processing thread goes on (engine/live/CHECKPOINTS.md). WriteOwned() takes the batch
+// over (Write() copies it) and returns; until Finish() has collected it, reads see it over the
+// inner backend (Get and iterators merge it in, its writes taking precedence), exactly as if it
+// were written. At most one batch is in flight: a write first waits for the previous one, and
+// Finish() frees it. Called from one thread (the engine's); the writer thread touches only the
+// inner backend and the batch handed to it.
 #pragma once
 
 #include <atomic>
@@ -32,7 +33,9 @@ class BackgroundWriter : public KvBackend {
 
   std::optional<std::string> Get(std::string_view key) override;
   std::unique_ptr<KvIterator> NewIterator() override;
-  void Write(const std::vector<KvWrite>& writes, bool sync) override;
+  void Write(const KvBatch& batch, bool sync) override;
+  void WriteOwned(KvBatch&& batch, bool sync) override;
+  size_t BytesInFlight() const override { return in_flight_ ? batch_.MemoryBytes() : 0; }
 
   // The batch handed over last is written (or failed): Finish() will not wait.
   bool Done() const { return !in_flight_ || done_.load(std::memory_order_acquire); }
@@ -41,27 +44,16 @@ class BackgroundWriter : public KvBackend {
   void Finish();
 
  private:
-  struct Entry {
-    size_t key_at, key_size, value_at, value_size;
-    bool deleted;
-  };
   class MergedIterator;
 
-  std::string_view Key(const Entry& e) const;
-  std::string_view Value(const Entry& e) const;
-  // Copies the writes (views into the caller's buffers, reused after Write returns), sorted by
-  // key, the last write of a key winning, as in one batch.
-  void Fill(const std::vector<KvWrite>& writes);
-  // The in-flight write of `key`, if any.
-  const Entry* Find(std::string_view key) const;
-  size_t Lower(std::string_view key) const;
+  // The index in batch_ of the in-flight write of `key`, if any.
+  std::optional<size_t> Find(std::string_view key) const;
   void Work();  // the writer thread
 
   std::unique_ptr<KvBackend> inner_;
-  // The batch in flight; the engine's thread changes these only while none is (in Write/Finish).
-  std::string arena_;
-  std::vector<Entry> entries_;
-  std::vector<KvWrite> writes_;
+  // The batch in flight, in key order; the engine's thread changes it only while none is (in
+  // WriteOwned/Finish).
+  KvBatch batch_;
   bool in_flight_ = false;  // handed over and not yet collected by Finish()
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -38,8 +38,10 @@ class MemoryBackend final : public KvBackend {
   std::unique_ptr<KvIterator> NewIterator() override {
     return std::make_unique<MemoryIterator>(map_);
   }
-  void Write(const std::vector<KvWrite>& writes, bool /*sync*/) override {
-    for (const auto& [key, value] : writes) {
+  void Write(const KvBatch& batch, bool /*sync*/) override {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const std::string_view key = batch.key(i);
+      const std::optional<std::string_view> value = batch.value(i);
       if (value) {
         map_.insert_or_assign(std::string(key), std::string(*value));
       } else if (auto it = map_.find(key); it != map_.end()) {
@@ -78,21 +80,6 @@ class RocksIterator final : public KvIterator {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
-// Whether `writes` are in strictly increasing key order (as BackgroundWriter hands them over),
-// which a table file needs.
-bool InKeyOrder(const std::vector<KvWrite>& writes) {
-  for (size_t i = 1; i < writes.size(); ++i) {
-    if (!(writes[i - 1].first < writes[i].first)) return false;
-  }
-  return true;
-}
-
-size_t BatchBytes(const std::vector<KvWrite>& writes) {
-  size_t bytes = 0;
-  for (const auto& [key, value] : writes) bytes += key.size() + (value ? value->size() : 0);
-  return bytes;
-}
-
 class RocksBackend final : public KvBackend {
  public:
   RocksBackend(std::unique_ptr<rocksdb::DB> db, rocksdb::Options options, std::string dir,
@@ -115,16 +102,19 @@ class RocksBackend final : public KvBackend {
   std::unique_ptr<KvIterator> NewIterator() override {
     return std::make_unique<RocksIterator>(db_->NewIterator(rocksdb::ReadOptions()));
   }
-  void Write(const std::vector<KvWrite>& writes, bool sync) override {
-    if (writes.empty()) return;
-    if (BatchBytes(writes) >= ingest_bytes_ && InKeyOrder(writes)) return Ingest(writes);
-    WriteThroughLog(writes, sync);
+  void Write(const KvBatch& batch, bool sync) override {
+    if (batch.empty()) return;
+    // A table file needs strictly increasing keys (as SortByKey leaves them).
+    if (batch.bytes() >= ingest_bytes_ && batch.InKeyOrder()) return Ingest(batch);
+    WriteThroughLog(batch, sync);
   }
 
  private:
-  void WriteThroughLog(const std::vector<KvWrite>& writes, bool sync) {
+  void WriteThroughLog(const KvBatch& writes, bool sync) {
     batch_.Clear();  // reused: its buffer keeps its capacity between checkpoints
-    for (const auto& [key, value] : writes) {
+    for (size_t i = 0; i < writes.size(); ++i) {
+      const std::string_view key = writes.key(i);
+      const std::optional<std::string_view> value = writes.value(i);
       if (value) {
         batch_.Put(AsSlice(key), AsSlice(*value));
       } else {
@@ -141,14 +131,16 @@ class RocksBackend final : public KvBackend {
   // atomically (durable on return: it syncs the file, the directory and its manifest), instead of
   // into the log, the memtable and later a flush: the log's checksums alone (crc32c, computed in
   // software by Debian's portable build) cost more than encoding the state.
-  void Ingest(const std::vector<KvWrite>& writes) {
+  void Ingest(const KvBatch& writes) {
     // Batches written through the log before without a sync are made durable first, so that a
     // crash keeps a prefix of the batches, as with the log alone.
     if (log_unsynced_) Check(db_->SyncWAL());
     log_unsynced_ = false;
     rocksdb::SstFileWriter file(rocksdb::EnvOptions(options_), options_);
     Check(file.Open(ingest_path_));
-    for (const auto& [key, value] : writes) {
+    for (size_t i = 0; i < writes.size(); ++i) {
+      const std::string_view key = writes.key(i);
+      const std::optional<std::string_view> value = writes.value(i);
       Check(value ? file.Put(AsSlice(key), AsSlice(*value)) : file.Delete(AsSlice(key)));
     }
     Check(file.Finish());

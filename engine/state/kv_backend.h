@@ -10,14 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "state/kv_batch.h"
+
 namespace rocksdb {
 class Env;
 }
 
 namespace vigil {
-
-// One write: a value to put, or nullopt to delete (views: the caller keeps the bytes alive).
-using KvWrite = std::pair<std::string_view, std::optional<std::string_view>>;
 
 class KvIterator {
  public:
@@ -34,8 +33,17 @@ class KvBackend {
   virtual ~KvBackend() = default;
   virtual std::optional<std::string> Get(std::string_view key) = 0;
   virtual std::unique_ptr<KvIterator> NewIterator() = 0;
-  // Applies all writes atomically; with sync, durable on return.
-  virtual void Write(const std::vector<KvWrite>& writes, bool sync) = 0;
+  // Applies all of the batch's writes atomically, in order (of two writes of a key the later
+  // wins); with sync, durable on return.
+  virtual void Write(const KvBatch& batch, bool sync) = 0;
+  // The same for a batch its caller is done with: a backend that would copy it (one writing it on
+  // another thread) takes it over instead. `batch` is left empty.
+  virtual void WriteOwned(KvBatch&& batch, bool sync) {
+    Write(batch, sync);
+    batch = KvBatch();
+  }
+  // The bytes of batches taken over by WriteOwned and not yet written.
+  virtual size_t BytesInFlight() const { return 0; }
 };
 
 std::unique_ptr<KvBackend> NewMemoryBackend();

@@ -1,7 +1,5 @@
 #include "state/shared_batch.h"
 
-#include <algorithm>
-
 #include "status.h"
 
 namespace vigil {
@@ -12,7 +10,13 @@ class SharedBatch::LeadBackend final : public KvBackend {
       : inner_(std::move(inner)), batch_(batch) {}
   std::optional<std::string> Get(std::string_view key) override { return inner_->Get(key); }
   std::unique_ptr<KvIterator> NewIterator() override { return inner_->NewIterator(); }
-  void Write(const std::vector<KvWrite>& writes, bool sync) override { batch_.WriteJoined(writes, sync); }
+  void Write(const KvBatch& writes, bool sync) override {
+    KvBatch lead;
+    lead.Append(writes);
+    batch_.WriteJoined(std::move(lead), sync);
+  }
+  void WriteOwned(KvBatch&& writes, bool sync) override { batch_.WriteJoined(std::move(writes), sync); }
+  size_t BytesInFlight() const override { return inner_->BytesInFlight(); }
 
  private:
   std::unique_ptr<KvBackend> inner_;
@@ -31,14 +35,7 @@ class SharedBatch::FollowerBackend final : public KvBackend {
     CheckNothingStaged();
     return std::make_unique<Iterator>(batch_.shared_->NewIterator(), batch_.prefix_);
   }
-  void Write(const std::vector<KvWrite>& writes, bool) override {
-    Staged& staged = batch_.staged_;
-    for (const auto& [key, value] : writes) {
-      staged.keys.push_back(Full(key));
-      staged.values.emplace_back(value ? *value : std::string_view());
-      staged.deleted.push_back(!value);
-    }
-  }
+  void Write(const KvBatch& writes, bool) override { batch_.staged_.Append(writes, batch_.prefix_); }
 
  private:
   // Only the prefix's keys, without the prefix.
@@ -76,29 +73,19 @@ std::unique_ptr<KvBackend> SharedBatch::Lead() {
 
 std::unique_ptr<KvBackend> SharedBatch::Follower() { return std::make_unique<FollowerBackend>(*this); }
 
-void SharedBatch::Staged::clear() {
-  keys.clear();
-  values.clear();
-  deleted.clear();
-}
-
-void SharedBatch::WriteJoined(const std::vector<KvWrite>& lead, bool sync) {
-  if (staged_.empty()) return shared_->Write(lead, sync);
-  std::vector<KvWrite> joined = lead;
-  for (size_t i = 0; i < staged_.keys.size(); ++i) {
-    joined.emplace_back(staged_.keys[i], staged_.deleted[i] ? std::nullopt
-                                                            : std::optional<std::string_view>(staged_.values[i]));
+void SharedBatch::WriteJoined(KvBatch&& lead, bool sync) {
+  if (!staged_.empty()) {
+    lead.Append(staged_);
+    staged_.clear();
+    // As StateStore sorts its batch. The follower's keys all carry its prefix, which no lead key
+    // has, so each store's writes keep their order.
+    lead.SortByKey();
   }
-  // As StateStore sorts its batch (RocksDB inserts in key order fastest). The follower's keys all
-  // carry its prefix, which no lead key has, so the order within each store's writes is kept.
-  std::stable_sort(joined.begin(), joined.end(),
-                   [](const KvWrite& a, const KvWrite& b) { return a.first < b.first; });
-  shared_->Write(joined, sync);
-  staged_.clear();
+  shared_->WriteOwned(std::move(lead), sync);
 }
 
 void SharedBatch::WriteStaged(bool sync) {
-  if (!staged_.empty()) WriteJoined({}, sync);
+  if (!staged_.empty()) WriteJoined(KvBatch(), sync);
 }
 
 }  // namespace vigil

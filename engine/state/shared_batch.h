@@ -13,7 +13,6 @@
 
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "state/kv_backend.h"
 
@@ -35,19 +34,13 @@ class SharedBatch {
  private:
   class LeadBackend;
   class FollowerBackend;
-  struct Staged {
-    std::vector<std::string> keys, values;
-    std::vector<bool> deleted;
-    bool empty() const { return keys.empty(); }
-    void clear();
-  };
   // The lead's writes followed by the staged ones, as one batch; clears the staged ones.
-  void WriteJoined(const std::vector<KvWrite>& lead, bool sync);
+  void WriteJoined(KvBatch&& lead, bool sync);
 
   std::unique_ptr<KvBackend> owned_;  // handed to the lead by Lead()
   KvBackend* shared_;
   std::string prefix_;
-  Staged staged_;
+  KvBatch staged_;  // the follower's writes, their keys prefixed
 };
 
 }  // namespace vigil

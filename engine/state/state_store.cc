@@ -156,61 +156,40 @@ void StateStore::Scan(std::string_view begin, std::string_view end,
 }
 
 // One batch: the raw writes, then the dirty objects (a slot is the truth over a raw write of its
-// key made before it was read, and in a batch the later write of a key wins), then the hook's.
-void CheckpointWrites::Put(std::string_view prefix, std::string_view key, std::string_view value) {
-  Add(prefix, key, value, false);
-}
-
-void CheckpointWrites::Delete(std::string_view prefix, std::string_view key) {
-  Add(prefix, key, {}, true);
-}
-
-void CheckpointWrites::Add(std::string_view prefix, std::string_view key, std::string_view value,
-                           bool is_delete) {
-  const size_t key_size = prefix.size() + key.size();
-  if (key_size > UINT32_MAX || value.size() > UINT32_MAX) {
-    throw FatalError("a state write of over 4 GiB (key " + std::string(prefix) + std::string(key) + ")");
-  }
-  entries_.push_back(Entry{bytes_.size(), static_cast<uint32_t>(key_size),
-                           static_cast<uint32_t>(value.size()), is_delete});
-  bytes_.append(prefix);
-  bytes_.append(key);
-  bytes_.append(value);
-}
-
+// key made before it was read), then the hook's; of two writes of a key in a batch the later wins.
 void StateStore::Checkpoint(bool sync) {
-  hook_writes_.clear();
-  if (before_checkpoint_) before_checkpoint_(hook_writes_);
-  writes_.clear();  // kept between checkpoints: no large allocation each time
+  KvBatch batch;
   for (const auto& [key, pending] : dirty_) {
-    writes_.emplace_back(key, pending.value ? std::optional<std::string_view>(*pending.value)
-                                            : std::nullopt);
+    if (pending.value) {
+      batch.Put(key, *pending.value);
+    } else {
+      batch.Delete(key);
+    }
   }
-  if (encoded_.size() < dirty_objects_.size()) encoded_.resize(dirty_objects_.size());
-  size_t encoded = 0;
   for (const auto& [key, slot] : dirty_objects_) {
     if (slot->object) {
-      slot->object->Encode(encoded_[encoded]);
-      writes_.emplace_back(key, encoded_[encoded++]);
+      slot->object->Encode(encoded_);
+      batch.Put(key, encoded_);
     } else if (slot->maybe_stored) {
-      writes_.emplace_back(key, std::nullopt);
+      batch.Delete(key);
     }
     slot->maybe_stored = slot->object != nullptr;
     slot->dirty = false;
   }
-  for (size_t i = 0; i < hook_writes_.size(); ++i) {
-    writes_.emplace_back(hook_writes_.key(i), hook_writes_.value(i));
+  if (before_checkpoint_) {
+    // Reads in the hook still see the writes above (they are not in the backend yet).
+    const size_t raw = dirty_.size(), objects = dirty_objects_.size();
+    before_checkpoint_(batch);
+    if (dirty_.size() != raw || dirty_objects_.size() != objects) {
+      throw FatalError("internal error: the state store was written during its checkpoint");
+    }
   }
-  // RocksDB inserts a batch in key order much faster (each insert starts where the last one
-  // ended); stable, so that of two writes of a key the later still wins.
-  std::stable_sort(writes_.begin(), writes_.end(),
-                   [](const KvWrite& a, const KvWrite& b) { return a.first < b.first; });
-  if (!writes_.empty()) backend_->Write(writes_, sync);
-  keys_written_ += writes_.size();
-  for (const KvWrite& w : writes_) bytes_written_ += w.first.size() + (w.second ? w.second->size() : 0);
-  writes_.clear();
   dirty_.clear();
   dirty_objects_.clear();
+  batch.SortByKey();
+  keys_written_ += batch.size();
+  bytes_written_ += batch.bytes();
+  if (!batch.empty()) backend_->WriteOwned(std::move(batch), sync);
   EvictObjects();  // before the new interval starts: what this interval used is kept
   ++epoch_;
 }

@@ -6,7 +6,8 @@
 //
 // Values read through Find/Mutable/Overwrite stay decoded in memory between events and are encoded
 // only when a checkpoint writes them; a before-checkpoint hook lets the core add what it keeps
-// in memory only (held events, timers) to the same batch.
+// in memory only (its officer records, held events, timers) to the same batch (a KvBatch, handed
+// to the backend without a copy).
 //
 // KeySpace is a scoped view: a key prefix (input partition + namespace) that
 // its user cannot see outside of. Single-threaded: one StateStore belongs to one processing thread.
@@ -57,44 +58,6 @@ class TypedStateObject final : public StateObject {
  public:
   void Encode(std::string& out) const override { StateCodec<T>::Encode(value, out); }
   T value;
-};
-
-// Writes added to a checkpoint's batch by StateStore's before-checkpoint hook: values kept in
-// memory by their owner until then, which no read needs from the store before the batch is written.
-//
-// Keys and values are appended to one buffer, entries point into it: a snapshot's batch costs its
-// bytes once (kept between checkpoints, so no large allocation each time) and no allocation per
-// write. (A string per key and value, reused slot by slot, kept every slot at the largest value it
-// ever held: 445 MiB for batches of about 100 MiB at 60,000 officers under a 400 MiB budget;
-// heaptrack, bench/RESULTS.md.) The views key() and value() return are valid until the next write.
-class CheckpointWrites {
- public:
-  void Put(std::string_view prefix, std::string_view key, std::string_view value);
-  void Delete(std::string_view prefix, std::string_view key);
-  size_t size() const { return entries_.size(); }
-  std::string_view key(size_t i) const {
-    return std::string_view(bytes_).substr(entries_[i].offset, entries_[i].key_size);
-  }
-  std::optional<std::string_view> value(size_t i) const {
-    const Entry& e = entries_[i];
-    if (e.is_delete) return std::nullopt;
-    return std::string_view(bytes_).substr(e.offset + e.key_size, e.value_size);
-  }
-  void clear() {
-    bytes_.clear();  // its capacity stays
-    entries_.clear();
-  }
-
- private:
-  struct Entry {
-    size_t offset;  // of the key in bytes_; the value follows it
-    uint32_t key_size;
-    uint32_t value_size;
-    bool is_delete;
-  };
-  void Add(std::string_view prefix, std::string_view key, std::string_view value, bool is_delete);
-  std::string bytes_;
-  std::vector<Entry> entries_;
 };
 
 class StateStore {
@@ -163,9 +126,10 @@ class StateStore {
 
   // Makes every write so far durable in one atomic batch.
   void Checkpoint(bool sync);
-  // Called at the start of every Checkpoint() to add what its owner keeps in memory only; these
-  // writes come last in the batch, so they win over earlier writes of the same keys.
-  void SetBeforeCheckpoint(std::function<void(CheckpointWrites&)> hook) {
+  // Called by every Checkpoint() to add what its owner keeps in memory only, once the store's own
+  // writes are in the batch: the hook's come last, so they win over the store's of the same keys.
+  // The hook must not write to the store (those writes would miss this batch).
+  void SetBeforeCheckpoint(std::function<void(KvBatch&)> hook) {
     before_checkpoint_ = std::move(hook);
   }
 
@@ -173,6 +137,8 @@ class StateStore {
   size_t pending_writes() const { return dirty_.size() + dirty_objects_.size(); }
   uint64_t keys_written() const { return keys_written_; }  // to the backend, since opening
   uint64_t bytes_written() const { return bytes_written_; }  // keys and values, since opening
+  // Checkpoint batches handed to the backend and still being written (BackgroundWriter).
+  size_t BytesInFlight() const { return backend_->BytesInFlight(); }
 
  private:
   struct Pending {
@@ -230,16 +196,14 @@ class StateStore {
   std::map<std::string, Pending, std::less<>> dirty_;
   uint64_t keys_written_ = 0;
   uint64_t bytes_written_ = 0;
-  std::vector<KvWrite> writes_;
   size_t max_objects_;
   uint64_t epoch_ = 0;
   std::unordered_map<std::string, Slot> objects_;
   std::string lookup_;  // key buffer for objects_ lookups (no allocation per lookup)
   // The dirty slots by key (views of objects_' keys), ordered for range flushes.
   std::map<std::string_view, Slot*> dirty_objects_;
-  std::vector<std::string> encoded_;  // the dirty objects' bytes during a checkpoint
-  std::function<void(CheckpointWrites&)> before_checkpoint_;
-  CheckpointWrites hook_writes_;
+  std::string encoded_;  // a dirty object's bytes during a checkpoint
+  std::function<void(KvBatch&)> before_checkpoint_;
 };
 
 // The layout of Vigil's state records (schemas/state.proto and the key spaces of
