@@ -92,6 +92,11 @@ class CoreUnderTest {
     });
     CALLGRIND_STOP_INSTRUMENTATION;
     run_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    // Progress: a large force runs for many minutes.
+    std::fprintf(stderr, "generated day %d processed: %llu events in %.1f s (%.0f events/s), %llu snapshots, RSS %.0f MiB\n",
+                 ++days_done_, static_cast<unsigned long long>(run_.events),
+                 run_.seconds, run_.events / std::max(run_.seconds, 1e-9),
+                 static_cast<unsigned long long>(run_.snapshots), bench::RssMiB());
   }
 
   CoreRun Finish() {
@@ -148,9 +153,9 @@ class CoreUnderTest {
                                                     : now - last_checkpoint_ > options_.checkpoint_every;
     if (!due) return;
     // As `vigil run`: outputs and offsets every checkpoint, the state only at a snapshot.
-    const bool snapshot = options_.checkpoint_events > 0
-                              ? run_.checkpoints % snapshot_ratio_ == 0
-                              : now - last_snapshot_ >= options_.snapshot_every || core.SnapshotWanted();
+    const bool interval = options_.checkpoint_events > 0 ? run_.checkpoints % snapshot_ratio_ == 0
+                                                         : now - last_snapshot_ >= options_.snapshot_every;
+    const bool snapshot = interval || core.SnapshotWanted();
     // As `vigil run` (engine/live/CHECKPOINTS.md): the batch before this one must be durable first;
     // this one is written and synced by the writer's thread while processing goes on.
     writer_->Finish();
@@ -175,6 +180,7 @@ class CoreUnderTest {
   std::vector<uint16_t> partition_of_;
   std::chrono::steady_clock::time_point last_checkpoint_, last_snapshot_;
   uint64_t snapshot_ratio_ = 1;  // checkpoints per snapshot when checkpoints go by events
+  int days_done_ = 0;
   CoreRun run_;
 };
 

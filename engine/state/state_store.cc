@@ -168,6 +168,7 @@ void StateStore::Checkpoint(bool sync) {
   }
   for (const auto& [key, slot] : dirty_objects_) {
     if (slot->object) {
+      encoded_.clear();  // an Encode may append
       slot->object->Encode(encoded_);
       batch.Put(key, encoded_);
     } else if (slot->maybe_stored) {
