@@ -9,8 +9,8 @@
 namespace vigil {
 namespace {
 
-// The first block serves the small batches of most checkpoints (outbox, offsets) and stays
-// allocated; later blocks are above glibc's largest mmap threshold (32 MiB), so they are mapped
+// The first block holds the small batches of most checkpoints (outbox, offsets) in one allocation
+// (clear() keeps it); later blocks are above glibc's largest mmap threshold (32 MiB), so they are mapped
 // on their own and unmapped when freed. Only the pages written are ever resident.
 constexpr size_t kFirstBlock = 64u << 10;
 constexpr size_t kLaterBlock = 64u << 20;
