@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <optional>
 
 #include <sys/mman.h>
 
@@ -41,65 +42,138 @@ void FreeHugePages(void* p, size_t bytes) {
 }
 
 
-SeenIds::SeenIds(HashFn hash) : hash_(hash), table_(64), mask_(63) {}
+namespace {
 
-std::string_view SeenIds::IdAt(const Bucket& bucket, size_t offset, size_t* next) const {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(bucket.ids.data()) + offset;
+// Reads the id at `at` of [length varint][bytes] ids; sets *next past it. nullopt if cut short.
+std::optional<std::string_view> IdAt(std::string_view bytes, size_t at, size_t* next) {
   size_t length = 0;
   int shift = 0;
-  size_t used = 0;
   while (true) {
-    const unsigned char byte = p[used++];
+    if (at >= bytes.size() || shift > 28) return std::nullopt;
+    const unsigned char byte = static_cast<unsigned char>(bytes[at++]);
     length |= static_cast<size_t>(byte & 0x7f) << shift;
     if (!(byte & 0x80)) break;
     shift += 7;
   }
-  if (next) *next = offset + used + length;
-  return std::string_view(bucket.ids.data() + offset + used, length);
+  if (length > bytes.size() - at) return std::nullopt;
+  *next = at + length;
+  return bytes.substr(at, length);
 }
 
-bool SeenIds::Matches(const Entry& e, std::string_view id) const {
-  const Bucket& bucket = buckets_[e.bucket];
-  const unsigned char first = static_cast<unsigned char>(bucket.ids.data()[e.offset]);
-  if (first < 0x80) {  // the common case: an id shorter than 128 bytes
-    return first == id.size() &&
-           std::memcmp(bucket.ids.data() + e.offset + 1, id.data(), id.size()) == 0;
-  }
-  return IdAt(bucket, e.offset, nullptr) == id;
+std::string BucketKey(uint8_t stream, Millis hour) {
+  std::string key(1, static_cast<char>(stream));
+  AppendI64(key, hour);
+  return key;
 }
+
+constexpr size_t kFirstSlots = 64;
+
+}  // namespace
+
+SeenIds::SeenIds(HashFn hash) : hash_(hash) { Rebuild(kFirstSlots); }
 
 bool SeenIds::SeenOrAdd(uint8_t stream, std::string_view id, Millis time, uint64_t h) {
-  size_t i = h & mask_;
-  for (; table_[i].bucket != kEmpty; i = (i + 1) & mask_) {
-    const Entry& e = table_[i];
-    if (e.hash == h && buckets_[e.bucket].stream == stream && Matches(e, id)) return true;
+  const uint64_t fingerprint = h >> kBucketBits;
+  size_t i = Home(fingerprint);
+  for (; table_[i] != 0; i = (i + 1) & mask_) {
+    const Slot slot = table_[i];
+    if (slot >> kBucketBits != fingerprint) continue;
+    const uint32_t b = static_cast<uint32_t>(slot & kBucketMask) - 1;
+    const Bucket& bucket = buckets_[b];
+    if (bucket.state == State::kLive && bucket.stream == stream && Holds(b, id, h)) return true;
   }
   const Millis hour = FloorTo(time, kSeenBucket);
   uint32_t b = last_bucket_;
-  if (b == kEmpty || buckets_[b].hour != hour || buckets_[b].stream != stream) {
+  if (b == kNone || buckets_[b].hour != hour || buckets_[b].stream != stream) {
     b = BucketFor(stream, hour);
     last_bucket_ = b;
   }
   Bucket& bucket = buckets_[b];
-  const uint32_t offset = static_cast<uint32_t>(bucket.ids.size());
+  const uint32_t offset = static_cast<uint32_t>(bucket.fresh.size());
   // As ByteWriter::Bytes writes it (one length byte below 128).
-  bucket.ids.Commit(rulekit::PutBytes(bucket.ids.Room(rulekit::kMaxVarint + id.size()), id));
-  if (!bucket.unsaved) {
-    bucket.unsaved = true;
-    unsaved_.push_back(b);
-  }
-  if ((count_ + 1) * 2 > table_.size()) {
-    Insert(h, b, offset);  // grows the table first
-  } else {
-    table_[i] = Entry{h, b, offset};  // the empty entry the look-up ended at
-    ++count_;
+  bucket.fresh.Commit(rulekit::PutBytes(bucket.fresh.Room(rulekit::kMaxVarint + id.size()), id));
+  if (offset == 0) unsaved_.push_back(b);
+  AddFresh(h, b, offset);
+  const Slot slot = fingerprint << kBucketBits | (b + 1);
+  ++bucket.slots;
+  ++live_;
+  PutSlot(slot);  // not at `i`: BucketFor may have rebuilt the table
+  return false;
+}
+
+bool SeenIds::Holds(uint32_t b, std::string_view id, uint64_t hash) {
+  return FreshHolds(b, id, hash) || (!buckets_[b].records.empty() && SavedHolds(b, id));
+}
+
+bool SeenIds::FreshHolds(uint32_t b, std::string_view id, uint64_t hash) const {
+  if (fresh_count_ == 0) return false;
+  const std::string_view bytes = buckets_[b].fresh.view();
+  for (size_t i = hash & fresh_mask_; fresh_index_[i].bucket != kNone; i = (i + 1) & fresh_mask_) {
+    const FreshEntry& e = fresh_index_[i];
+    if (e.hash != hash || e.bucket != b) continue;
+    size_t next;
+    if (IdAt(bytes, e.offset, &next) == id) return true;
   }
   return false;
 }
 
+// Rare: a duplicate of an id saved already, or two ids with one fingerprint.
+bool SeenIds::SavedHolds(uint32_t b, std::string_view id) {
+  if (cached_bucket_ != b) {
+    cached_bucket_ = kNone;
+    cached_bytes_.clear();
+    cached_ids_.clear();
+    if (space_ == nullptr) throw FatalError("seen ids: saved ids without a store to read them from");
+    // Its own records (an overflow bucket's may name other hours).
+    for (const std::string& record : buckets_[b].records) {
+      const std::optional<std::string> ids = space_->Get(record);
+      if (!ids) throw FatalError("seen-ids record missing from the store");
+      cached_bytes_ += *ids;
+    }
+    for (size_t at = 0, next; at < cached_bytes_.size(); at = next) {
+      std::optional<std::string_view> saved = IdAt(cached_bytes_, at, &next);
+      if (!saved) throw FatalError("seen-ids record cannot be parsed");
+      cached_ids_.push_back(*saved);
+    }
+    std::sort(cached_ids_.begin(), cached_ids_.end());
+    cached_bucket_ = b;
+  }
+  return std::binary_search(cached_ids_.begin(), cached_ids_.end(), id);
+}
+
+void SeenIds::AddFresh(uint64_t hash, uint32_t b, uint32_t offset) {
+  if ((fresh_count_ + 1) * 2 > fresh_index_.size()) {
+    std::vector<FreshEntry> old(std::max<size_t>(64, fresh_index_.size() * 2));
+    old.swap(fresh_index_);
+    fresh_mask_ = fresh_index_.size() - 1;
+    fresh_count_ = 0;
+    for (const FreshEntry& e : old) {
+      if (e.bucket != kNone) AddFresh(e.hash, e.bucket, e.offset);
+    }
+  }
+  size_t i = hash & fresh_mask_;
+  while (fresh_index_[i].bucket != kNone) i = (i + 1) & fresh_mask_;
+  fresh_index_[i] = FreshEntry{hash, b, offset};
+  ++fresh_count_;
+}
+
 uint32_t SeenIds::BucketFor(uint8_t stream, Millis hour) {
-  auto [it, added] = by_hour_.try_emplace({stream, hour}, kEmpty);
-  if (!added) return it->second;
+  auto it = by_hour_.find({stream, hour});
+  if (it != by_hour_.end()) return it->second;
+  // The last kStreamCount numbers are kept for the overflow buckets.
+  if (NumbersLeft() <= kStreamCount && expired_ > 0) Rebuild(table_.size());  // frees numbers
+  if (NumbersLeft() <= kStreamCount) return Overflow(stream);
+  const uint32_t b = NewBucket(stream, hour);
+  by_hour_.emplace(std::make_pair(stream, hour), b);
+  return b;
+}
+
+uint32_t SeenIds::Overflow(uint8_t stream) {
+  if (overflow_[stream] == kNone) overflow_[stream] = NewBucket(stream, kMaxTime);
+  return overflow_[stream];
+}
+
+uint32_t SeenIds::NewBucket(uint8_t stream, Millis hour) {
   uint32_t b;
   if (!free_buckets_.empty()) {
     b = free_buckets_.back();
@@ -112,70 +186,61 @@ uint32_t SeenIds::BucketFor(uint8_t stream, Millis hour) {
   bucket = Bucket();
   bucket.stream = stream;
   bucket.hour = hour;
-  bucket.live = true;
-  it->second = b;
+  bucket.state = State::kLive;
   return b;
 }
 
-void SeenIds::Insert(uint64_t hash, uint32_t bucket, uint32_t offset) {
-  if ((count_ + 1) * 2 > table_.size()) Grow();
-  size_t i = hash & mask_;
-  while (table_[i].bucket != kEmpty) i = (i + 1) & mask_;
-  table_[i] = Entry{hash, bucket, offset};
-  ++count_;
+void SeenIds::PutSlot(Slot slot) {
+  if ((occupied_ + 1) * 10 > table_.size() * 7) Rebuild(table_.size() * 2);
+  size_t i = Home(slot >> kBucketBits);
+  while (table_[i] != 0) i = (i + 1) & mask_;
+  table_[i] = slot;
+  ++occupied_;
 }
 
-void SeenIds::Grow() {
-  Table old(table_.size() * 2);
+void SeenIds::Rebuild(size_t size) {
+  Table old(size, 0);
   old.swap(table_);
-  mask_ = table_.size() - 1;
-  for (const Entry& e : old) {
-    if (e.bucket == kEmpty) continue;
-    size_t i = e.hash & mask_;
-    while (table_[i].bucket != kEmpty) i = (i + 1) & mask_;
-    table_[i] = e;
+  mask_ = size - 1;
+  shift_ = 64 - __builtin_ctzll(size);
+  occupied_ = 0;
+  for (const Slot slot : old) {
+    if (slot == 0) continue;
+    if (buckets_[(slot & kBucketMask) - 1].state != State::kLive) continue;
+    size_t i = Home(slot >> kBucketBits);
+    while (table_[i] != 0) i = (i + 1) & mask_;
+    table_[i] = slot;
+    ++occupied_;
   }
-}
-
-void SeenIds::Erase(uint64_t hash, uint32_t bucket, uint32_t offset) {
-  size_t i = hash & mask_;
-  while (true) {
-    const Entry& e = table_[i];
-    if (e.bucket == kEmpty) return;  // not found (cannot happen)
-    if (e.bucket == bucket && e.offset == offset) break;
-    i = (i + 1) & mask_;
+  for (uint32_t b = 0; b < buckets_.size() && expired_ > 0; ++b) {
+    if (buckets_[b].state != State::kExpired) continue;
+    buckets_[b] = Bucket();
+    free_buckets_.push_back(b);
+    --expired_;
   }
-  // Backward-shift deletion: no tombstones, probe sequences stay short.
-  size_t j = i;
-  while (true) {
-    j = (j + 1) & mask_;
-    if (table_[j].bucket == kEmpty) break;
-    const size_t home = table_[j].hash & mask_;
-    const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-    if (stays) continue;
-    table_[i] = table_[j];
-    i = j;
-  }
-  table_[i].bucket = kEmpty;
-  --count_;
 }
 
 void SeenIds::Save(KeySpace& space) {
+  space_ = &space;
   for (uint32_t b : unsaved_) {
     Bucket& bucket = buckets_[b];
-    if (!bucket.live || !bucket.unsaved) continue;
-    bucket.unsaved = false;
-    std::string record(1, static_cast<char>(bucket.stream));
-    AppendI64(record, bucket.hour);
+    if (bucket.state != State::kLive || bucket.fresh.size() == 0) continue;
+    std::string record = BucketKey(bucket.stream, bucket.hour);
     AppendU32(record, next_record_++);
-    space.PutNew(record, bucket.ids.view().substr(bucket.saved));
-    bucket.saved = bucket.ids.size();
+    space.PutNew(record, bucket.fresh.view());
+    bucket.fresh = rulekit::AppendBuffer();
     bucket.records.push_back(std::move(record));
+    if (cached_bucket_ == b) cached_bucket_ = kNone;
   }
   unsaved_.clear();
+  fresh_index_ = std::vector<FreshEntry>();
+  fresh_mask_ = 0;
+  fresh_count_ = 0;
 }
 
 void SeenIds::Expire(const std::array<Millis, kStreamCount>& horizon, KeySpace& space) {
+  space_ = &space;
+  size_t stale = 0;
   for (auto it = by_hour_.begin(); it != by_hour_.end();) {
     const auto [stream, hour] = it->first;
     if (hour + kSeenBucket > horizon[stream]) {
@@ -184,48 +249,71 @@ void SeenIds::Expire(const std::array<Millis, kStreamCount>& horizon, KeySpace& 
     }
     const uint32_t b = it->second;
     Bucket& bucket = buckets_[b];
-    for (size_t at = 0, next; at < bucket.ids.size(); at = next) {
-      std::string_view id = IdAt(bucket, at, &next);
-      Erase(Hash(bucket.stream, id), b, static_cast<uint32_t>(at));
-    }
     for (const std::string& record : bucket.records) space.Delete(record);
-    bucket = Bucket();
-    free_buckets_.push_back(b);
-    if (last_bucket_ == b) last_bucket_ = kEmpty;
+    live_ -= bucket.slots;
+    stale += bucket.slots;
+    // Its slots stay until the next rebuild and match nothing (the bucket is not live); its fresh
+    // ids' index entries are never read again (a look-up reads a live bucket's only).
+    bucket.fresh = rulekit::AppendBuffer();
+    bucket.records.clear();
+    bucket.state = State::kExpired;
+    ++expired_;
+    if (last_bucket_ == b) last_bucket_ = kNone;
+    if (cached_bucket_ == b) cached_bucket_ = kNone;
     it = by_hour_.erase(it);
+  }
+  // Before the expired buckets' numbers can be used again, their fresh ids leave the index.
+  if (stale > 0 && fresh_count_ > 0) {
+    std::vector<FreshEntry> entries;
+    for (const FreshEntry& e : fresh_index_) {
+      if (e.bucket != kNone && buckets_[e.bucket].state == State::kLive) entries.push_back(e);
+    }
+    fresh_index_ = std::vector<FreshEntry>();
+    fresh_mask_ = 0;
+    fresh_count_ = 0;
+    for (const FreshEntry& e : entries) AddFresh(e.hash, e.bucket, e.offset);
+  }
+  // A pass over the table once a quarter of its slots are stale: each costs O(slots) and frees
+  // what the expired hours held.
+  if (stale > 0 && (occupied_ - live_) * 4 > occupied_) {
+    size_t size = kFirstSlots;
+    while (live_ * 10 >= size * 7 / 2) size *= 2;  // at most 35 % full after it
+    Rebuild(std::max(size, table_.size() / 2));
   }
 }
 
-void SeenIds::IndexBucketBytes(uint32_t b, size_t from) {
+void SeenIds::IndexSaved(uint32_t b, std::string_view bytes) {
   const Bucket& bucket = buckets_[b];
-  for (size_t at = from, next; at < bucket.ids.size(); at = next) {
-    std::string_view id = IdAt(bucket, at, &next);
-    if (next > bucket.ids.size()) throw FatalError("seen-ids record cannot be parsed");
-    Insert(Hash(bucket.stream, id), b, static_cast<uint32_t>(at));
+  for (size_t at = 0, next; at < bytes.size(); at = next) {
+    std::optional<std::string_view> id = IdAt(bytes, at, &next);
+    if (!id) throw FatalError("seen-ids record cannot be parsed");
+    PutSlot(Hash(bucket.stream, *id) >> kBucketBits << kBucketBits | (b + 1));
+    ++buckets_[b].slots;
+    ++live_;
   }
 }
 
 void SeenIds::Load(KeySpace& space) {
+  space_ = &space;
   space.ScanPrefix("", [&](std::string_view key, std::string_view ids) {
     if (key.size() != kBucketKeySize + 4) throw FatalError("seen-ids record key cannot be parsed");
     const uint8_t stream = static_cast<uint8_t>(key[0]);
     if (stream >= kStreamCount) throw FatalError("seen-ids record key cannot be parsed");
-    const uint32_t b = BucketFor(stream, ReadI64(key.substr(1, 8)));
-    Bucket& bucket = buckets_[b];
-    const size_t from = bucket.ids.size();
-    bucket.ids.Append(ids);
-    bucket.saved = bucket.ids.size();
-    bucket.records.emplace_back(key);
+    const Millis hour = ReadI64(key.substr(1, 8));
+    const uint32_t b = hour == kMaxTime ? Overflow(stream) : BucketFor(stream, hour);
+    buckets_[b].records.emplace_back(key);
     next_record_ = std::max(next_record_, ReadU32(key.substr(kBucketKeySize)) + 1);
-    IndexBucketBytes(b, from);
+    IndexSaved(b, ids);
     return true;
   });
 }
 
 size_t SeenIds::MemoryBytes() const {
-  size_t bytes = table_.capacity() * sizeof(Entry) + buckets_.capacity() * sizeof(Bucket);
+  size_t bytes = table_.capacity() * sizeof(Slot) + buckets_.capacity() * sizeof(Bucket) +
+                 fresh_index_.capacity() * sizeof(FreshEntry) + cached_bytes_.capacity() +
+                 cached_ids_.capacity() * sizeof(std::string_view);
   for (const Bucket& bucket : buckets_) {
-    bytes += bucket.ids.capacity();
+    bytes += bucket.fresh.capacity();
     for (const auto& r : bucket.records) bytes += r.capacity() + sizeof r;
   }
   return bytes;

@@ -1,13 +1,23 @@
 // SeenIds: the event ids one scope (input partition) accepted within allowed lateness, for exact
 // duplicate detection in the new core.
 //
-// Ids are kept by bucket, (stream, hour of event time), as length-prefixed bytes in one string per
-// bucket; a flat open-addressing table (linear probing) maps a 64-bit fingerprint of (stream, id)
-// to where the id is stored, and every fingerprint hit is checked against those bytes, so two ids
-// with the same fingerprint are never taken for one another. Buckets are persisted in append-only
-// records, [stream][hour:8][sequence:4] -> the bytes the bucket gained since the last checkpoint,
-// and a bucket is forgotten (table entries and records) once its hour is behind the horizon of its
-// stream: an event of that hour would be too late whether or not its id is remembered.
+// Ids are kept by bucket, (stream, hour of event time). A flat open-addressing table (linear
+// probing) holds one 8-byte slot per id: a 52-bit fingerprint of (stream, id) and the bucket.
+// The id's bytes stay in memory only until the next snapshot (Save), in the bucket's `fresh`
+// bytes with an index of their own; Save writes them to the store in append-only records,
+// [stream][hour:8][sequence:4] -> the ids the bucket gained, and frees them. So memory per id
+// is the slot, not the id (a day of access ids: 2 million at 45,000 officers, 45 million at a
+// million). Every fingerprint hit is checked against the id itself: in the fresh bytes, or in
+// the bucket's saved records, read back from the store (the last bucket read is kept, so that a
+// burst of duplicates of one hour reads it once); two ids with the same fingerprint are never
+// taken for one another, and a fingerprint alone never decides.
+//
+// A bucket is forgotten once its hour is behind the horizon of its stream (an event of that hour
+// would be too late whether or not its id is remembered): its records are deleted at once, its
+// slots when enough slots are stale to be worth a pass over the table (they match nothing
+// meanwhile). Should an input spread its events over more hours than there are bucket numbers,
+// the ids of the hours beyond go to one bucket per stream that never expires: they are kept
+// longer than needed, never forgotten too early.
 //
 // Single-threaded; one per scope, owned by the core.
 #pragma once
@@ -59,6 +69,7 @@ class SeenIds {
   explicit SeenIds(HashFn hash = &DefaultHash);
 
   // True if (stream, id) is known; otherwise records it in the bucket of `time` and returns false.
+  // Ids saved already are checked against `space` (the one given to Save and Load).
   bool SeenOrAdd(uint8_t stream, std::string_view id, Millis time) {
     return SeenOrAdd(stream, id, time, Hash(stream, id));
   }
@@ -67,58 +78,92 @@ class SeenIds {
   uint64_t Hash(uint8_t stream, std::string_view id) const {
     return hash_ == &DefaultHash ? DefaultHash(stream, id) : hash_(stream, id);
   }
-  void Prefetch(uint64_t hash) const { __builtin_prefetch(&table_[hash & mask_]); }
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(&table_[Home(hash >> kBucketBits)]); }
   bool SeenOrAdd(uint8_t stream, std::string_view id, Millis time, uint64_t hash);
 
-  // Writes what each bucket gained since the last call as one new record of `space`.
+  // Writes what each bucket gained since the last call as one new record of `space`, and frees
+  // those ids' bytes. `space` must outlive this object: saved ids are checked against it.
   void Save(KeySpace& space);
   // Forgets every bucket of stream s whose hour ends at or before horizon[s] (kMinTime: none),
   // deleting its records from `space`.
   void Expire(const std::array<Millis, kStreamCount>& horizon, KeySpace& space);
-  // Reads every record of `space` (at the first touch of the scope after a start).
+  // Reads every record of `space` (at the first touch of the scope after a start); `space` must
+  // outlive this object.
   void Load(KeySpace& space);
 
-  size_t size() const { return count_; }
+  size_t size() const { return live_; }
   size_t MemoryBytes() const;
 
  private:
-  static constexpr uint32_t kEmpty = 0xffffffffu;
-  struct Entry {
-    uint64_t hash = 0;
-    uint32_t bucket = kEmpty;
-    uint32_t offset = 0;  // of the id's length prefix in the bucket's bytes
-  };
-  // Append-only bytes with an inline append: a std::string's costs an out-of-line call per id.
+  // A slot: 0 when empty, else [fingerprint: the hash's high 52 bits][bucket number + 1: 12 bits].
+  using Slot = uint64_t;
+  static constexpr int kBucketBits = 12;
+  static constexpr Slot kBucketMask = (Slot{1} << kBucketBits) - 1;
+  static constexpr uint32_t kBuckets = kBucketMask;  // numbers 0 .. kBuckets - 1
+  static constexpr uint32_t kNone = 0xffffffffu;
+  enum class State : uint8_t { kFree, kLive, kExpired };
   struct Bucket {
     uint8_t stream = 0;
     Millis hour = 0;
-    rulekit::AppendBuffer ids;  // each id: [length varint][bytes]
-    size_t saved = 0;  // bytes of `ids` already in records
-    std::vector<std::string> records;  // their keys, relative to the space
-    bool live = false;
-    bool unsaved = false;
+    State state = State::kFree;
+    uint32_t slots = 0;          // table slots that name it
+    rulekit::AppendBuffer fresh; // ids added since the last Save: [length varint][bytes] each
+    std::vector<std::string> records;  // the keys of its saved records, relative to the space
+  };
+  // The index of the fresh ids: their hash, bucket and offset in the bucket's fresh bytes.
+  struct FreshEntry {
+    uint64_t hash = 0;
+    uint32_t bucket = kNone;
+    uint32_t offset = 0;
   };
 
+  // Where the probe for a fingerprint starts: from the fingerprint's bits alone (so that the
+  // table can be rebuilt from its slots), mixed so that every bit counts.
+  size_t Home(uint64_t fingerprint) const {
+    return static_cast<size_t>((fingerprint * 0x9E3779B97F4A7C15ULL) >> shift_);
+  }
   uint32_t BucketFor(uint8_t stream, Millis hour);
-  bool Matches(const Entry& e, std::string_view id) const;
-  std::string_view IdAt(const Bucket& bucket, size_t offset, size_t* next) const;
-  void Insert(uint64_t hash, uint32_t bucket, uint32_t offset);
-  void Erase(uint64_t hash, uint32_t bucket, uint32_t offset);
-  void Grow();
-  // Adds the ids of `bytes`, appended to bucket b at `from`, to the table.
-  void IndexBucketBytes(uint32_t b, size_t from);
+  uint32_t NewBucket(uint8_t stream, Millis hour);
+  // The bucket of stream's hours beyond the bucket numbers; it never expires.
+  uint32_t Overflow(uint8_t stream);
+  uint32_t NumbersLeft() const {
+    return kBuckets - static_cast<uint32_t>(buckets_.size() - free_buckets_.size());
+  }
+  // Whether bucket b holds id (its fresh bytes, then its saved records).
+  bool Holds(uint32_t b, std::string_view id, uint64_t hash);
+  bool FreshHolds(uint32_t b, std::string_view id, uint64_t hash) const;
+  bool SavedHolds(uint32_t b, std::string_view id);
+  void AddFresh(uint64_t hash, uint32_t b, uint32_t offset);
+  void PutSlot(Slot slot);
+  // Rebuilds the table with `size` slots (a power of two), without the slots of expired buckets,
+  // whose numbers are then free again.
+  void Rebuild(size_t size);
+  // Adds the ids of `bytes` (a record of bucket b) to the table.
+  void IndexSaved(uint32_t b, std::string_view bytes);
 
   HashFn hash_;
-  using Table = std::vector<Entry, HugePageAllocator<Entry>>;
+  using Table = std::vector<Slot, HugePageAllocator<Slot>>;
   Table table_;
   size_t mask_ = 0;
-  size_t count_ = 0;
+  int shift_ = 0;
+  size_t occupied_ = 0;  // slots in use, stale ones (of expired buckets) included
+  size_t live_ = 0;      // ids of live buckets
+  std::vector<FreshEntry> fresh_index_;
+  size_t fresh_mask_ = 0;
+  size_t fresh_count_ = 0;
   std::vector<Bucket> buckets_;
   std::vector<uint32_t> free_buckets_;
+  size_t expired_ = 0;  // buckets expired whose numbers a rebuild has not freed yet
   std::map<std::pair<uint8_t, Millis>, uint32_t> by_hour_;
+  std::array<uint32_t, kStreamCount> overflow_{kNone, kNone, kNone};  // the never-expiring buckets
   std::vector<uint32_t> unsaved_;
-  uint32_t last_bucket_ = kEmpty;
+  uint32_t last_bucket_ = kNone;
   uint32_t next_record_ = 0;
+  KeySpace* space_ = nullptr;
+  // The saved ids of the bucket read back last (SavedHolds).
+  uint32_t cached_bucket_ = kNone;
+  std::string cached_bytes_;
+  std::vector<std::string_view> cached_ids_;  // sorted
 };
 
 }  // namespace vigil
