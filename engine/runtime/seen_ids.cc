@@ -83,6 +83,7 @@ bool SeenIds::SeenOrAdd(uint8_t stream, std::string_view id, Millis time, uint64
     if (bucket.state == State::kLive && bucket.stream == stream && Holds(b, id, h)) return true;
   }
   const Millis hour = FloorTo(time, kSeenBucket);
+  const uint64_t rebuilds = rebuilds_;
   uint32_t b = last_bucket_;
   if (b == kNone || buckets_[b].hour != hour || buckets_[b].stream != stream) {
     b = BucketFor(stream, hour);
@@ -94,10 +95,8 @@ bool SeenIds::SeenOrAdd(uint8_t stream, std::string_view id, Millis time, uint64
   bucket.fresh.Commit(rulekit::PutBytes(bucket.fresh.Room(rulekit::kMaxVarint + id.size()), id));
   if (offset == 0) unsaved_.push_back(b);
   AddFresh(h, b, offset);
-  const Slot slot = fingerprint << kBucketBits | (b + 1);
-  ++bucket.slots;
-  ++live_;
-  PutSlot(slot);  // not at `i`: BucketFor may have rebuilt the table
+  // At the empty slot the look-up ended at, unless BucketFor rebuilt the table or it must grow.
+  AddSlot(h, b, rebuilds_ == rebuilds && !Full() ? i : kNoPlace);
   return false;
 }
 
@@ -143,18 +142,22 @@ bool SeenIds::SavedHolds(uint32_t b, std::string_view id) {
 
 void SeenIds::AddFresh(uint64_t hash, uint32_t b, uint32_t offset) {
   if ((fresh_count_ + 1) * 2 > fresh_index_.size()) {
-    std::vector<FreshEntry> old(std::max<size_t>(64, fresh_index_.size() * 2));
-    old.swap(fresh_index_);
-    fresh_mask_ = fresh_index_.size() - 1;
-    fresh_count_ = 0;
-    for (const FreshEntry& e : old) {
-      if (e.bucket != kNone) AddFresh(e.hash, e.bucket, e.offset);
-    }
+    RebuildFreshIndex(std::max<size_t>(64, fresh_index_.size() * 2));
   }
   size_t i = hash & fresh_mask_;
   while (fresh_index_[i].bucket != kNone) i = (i + 1) & fresh_mask_;
   fresh_index_[i] = FreshEntry{hash, b, offset};
   ++fresh_count_;
+}
+
+void SeenIds::RebuildFreshIndex(size_t size) {
+  std::vector<FreshEntry> old(size);
+  old.swap(fresh_index_);
+  fresh_mask_ = size == 0 ? 0 : size - 1;
+  fresh_count_ = 0;
+  for (const FreshEntry& e : old) {
+    if (e.bucket != kNone && buckets_[e.bucket].state == State::kLive) AddFresh(e.hash, e.bucket, e.offset);
+  }
 }
 
 uint32_t SeenIds::BucketFor(uint8_t stream, Millis hour) {
@@ -190,8 +193,20 @@ uint32_t SeenIds::NewBucket(uint8_t stream, Millis hour) {
   return b;
 }
 
-void SeenIds::PutSlot(Slot slot) {
-  if ((occupied_ + 1) * 10 > table_.size() * 7) Rebuild(table_.size() * 2);
+void SeenIds::AddSlot(uint64_t hash, uint32_t b, size_t at) {
+  const Slot slot = hash >> kBucketBits << kBucketBits | (b + 1);
+  ++buckets_[b].slots;
+  ++live_;
+  if (at != kNoPlace) {
+    table_[at] = slot;
+    ++occupied_;
+    return;
+  }
+  if (Full()) Rebuild(table_.size() * 2);
+  Place(slot);
+}
+
+void SeenIds::Place(Slot slot) {
   size_t i = Home(slot >> kBucketBits);
   while (table_[i] != 0) i = (i + 1) & mask_;
   table_[i] = slot;
@@ -204,13 +219,9 @@ void SeenIds::Rebuild(size_t size) {
   mask_ = size - 1;
   shift_ = 64 - __builtin_ctzll(size);
   occupied_ = 0;
+  ++rebuilds_;
   for (const Slot slot : old) {
-    if (slot == 0) continue;
-    if (buckets_[(slot & kBucketMask) - 1].state != State::kLive) continue;
-    size_t i = Home(slot >> kBucketBits);
-    while (table_[i] != 0) i = (i + 1) & mask_;
-    table_[i] = slot;
-    ++occupied_;
+    if (slot != 0 && buckets_[(slot & kBucketMask) - 1].state == State::kLive) Place(slot);
   }
   for (uint32_t b = 0; b < buckets_.size() && expired_ > 0; ++b) {
     if (buckets_[b].state != State::kExpired) continue;
@@ -263,16 +274,7 @@ void SeenIds::Expire(const std::array<Millis, kStreamCount>& horizon, KeySpace& 
     it = by_hour_.erase(it);
   }
   // Before the expired buckets' numbers can be used again, their fresh ids leave the index.
-  if (stale > 0 && fresh_count_ > 0) {
-    std::vector<FreshEntry> entries;
-    for (const FreshEntry& e : fresh_index_) {
-      if (e.bucket != kNone && buckets_[e.bucket].state == State::kLive) entries.push_back(e);
-    }
-    fresh_index_ = std::vector<FreshEntry>();
-    fresh_mask_ = 0;
-    fresh_count_ = 0;
-    for (const FreshEntry& e : entries) AddFresh(e.hash, e.bucket, e.offset);
-  }
+  if (stale > 0 && fresh_count_ > 0) RebuildFreshIndex(fresh_index_.size());
   // A pass over the table once a quarter of its slots are stale: each costs O(slots) and frees
   // what the expired hours held.
   if (stale > 0 && (occupied_ - live_) * 4 > occupied_) {
@@ -287,9 +289,7 @@ void SeenIds::IndexSaved(uint32_t b, std::string_view bytes) {
   for (size_t at = 0, next; at < bytes.size(); at = next) {
     std::optional<std::string_view> id = IdAt(bytes, at, &next);
     if (!id) throw FatalError("seen-ids record cannot be parsed");
-    PutSlot(Hash(bucket.stream, *id) >> kBucketBits << kBucketBits | (b + 1));
-    ++buckets_[b].slots;
-    ++live_;
+    AddSlot(Hash(bucket.stream, *id), b, kNoPlace);
   }
 }
 

@@ -134,7 +134,14 @@ class SeenIds {
   bool FreshHolds(uint32_t b, std::string_view id, uint64_t hash) const;
   bool SavedHolds(uint32_t b, std::string_view id);
   void AddFresh(uint64_t hash, uint32_t b, uint32_t offset);
-  void PutSlot(Slot slot);
+  // The fresh index with `size` entries, holding the live buckets' entries of the old one.
+  void RebuildFreshIndex(size_t size);
+  // Adds the slot of (hash, bucket b): at `at` (an empty slot the caller's probe found in this
+  // table, with room to spare) or, given kNoPlace, where a probe finds room, growing the table.
+  static constexpr size_t kNoPlace = ~size_t{0};
+  void AddSlot(uint64_t hash, uint32_t b, size_t at);
+  void Place(Slot slot);  // at the first empty slot from its home
+  bool Full() const { return (occupied_ + 1) * 10 > table_.size() * 7; }
   // Rebuilds the table with `size` slots (a power of two), without the slots of expired buckets,
   // whose numbers are then free again.
   void Rebuild(size_t size);
@@ -146,6 +153,7 @@ class SeenIds {
   Table table_;
   size_t mask_ = 0;
   int shift_ = 0;
+  uint64_t rebuilds_ = 0;  // tables built so far: a probe's slot index is valid within one
   size_t occupied_ = 0;  // slots in use, stale ones (of expired buckets) included
   size_t live_ = 0;      // ids of live buckets
   std::vector<FreshEntry> fresh_index_;
