@@ -146,6 +146,7 @@ struct Run {
   void Feed(Stream stream, const std::string& id, const std::string& officer, Millis t,
             const std::string& case_ref = "", int64_t offset = -1) {
     TestEvent e = MakeEvent(stream, id, officer, t, case_ref, offset);
+    e.view.source = e.bytes;  // as DecodeEventView marks its views: the hold copies them unchecked
     const SourcePartition source{static_cast<int32_t>(stream), 0};
     const std::string value = e.bytes;
     core->Ingest(e.view, e.bytes, source, 0, {officer, value, "vigil.access", 0, offset});

@@ -147,6 +147,9 @@ bool Agrees(Stream stream, const std::string& bytes) {
     return false;
   }
   CheckSameFields(view, *expected, bytes);
+  // Its source is the record itself (the hold then copies it without checking each view).
+  CHECK(static_cast<const void*>(view.source.data()) == static_cast<const void*>(bytes.data()));
+  CHECK(view.source.size() == bytes.size());
   CHECK(view.partition == 3);  // where it was read is the caller's
   CHECK(view.offset == 77);
   return true;

@@ -581,8 +581,12 @@ Status DecodeEventView(Stream stream, std::string_view bytes, EventView* out) {
     case Stream::kAccess: taken = ParseAccess(data, bytes.size(), out); break;
     case Stream::kComplaint: taken = ParseComplaint(data, bytes.size(), out); break;
   }
-  if (taken) return Status::Ok();
-  return DecodeSlowly(stream, bytes, out);
+  if (!taken) {
+    Status slowly = DecodeSlowly(stream, bytes, out);
+    if (!slowly.ok()) return slowly;
+  }
+  out->source = bytes;
+  return Status::Ok();
 }
 
 }  // namespace vigil

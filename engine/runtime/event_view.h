@@ -34,6 +34,10 @@ struct EventView {
   // Where it was read: -1 when not read from Kafka.
   int32_t partition = -1;
   int64_t offset = -1;
+  // The bytes DecodeEventView decoded it from (every string above views into them); empty for a
+  // view built otherwise. The hold trusts it (it skips checking where each view points), so code
+  // that points a string of a decoded view elsewhere must clear it.
+  std::string_view source;
 
   bool is_roster() const { return stream == Stream::kRoster; }
   bool is_access() const { return stream == Stream::kAccess; }
