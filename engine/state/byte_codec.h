@@ -54,6 +54,11 @@ class ByteReader {
  public:
   explicit ByteReader(std::string_view in) : in_(in) {}
   bool U64(uint64_t* v) {
+    // Most varints in a state are one byte (lengths, small deltas, indices): read without the loop.
+    if (pos_ < in_.size() && static_cast<uint8_t>(in_[pos_]) < 0x80) {
+      *v = static_cast<uint8_t>(in_[pos_++]);
+      return true;
+    }
     uint64_t result = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (pos_ >= in_.size()) return false;
