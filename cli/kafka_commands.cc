@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "live/crash_points.h"
 #include "commands.h"
-#include "http/health_server.h"
+#include "http/ops_server.h"
 #include "json_text.h"
 #include "kafka/kafka_io.h"
 #include "live/live_engine.h"
@@ -22,6 +22,7 @@
 namespace vigil {
 
 int RunCommand(int argc, char** argv) {
+  const Millis started = SystemClock().NowMillis();  // process_start_time_seconds
   const std::vector<OptionSpec> specs = {
       {"brokers", "HOST:PORT", "Kafka bootstrap servers", ""},
       {"rules", "RULES.json", "rules file (see `vigil rules --defaults`); defaults if absent", ""},
@@ -35,12 +36,13 @@ int RunCommand(int argc, char** argv) {
       {"memory-budget-mb", "MB", "RocksDB block cache and write buffers together", "256"},
       {"ingest-batch-kb", "KB", "a checkpoint that writes at least this much (a snapshot) is written as one RocksDB table file and ingested, instead of through RocksDB's log and memtable; 0: every checkpoint", "1024"},
       {"session-timeout-ms", "MS", "how long the group waits for a silent (crashed) member before moving its partitions (at least 2000)", "10000"},
-      {"health-listen", "ADDRESS:PORT", "serve GET /health (JSON; 200 running, 503 Kafka unreachable, stopping or failed) there, e.g. 0.0.0.0:8080", ""},
+      {"http", "ADDRESS:PORT", "serve GET /healthz (liveness: 200 unless stopped or failed), /readyz (200 once running with partitions assigned and their state loaded, else 503 with the reason) and /metrics (Prometheus text format) there, e.g. 0.0.0.0:8080", ""},
+      {"health-listen", "ADDRESS:PORT", "deprecated, use --http: the same endpoints, plus the old GET /health (200 starting or running, 503 Kafka unreachable, stopping, stopped or failed)", ""},
       {"quiet", "", "no progress lines", ""},
   };
   const std::string usage = Usage(
       "vigil run --brokers HOST:PORT [--rules F] [--shadow-rules F [--shadow-topic T]] [--state-dir DIR]\n"
-      "          [--group ID] [--until-caught-up]",
+      "          [--group ID] [--until-caught-up] [--http ADDRESS:PORT]",
       "Consumes vigil.roster, vigil.access and vigil.complaints in a consumer group, runs the\n"
       "rules by event time with state in RocksDB, and publishes alerts to vigil.alerts and\n"
       "unusable records to vigil.dlq. Offsets are committed only after the state and alerts\n"
@@ -121,15 +123,26 @@ int RunCommand(int argc, char** argv) {
   options.read_limit = PauseAfterRecords();  // fault tests only
   Health health;
   options.health = &health;
-  std::unique_ptr<HealthServer> health_server;
-  if (args.Has("health-listen")) {
-    Result<std::unique_ptr<HealthServer>> server = HealthServer::Start(args.Get("health-listen"), health);
+  LiveProbe probe;
+  options.probe = &probe;
+  http::OpsEndpoints endpoints{&health, &probe, options.topics, started};
+  std::vector<std::unique_ptr<http::HttpServer>> servers;  // after health and probe: stopped first
+  for (const char* flag : {"http", "health-listen"}) {
+    if (!args.Has(flag)) continue;
+    endpoints.legacy_health = std::string(flag) == "health-listen";
+    Result<std::unique_ptr<http::HttpServer>> server = http::StartOpsServer(args.Get(flag), endpoints);
     if (!server.ok()) {
-      std::cerr << "vigil run: --health-listen: " << server.status().message() << "\n";
+      std::cerr << "vigil run: --" << flag << ": " << server.status().message() << "\n";
       return 2;
     }
-    health_server = std::move(server.value());
-    if (options.progress) std::cerr << "run: health at " << health_server->url() << "\n";
+    servers.push_back(std::move(server.value()));
+    // The first line's form is what scripts (and tests/graceful_stop_test.cc) look for.
+    if (!options.progress) continue;
+    if (endpoints.legacy_health) {
+      std::cerr << "run: health at " << servers.back()->url() << "/health (--health-listen is deprecated: use --http)\n";
+    } else {
+      std::cerr << "run: http at " << servers.back()->url() << " (/healthz, /readyz, /metrics)\n";
+    }
   }
   Result<LiveReport> report = RunLive(options, *config);
   if (!report.ok()) {

@@ -18,6 +18,11 @@ enum class HealthState {
   kFailed,            // stopped on an error it cannot recover from (e.g. storage)
 };
 
+// Every state, in the order above (the metrics page shows each as a gauge).
+inline constexpr HealthState kHealthStates[] = {
+    HealthState::kStarting, HealthState::kRunning, HealthState::kKafkaUnreachable,
+    HealthState::kStopping, HealthState::kStopped,  HealthState::kFailed};
+
 const char* HealthName(HealthState state);
 
 class Health {

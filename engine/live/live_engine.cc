@@ -153,6 +153,8 @@ class LiveEngine {
   bool Finishing() const { return options_.until_caught_up || end_offsets_taken_; }
   bool AtReadLimit(const std::string& topic, int32_t partition, PartitionPosition& position);
   void MaybeReport(bool force);
+  void PublishMetrics(bool force);
+  std::vector<PartitionLag> ConsumerLag() const;
   std::string ShadowProgress() const;
 
   const LiveOptions& options_;
@@ -184,6 +186,7 @@ class LiveEngine {
     CheckpointMode mode = CheckpointMode::kBackground;
     uint64_t records = 0;   // records read when it was taken
     bool snapshot = true;
+    std::chrono::steady_clock::time_point started;  // for the duration metrics
   };
   std::optional<Written> written_;
   std::map<std::pair<std::string, int32_t>, uint64_t> read_in_run_;  // for options_.read_limit
@@ -206,6 +209,10 @@ class LiveEngine {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_report_ = started_;
   uint64_t invalid_logged_ = 0;
+  // Durations of the checkpoints made durable in this run, for options_.probe.
+  Histogram checkpoint_seconds_{CheckpointSecondsBounds()};
+  Histogram snapshot_seconds_{CheckpointSecondsBounds()};
+  std::chrono::steady_clock::time_point last_publish_;
   // Last, so destroyed first: closing the consumer may call Revoke(), which uses the members above.
   KafkaHandle producer_;
   KafkaHandle consumer_;
@@ -448,6 +455,7 @@ void LiveEngine::Assign(rd_kafka_topic_partition_list_t* partitions) {
   ever_assigned_ = true;
   if (Finishing()) TakeEndOffsets();
   rd_kafka_assign(consumer_.get(), partitions);
+  PublishMetrics(/*force=*/true);
   if (options_.progress) {
     std::cerr << "run: assigned " << partitions->cnt << " partitions of the input topics\n";
   }
@@ -465,6 +473,7 @@ void LiveEngine::Revoke(rd_kafka_topic_partition_list_t* partitions) {
     assigned_.erase({stream, partitions->elems[i].partition});
   }
   rd_kafka_assign(consumer_.get(), nullptr);
+  PublishMetrics(/*force=*/true);
 }
 
 // LiveOptions::read_limit (fault tests): a partition that has given its share of records is
@@ -660,7 +669,7 @@ void LiveEngine::Checkpoint(CheckpointMode mode, bool snapshot) {
   // positions; with a snapshot also state (the shadow rules' too), progress and the snapshot's
   // copy of the positions: in one synced batch, the commit point once the writer has written it.
   WriteBatch(snapshot);
-  written_ = Written{std::move(offsets), mode, report_.records, snapshot};
+  written_ = Written{std::move(offsets), mode, report_.records, snapshot, waiting};
   ++report_.checkpoints;
   if (snapshot) {
     ++report_.snapshots;
@@ -670,6 +679,7 @@ void LiveEngine::Checkpoint(CheckpointMode mode, bool snapshot) {
     report_.snapshot_hold_max_seconds = std::max(report_.snapshot_hold_max_seconds, held);
   }
   if (mode == CheckpointMode::kComplete) CompleteWrite();
+  PublishMetrics(/*force=*/true);
 }
 
 // The rest of a checkpoint, once its batch is durable (waiting for it if need be): storage
@@ -682,6 +692,10 @@ void LiveEngine::CompleteWrite() {
   CrashPoint("checkpoint-after-write");
   if (written.snapshot) CrashPoint("snapshot-after-write");
   if (options_.records_durable && written.snapshot) options_.records_durable->store(written.records);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - written.started).count();
+  checkpoint_seconds_.Observe(seconds);
+  if (written.snapshot) snapshot_seconds_.Observe(seconds);
   // The group's offsets (a snapshot's), for tools that read them
   CommitOffsets(written.offsets, written.mode == CheckpointMode::kBackground);
   CrashPoint("checkpoint-after-commit");
@@ -998,6 +1012,47 @@ void LiveEngine::MaybeReport(bool force) {
             << ", kafka " << kafka << ", health " << HealthName(health_.state()) << "\n";
 }
 
+// Each assigned partition's lag from librdkafka's cached high watermark (from the last fetch
+// response: no request to the cluster); a partition it has no figure for yet is left out.
+std::vector<PartitionLag> LiveEngine::ConsumerLag() const {
+  std::vector<PartitionLag> lags;
+  for (const auto& [key, position] : assigned_) {
+    const std::string& topic = options_.topics.For(static_cast<Stream>(key.first));
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), topic.c_str(), key.second, &low, &high) ||
+        high < 0) {
+      continue;
+    }
+    const int64_t next = position.next_offset >= 0 ? position.next_offset : low;
+    lags.push_back({topic, key.second, std::max<int64_t>(0, high - next)});
+  }
+  return lags;
+}
+
+// Hands a copy of the counters to options_.probe (LiveProbe: the engine never waits on a scrape),
+// at most every kPublishEvery unless forced (a checkpoint or a rebalance just changed them).
+void LiveEngine::PublishMetrics(bool force) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!options_.probe || (!force && now - last_publish_ < LiveProbe::kPublishEvery)) return;
+  last_publish_ = now;
+  LiveMetrics m;
+  m.processor = processor_.metrics();
+  m.records = report_.records;
+  m.published_alerts = report_.published_alerts;
+  if (consumer_) m.lag = ConsumerLag();
+  // -infinity (a partition without events yet) or +infinity (a finished bounded run): no lag to show.
+  const Millis watermark = processor_.watermarks().Current();
+  if (watermark > kMinTime && watermark < kMaxTime) m.watermark = watermark;
+  m.checkpoints = report_.checkpoints;
+  m.snapshots = report_.snapshots;
+  m.checkpoint_seconds = checkpoint_seconds_;
+  m.snapshot_seconds = snapshot_seconds_;
+  m.state_memory_bytes = pipeline_.core_state->MemoryBytes();
+  m.memory_budget_bytes = options_.storage.memory_budget_bytes;
+  m.assigned_partitions = assigned_.size();
+  options_.probe->Publish(std::move(m));
+}
+
 Result<LiveReport> LiveEngine::Run() {
   SetHealth(HealthState::kStarting);
   try {
@@ -1082,6 +1137,7 @@ Result<LiveReport> LiveEngine::Loop() {
       next_checkpoint = std::max(started + interval, Clock::now() + interval / 4);
     }
     MaybeReport(false);
+    PublishMetrics(false);
   }
   SetHealth(HealthState::kStopping);
   if (Finishing() && CaughtUp()) {  // close every window

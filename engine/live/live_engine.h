@@ -42,6 +42,7 @@
 #include "alert.pb.h"
 #include "event.h"
 #include "live/health.h"
+#include "live/live_probe.h"
 #include "state/kv_backend.h"
 #include "runtime/outputs.h"
 #include "rules.pb.h"
@@ -85,6 +86,9 @@ struct LiveOptions {
   // VIGIL_PAUSE_AFTER (engine/live/crash_points.h).
   uint64_t read_limit = 0;
   Health* health = nullptr;  // where the engine reports its state; optional
+  // Where the engine publishes its counters for GET /metrics and /readyz; optional. Published from
+  // the engine's thread at most every LiveProbe::kPublishEvery, never waiting on a reader.
+  LiveProbe* probe = nullptr;
   // Called for each alert once Kafka has acknowledged it (e.g. the demo's live display).
   std::function<void(const v1::Alert&)> on_published;
 };
