@@ -14,7 +14,8 @@
 namespace vigil::testing {
 
 VigilProcess::VigilProcess(const std::vector<std::string>& args, const std::string& log_path,
-                           const std::map<std::string, std::string>& env)
+                           const std::map<std::string, std::string>& env,
+                           const std::string& binary)
     : log_path_(log_path) {
   pid_ = fork();
   if (pid_ == 0) {
@@ -25,7 +26,6 @@ VigilProcess::VigilProcess(const std::vector<std::string>& args, const std::stri
     }
     for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> argv;
-    static const std::string binary = VIGIL_BINARY;
     argv.push_back(const_cast<char*>(binary.c_str()));
     for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);

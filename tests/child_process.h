@@ -13,8 +13,10 @@ namespace vigil::testing {
 class VigilProcess {
  public:
   // Starts `vigil <args...>` with `env` added to the environment; stderr and stdout to `log_path`.
+  // Another program (a Prometheus server, say) when `binary` is given.
   VigilProcess(const std::vector<std::string>& args, const std::string& log_path,
-               const std::map<std::string, std::string>& env = {});
+               const std::map<std::string, std::string>& env = {},
+               const std::string& binary = VIGIL_BINARY);
   ~VigilProcess();  // SIGKILLs the process if it still runs
   VigilProcess(const VigilProcess&) = delete;
   VigilProcess& operator=(const VigilProcess&) = delete;
