@@ -41,8 +41,7 @@ struct RunWithHttp {
     run = std::make_unique<VigilProcess>(
         std::vector<std::string>{"run", "--brokers", broker.bootstrap(), "--state-dir",
                                  dir.path() + "/state", "--rules", dir.path() + "/rules.json",
-                                 "--http", "127.0.0.1:0", "--checkpoint-interval-ms", "100",
-                                 "--session-timeout-ms", "2000"},
+                                 "--http", "127.0.0.1:0", "--checkpoint-interval-ms", "100"},
         dir.path() + "/run.log");
     const std::regex line("run: http at (http://[0-9.]+:[0-9]+) ");
     std::smatch match;

@@ -82,10 +82,10 @@ void CheckpointFamilies(MetricsText& out, const LiveMetrics& m) {
   out.Counter("vigil_snapshots_total", "Checkpoints that also wrote the rules' state and input offsets.",
               static_cast<double>(m.snapshots));
   out.Family("vigil_checkpoint_duration_seconds", Type::kHistogram,
-             "Time from a checkpoint's start to its batch being durable.");
+             "Time processing paused for a checkpoint (building its batch, waiting for the previous one to be durable).");
   out.HistogramSamples({}, m.checkpoint_seconds);
   out.Family("vigil_snapshot_duration_seconds", Type::kHistogram,
-             "Time from a snapshot's start to its batch being durable.");
+             "Time processing paused for a snapshot (a checkpoint that also writes the rules' state).");
   out.HistogramSamples({}, m.snapshot_seconds);
   out.Gauge("vigil_state_memory_bytes", "Memory held by the rules' state, the hold and duplicate ids.",
             static_cast<double>(m.state_memory_bytes));

@@ -41,8 +41,8 @@ struct LiveMetrics {
   std::optional<Millis> watermark;  // the engine's event-time watermark; none before any event
   uint64_t checkpoints = 0;
   uint64_t snapshots = 0;
-  // Each checkpoint, from its start to its batch being durable; snapshot_seconds: the same, for
-  // the checkpoints that were snapshots.
+  // Time the processing thread spent on each checkpoint (building its batch, and waiting for the
+  // previous one to be durable); snapshot_seconds: the same, for the checkpoints that were snapshots.
   Histogram checkpoint_seconds{CheckpointSecondsBounds()};
   Histogram snapshot_seconds{CheckpointSecondsBounds()};
   size_t state_memory_bytes = 0;   // the rules' state, hold and duplicate ids in memory
