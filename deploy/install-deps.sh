@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what Vigil needs to build and run on Debian 12 (only what is missing).
 set -euo pipefail
-# The last line is for the dashboard: Chart.js, served by `vigil dashboard` at /chart.js, and the
+# The third line is for the dashboard: Chart.js, served by `vigil dashboard` at /chart.js, and the
 # headless browser its test drives (tests/browser/dashboard_browser_test.py, Debian's python3).
+# The last: promtool and the Prometheus server that tests/http_endpoints_test.cc checks and
+# scrapes `vigil run --http`'s /metrics with.
 packages=(build-essential cmake ninja-build pkg-config librdkafka-dev libboost-dev
           libprotobuf-dev protobuf-compiler librocksdb-dev doctest-dev
-          libjs-chart.js chromium chromium-driver python3-selenium)
+          libjs-chart.js chromium chromium-driver python3-selenium
+          prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -102,6 +102,9 @@ TEST_CASE("cli: bad usage and bad configuration exit 2 with a message") {
   CHECK(RunShell(kVigil + " replay --input x --output " + dir.path() + "/o --rules " + bad_rules) == 2);
   CHECK(RunShell(kVigil + " no-such-command") == 2);
   CHECK(RunShell(kVigil + " run --help") == 0);
+  // An --http or --health-listen address that is not IP:PORT, before any Kafka connection.
+  CHECK(RunShell(kVigil + " run --brokers 127.0.0.1:1 --http localhost:8080 --state-dir " + dir.path() + "/s") == 2);
+  CHECK(RunShell(kVigil + " run --brokers 127.0.0.1:1 --health-listen 127.0.0.1: --state-dir " + dir.path() + "/s") == 2);
 }
 
 }  // namespace vigil::testing
