@@ -33,7 +33,7 @@ int RunCommand(int argc, char** argv) {
       {"until-caught-up", "", "process what the input topics hold now, close every window, publish, exit 0", ""},
       {"checkpoint-interval-ms", "MS", "how often decided alerts are made durable and published", "1000"},
       {"snapshot-interval-ms", "MS", "how often a checkpoint also writes the rules' state and input offsets (a crash re-reads the input since the last snapshot: keep at least this plus a restart's time of input on Kafka); 0 or at most --checkpoint-interval-ms: every checkpoint", "10000"},
-      {"memory-budget-mb", "MB", "RocksDB block cache and write buffers together", "256"},
+      {"memory-budget-mb", "MB", "the engine's one memory budget: RocksDB's block cache and write buffers get a quarter (8-256 MiB), the core's records, held events and duplicate ids the rest (past it the coldest officers' records leave memory and are read back on use; with --shadow-rules the rules and the shadow rules get half of it each)", "256"},
       {"ingest-batch-kb", "KB", "a checkpoint that writes at least this much (a snapshot) is written as one RocksDB table file and ingested, instead of through RocksDB's log and memtable; 0: every checkpoint", "1024"},
       {"session-timeout-ms", "MS", "how long the group waits for a silent (crashed) member before moving its partitions (at least 2000)", "10000"},
       {"http", "ADDRESS:PORT", "serve GET /healthz (liveness: 200 unless stopped or failed), /readyz (200 once running with partitions assigned and their state loaded, else 503 with the reason) and /metrics (Prometheus text format) there, e.g. 0.0.0.0:8080", ""},
@@ -103,7 +103,7 @@ int RunCommand(int argc, char** argv) {
     return 2;
   }
   LiveOptions options;
-  options.storage.memory_budget_bytes = static_cast<size_t>(*budget) << 20;
+  options.memory_budget_bytes = static_cast<size_t>(*budget) << 20;
   options.storage.ingest_batch_bytes = static_cast<size_t>(*ingest_kb) << 10;
   options.session_timeout_ms = static_cast<int>(*session_timeout);
   options.brokers = args.Get("brokers");

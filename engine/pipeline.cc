@@ -36,9 +36,8 @@ Pipeline MakePipeline(const v1::RulesConfig& config, std::unique_ptr<KvBackend> 
   core_options.topics = options.topics;
   core_options.memory_budget_bytes = options.memory_budget_bytes;
   core_options.rules_version = pipeline.rules_version;
-  auto core = std::make_unique<Core>(*pipeline.store, config, rules(config), std::move(core_options));
-  pipeline.core_state = core.get();
-  pipeline.core = std::make_unique<EventCore>(std::move(core));
+  pipeline.core = std::make_unique<EventCore>(
+      std::make_unique<Core>(*pipeline.store, config, rules(config), std::move(core_options)));
   return pipeline;
 }
 

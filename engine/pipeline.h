@@ -20,7 +20,6 @@ namespace vigil {
 struct Pipeline {
   std::unique_ptr<StateStore> store;
   std::unique_ptr<EventCore> core;
-  const Core* core_state = nullptr;  // the Core inside `core`, for its memory figures (metrics)
   std::string rules_version;  // RulesVersion of its rules; set on every alert it emits
 };
 

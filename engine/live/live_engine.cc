@@ -82,14 +82,29 @@ struct PartitionPosition {
 
 // The state directory's database, in this version's state format (or a FatalError saying why not).
 std::unique_ptr<KvBackend> OpenState(const LiveOptions& options) {
-  return CheckedStateFormat(OpenRocksBackend(options.state_dir, options.storage), options.state_dir);
+  RocksOptions storage = options.storage;
+  if (options.memory_budget_bytes > 0) {
+    storage.memory_budget_bytes = SplitMemoryBudget(options.memory_budget_bytes).rocks;
+  }
+  return CheckedStateFormat(OpenRocksBackend(options.state_dir, storage), options.state_dir);
+}
+
+// The pipeline options of the engine's core: its share of the budget, halved when the shadow
+// rules' core shares it.
+PipelineOptions CoreOptionsOf(const LiveOptions& options) {
+  PipelineOptions pipeline{options.topics};
+  if (options.memory_budget_bytes > 0) {
+    const size_t share = SplitMemoryBudget(options.memory_budget_bytes).core;
+    pipeline.memory_budget_bytes = options.shadow_rules ? share / 2 : share;
+  }
+  return pipeline;
 }
 
 class LiveEngine {
  public:
   LiveEngine(const LiveOptions& options, const v1::RulesConfig& config)
       : options_(options),
-        pipeline_(MakePipeline(config, StateBackend(), PipelineOptions{options.topics})),
+        pipeline_(MakePipeline(config, StateBackend(), CoreOptionsOf(options))),
         processor_(*pipeline_.core),
         outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "outbox")),
         shadow_outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "shadow-outbox")),
@@ -98,8 +113,7 @@ class LiveEngine {
         snapshot_dropped_(*pipeline_.store, ScopePrefix(kGlobalScope, "snapshot-dropped")),
         health_(options.health ? *options.health : own_health_) {
     if (shared_batch_) {
-      shadow_ = MakePipeline(*options.shadow_rules, shared_batch_->Follower(),
-                             PipelineOptions{options.topics});
+      shadow_ = MakePipeline(*options.shadow_rules, shared_batch_->Follower(), CoreOptionsOf(options));
     }
   }
 
@@ -1047,8 +1061,8 @@ void LiveEngine::PublishMetrics(bool force) {
   m.snapshots = report_.snapshots;
   m.checkpoint_seconds = checkpoint_seconds_;
   m.snapshot_seconds = snapshot_seconds_;
-  m.state_memory_bytes = pipeline_.core_state->MemoryBytes();
-  m.memory_budget_bytes = options_.storage.memory_budget_bytes;
+  m.state_memory_bytes = pipeline_.core->MemoryBytes();
+  m.memory_budget_bytes = options_.memory_budget_bytes;
   m.assigned_partitions = assigned_.size();
   options_.probe->Publish(std::move(m));
 }

@@ -64,7 +64,12 @@ struct LiveOptions {
   // positions only, and a crash re-reads the input since the last snapshot. 0, or at most the
   // checkpoint interval: every checkpoint is a snapshot.
   int snapshot_interval_ms = 10000;
-  RocksOptions storage;  // memory budget of the state store
+  RocksOptions storage;  // the state store's options; its memory_budget_bytes is set from the budget
+  // The one memory budget (`--memory-budget-mb`): RocksDB's block cache and write buffers get their
+  // share of it (SplitMemoryBudget), the core's records, held events and duplicate ids the rest
+  // (split evenly with the shadow rules' core when there is one). 0: RocksDB as `storage` says,
+  // the core unbounded.
+  size_t memory_budget_bytes = 0;
   // How long the group waits for a member that stopped answering (a crashed engine) before it
   // gives its partitions to another; a restarted engine waits this long for its own partitions.
   // At least 2000: librdkafka's mock cluster waits (session timeout - 1 s) for members to rejoin

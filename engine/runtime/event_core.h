@@ -54,6 +54,8 @@ class EventCore {
   bool SnapshotWanted() const { return core_->SnapshotWanted(); }
   // Idle-time work ahead of a snapshot (Core's StageSnapshot).
   bool StageSnapshot(size_t max_records) { return core_->StageSnapshot(max_records); }
+  // What the core holds in memory, as its budget counts it (Core's MemoryBytes).
+  size_t MemoryBytes() const { return core_->MemoryBytes(); }
 
  private:
   std::unique_ptr<Core> core_;
