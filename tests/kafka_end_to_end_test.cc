@@ -86,6 +86,24 @@ v1::RulesConfig ConfigFor(const fs::path& events) {
 
 }  // namespace
 
+TEST_CASE("kafka: run shares its one memory budget between RocksDB and the cores") {
+  LiveOptions options;
+  options.memory_budget_bytes = size_t{256} << 20;
+  MemoryShares shares = LiveMemoryShares(options);
+  CHECK(shares.rocks == size_t{64} << 20);  // a quarter, as SplitMemoryBudget
+  CHECK(shares.core == size_t{192} << 20);
+  CHECK(shares.rocks + shares.core == options.memory_budget_bytes);
+  options.shadow_rules = DefaultRulesConfig();
+  shares = LiveMemoryShares(options);
+  CHECK(shares.core == size_t{96} << 20);  // the rules' core and the shadow rules' core each
+  CHECK(shares.rocks + 2 * shares.core == options.memory_budget_bytes);
+  options.memory_budget_bytes = 0;  // none: RocksDB as its options say, the cores unbounded
+  options.storage.memory_budget_bytes = size_t{32} << 20;
+  shares = LiveMemoryShares(options);
+  CHECK(shares.rocks == size_t{32} << 20);
+  CHECK(shares.core == 0);
+}
+
 TEST_CASE("kafka: run agrees with replay on the sample force, alert for alert") {
   const std::string events = std::string(VIGIL_SOURCE_DIR) + "/tests/scenarios/shared/sample-force.events.ndjson";
   const v1::RulesConfig config = DefaultRulesConfig();

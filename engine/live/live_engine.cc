@@ -83,21 +83,13 @@ struct PartitionPosition {
 // The state directory's database, in this version's state format (or a FatalError saying why not).
 std::unique_ptr<KvBackend> OpenState(const LiveOptions& options) {
   RocksOptions storage = options.storage;
-  if (options.memory_budget_bytes > 0) {
-    storage.memory_budget_bytes = SplitMemoryBudget(options.memory_budget_bytes).rocks;
-  }
+  storage.memory_budget_bytes = LiveMemoryShares(options).rocks;
   return CheckedStateFormat(OpenRocksBackend(options.state_dir, storage), options.state_dir);
 }
 
-// The pipeline options of the engine's core: its share of the budget, halved when the shadow
-// rules' core shares it.
+// The pipeline options of the engine's cores (the rules', and the shadow rules' if any).
 PipelineOptions CoreOptionsOf(const LiveOptions& options) {
-  PipelineOptions pipeline{options.topics};
-  if (options.memory_budget_bytes > 0) {
-    const size_t share = SplitMemoryBudget(options.memory_budget_bytes).core;
-    pipeline.memory_budget_bytes = options.shadow_rules ? share / 2 : share;
-  }
-  return pipeline;
+  return PipelineOptions{options.topics, LiveMemoryShares(options).core};
 }
 
 class LiveEngine {
@@ -1178,6 +1170,13 @@ Result<LiveReport> LiveEngine::Loop() {
 }
 
 }  // namespace
+
+MemoryShares LiveMemoryShares(const LiveOptions& options) {
+  if (options.memory_budget_bytes == 0) return {options.storage.memory_budget_bytes, 0};
+  MemoryShares shares = SplitMemoryBudget(options.memory_budget_bytes);
+  if (options.shadow_rules) shares.core /= 2;
+  return shares;
+}
 
 Result<LiveReport> RunLive(const LiveOptions& options, const v1::RulesConfig& config) {
   std::error_code error;

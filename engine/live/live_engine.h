@@ -43,6 +43,7 @@
 #include "event.h"
 #include "live/health.h"
 #include "live/live_probe.h"
+#include "pipeline.h"
 #include "state/kv_backend.h"
 #include "runtime/outputs.h"
 #include "rules.pb.h"
@@ -125,5 +126,11 @@ struct LiveReport {
 // Runs until stopped (or, with until_caught_up, until the input is processed). Bad configuration
 // and unreachable topics are Status errors; storage failure throws FatalError.
 Result<LiveReport> RunLive(const LiveOptions& options, const v1::RulesConfig& config);
+
+// How the engine shares options.memory_budget_bytes: `rocks` for RocksDB's block cache and write
+// buffers, `core` for each core's records, held events and duplicate ids (the rules' core, and the
+// shadow rules' as much again: the core share is halved when there are shadow rules). No budget:
+// RocksDB as options.storage says, the cores unbounded (core 0).
+MemoryShares LiveMemoryShares(const LiveOptions& options);
 
 }  // namespace vigil
