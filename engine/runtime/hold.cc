@@ -96,7 +96,7 @@ void Hold::AddImpl(const EventView& event, std::string_view bytes, bool stored, 
   // Bytes of views that do not point into `bytes`: none when the decoder made the view from
   // them (source), else counted without a branch (`&`, not `&&`: 1.5M fewer instructions in
   // 179,366 events): a view is inside if its offset from `begin` is at most n minus its size.
-  // Skipping the count for decoded views saves about 90 instructions per event.
+  // Skipping the count for decoded views saves about 60 instructions per event (callgrind).
   size_t outside = 0;
   if (event.source.data() != begin || event.source.size() != n) {
     ForEachString(event, [&](std::string_view s) {
