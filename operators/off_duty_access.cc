@@ -57,150 +57,341 @@ std::string StatusName(int32_t s) {
   return name;
 }
 
-// One officer's memory.
+// A waiting access as the rule reads it from the state's buffer. OffDutyState::Reader::Next
+// reads what every pass over the accesses needs (its time and flags); Complete adds the rest (for
+// a decision that alerts, a rewrite, the encoding). Its id views into the buffer, valid until the
+// state's accesses change.
+struct Access {
+  Millis time = 0;
+  uint8_t action = 0;
+  uint8_t system = 0;  // index into OffDutyState::systems
+  // Whether its decision may alert: an off-duty version covered it when it arrived, or since
+  // while its decision was still to come, or its decision was due on arrival. Only these are
+  // decided; the others are dropped once their decision time has passed.
+  bool may_alert = true;
+  size_t at = 0;       // where its bytes start in the buffer
+  size_t flag_at = 0;  // where its flag byte is (its system index follows)
+  size_t next = 0;     // where the next one starts
+  // Complete() only:
+  std::string_view event_id;
+  int64_t offset = 0;
+  int64_t partition = 0;
+};
+
+Ref RefOf(const Access& access) {
+  Ref ref;
+  ref.event_id.Assign(access.event_id);
+  ref.time = access.time;
+  ref.offset = access.offset;
+  ref.partition = static_cast<int32_t>(access.partition);
+  ref.stream = static_cast<uint8_t>(Stream::kAccess);  // the rule reads access events only
+  return ref;
+}
+
+// One officer's memory: the accesses waiting for their decision, oldest first by (time,
+// event_id), packed in one byte buffer (about 32 bytes each, against 80 as a struct with its Ref:
+// an officer on duty has tens waiting, and at a million officers that was most of the rule
+// state). Each access: its event id's length (a varint), a flag byte (the action, kCannotAlert
+// when it may not alert), its system as an index into `systems`, its time, offset (8 bytes each)
+// and partition (4), then its event id. Fixed widths, not varints, because a pass over the
+// accesses reads the length, the flag and the time only, and appending one writes no varint but
+// the length; the flag and the system index change in place. Accesses mostly arrive
+// in order and are appended; a late one rewrites the buffer. Beside it: the off-duty shifts
+// already alerted.
 class OffDutyState final : public RuleState {
  public:
-  struct Pending {
-    Ref ref;
-    uint16_t system = 0;  // index into systems
-    uint8_t action = 0;
-    // Whether its decision may alert: an off-duty version covered it when it arrived, or since
-    // while its decision was still to come, or its decision was due on arrival. Only these are
-    // decided; the others are dropped once their decision time has passed.
-    bool may_alert = true;
+  static constexpr uint8_t kCannotAlert = 0x80;  // in the flag byte, beside the action (< 0x80)
+  static constexpr size_t kMaxSystems = 64;      // fits the one-byte index
+
+  // Reads the waiting accesses, oldest first.
+  class Reader {
+   public:
+    explicit Reader(const OffDutyState& state) : bytes_(state.bytes_.view()), pos_(state.head_at_) {}
+    // The next access's time and flags into *access; false after the last.
+    bool Next(Access* access) {
+      if (pos_ >= bytes_.size()) return false;
+      ReadHeader(bytes_, pos_, access);
+      pos_ = access->next;
+      return true;
+    }
+    // Where the access after the last read starts.
+    size_t pos() const { return pos_; }
+
+   private:
+    std::string_view bytes_;
+    size_t pos_;
   };
-  // pending[head..] are the accesses waiting for their decision, sorted by (time, event_id); those
-  // before `head` are decided or dropped, kept until they are half the vector so that dropping the
-  // oldest moves nothing (an erase at the front per decision moved every access still waiting).
-  std::vector<Pending> pending;
-  size_t head = 0;
-  std::vector<IdString> systems;  // the system names of pending accesses, each once
+
+  std::vector<IdString> systems;  // the system names of waiting accesses, each once
   // Off-duty shifts that have had their alert, until their end + roster_grace + the largest
   // allowed lateness.
   rulekit::ShiftMarks alerted;
 
-  bool waiting() const { return head < pending.size(); }
-  const Pending& oldest() const { return pending[head]; }
-  // The oldest waiting access that may alert, or nullptr.
-  const Pending* OldestMayAlert() const;
+  bool waiting() const { return count_ > 0; }
+  // The oldest waiting access (waiting()).
+  Access Oldest() const;
+  // The oldest waiting access that may alert, if any.
+  bool OldestMayAlert(Access* access) const;
+  // Adds the offset, partition and event id to an access Reader::Next read.
+  void Complete(Access* access) const;
   // How many accesses, from the oldest waiting, cannot alert and have passed(access) (their
-  // decision time has passed): those DropDecided may drop undecided.
+  // decision time has passed): those DropOldest may drop undecided.
   template <typename Passed>
   size_t UndecidableDue(Passed passed) const {
-    size_t n = head;
-    while (n < pending.size() && !pending[n].may_alert && passed(pending[n])) ++n;
-    return n - head;
+    Reader reader(*this);
+    Access access;
+    size_t n = 0;
+    while (reader.Next(&access) && !access.may_alert && passed(access)) ++n;
+    return n;
   }
-  // Index of `system` in systems, added if new; names no pending access uses are dropped first
+  // Index of `system` in systems, added if new; names no waiting access uses are dropped first
   // when the list is full (an officer uses a few systems, so this is rare).
-  uint16_t SystemIndex(std::string_view system);
-  // Inserts an access in order.
-  void Insert(Pending access);
-  // After decisions (or drops) of the `decided` oldest accesses waiting.
-  void DropDecided(size_t decided);
+  uint8_t SystemIndex(std::string_view system);
+  // Adds an access in order.
+  void Insert(const EventView& event, uint8_t system, bool may_alert);
+  // Lets every waiting access that cannot alert and is_covered(access) alert.
+  template <typename IsCovered>
+  void LetAlert(IsCovered is_covered) {
+    Reader reader(*this);
+    Access access;
+    while (reader.Next(&access)) {
+      if (!access.may_alert && is_covered(access)) bytes_.data()[access.flag_at] &= ~kCannotAlert;
+    }
+  }
+  // Drops the `n` oldest waiting accesses (decided, or due and unable to alert).
+  void DropOldest(size_t n);
 
   void Encode(std::string& out) const override;
   bool Decode(std::string_view bytes) override;
   bool empty() const override { return !waiting() && alerted.empty(); }
   size_t MemoryBytes() const override {
-    return pending.capacity() * sizeof(Pending) + systems.capacity() * sizeof(IdString) +
-           id_heap_bytes_ + alerted.MemoryBytes();
+    return bytes_.capacity() + systems.capacity() * sizeof(IdString) + id_heap_bytes_ +
+           alerted.MemoryBytes();
   }
 
  private:
-  static constexpr size_t kMaxSystems = 64;
+  // After the id's length: the flag, the system index, the time, the offset and the partition.
+  static constexpr size_t kHeaderBytes = 2 + 8 + 8 + 4;
+  // The most bytes one access takes in the buffer, for an event id of `id_size` bytes.
+  static size_t MaxAccessBytes(size_t id_size) { return rulekit::kMaxVarint + kHeaderBytes + id_size; }
+  // Inline: it runs for every access of every pass.
+  __attribute__((always_inline)) static void ReadHeader(std::string_view bytes, size_t at,
+                                                        Access* access);
+  static char* PutAccess(char* out, const Access& access);
+  void Append(const Access& access);
+  // Whether `access` comes after every waiting one in (time, event_id) order, or ties the latest.
+  bool IsLatest(const Access& access) const;
+  void InsertLate(const Access& access);
   void CompactSystems();
-  void EraseDecided();  // the accesses before head
-  size_t id_heap_bytes_ = 0;  // heap bytes of the long ids in pending and systems
+  void Clear();
+
+  rulekit::AppendBuffer bytes_;  // [head_at_, size): the waiting accesses; before: dropped
+  size_t head_at_ = 0;
+  size_t tail_at_ = 0;           // where the latest access starts
+  Millis tail_time_ = 0;         // its time
+  size_t count_ = 0;
+  size_t id_heap_bytes_ = 0;     // heap bytes of the long names in systems
 };
 
-uint16_t OffDutyState::SystemIndex(std::string_view system) {
+// Written by PutAccess in this run (Decode checks what it reads before it appends it).
+inline void OffDutyState::ReadHeader(std::string_view bytes, size_t at, Access* access) {
+  const auto* start = reinterpret_cast<const uint8_t*>(bytes.data()) + at;
+  const uint8_t* p = start;
+  size_t id_size = *p++;
+  if (id_size >= 0x80) {  // an id of 128 bytes or more
+    id_size &= 0x7f;
+    for (int shift = 7; p[-1] >= 0x80; shift += 7) id_size |= size_t{*p++ & 0x7fu} << shift;
+  }
+  access->at = at;
+  access->flag_at = at + static_cast<size_t>(p - start);
+  access->next = access->flag_at + kHeaderBytes + id_size;
+  access->action = p[0] & ~kCannotAlert;
+  access->may_alert = (p[0] & kCannotAlert) == 0;
+  access->system = p[1];
+  std::memcpy(&access->time, p + 2, 8);
+}
+
+void OffDutyState::Complete(Access* access) const {
+  const char* p = bytes_.data() + access->flag_at + 10;
+  int32_t partition;
+  std::memcpy(&access->offset, p, 8);
+  std::memcpy(&partition, p + 8, 4);
+  access->partition = partition;
+  access->event_id = std::string_view(p + 12, access->next - (access->flag_at + kHeaderBytes));
+}
+
+char* OffDutyState::PutAccess(char* out, const Access& access) {
+  out = rulekit::PutU64(out, access.event_id.size());
+  *out++ = static_cast<char>(access.action | (access.may_alert ? 0 : kCannotAlert));
+  *out++ = static_cast<char>(access.system);
+  const auto partition = static_cast<int32_t>(access.partition);
+  std::memcpy(out, &access.time, 8);
+  std::memcpy(out + 8, &access.offset, 8);
+  std::memcpy(out + 16, &partition, 4);
+  out += 20;
+  if (!access.event_id.empty()) std::memcpy(out, access.event_id.data(), access.event_id.size());
+  return out + access.event_id.size();
+}
+
+Access OffDutyState::Oldest() const {
+  Access access;
+  ReadHeader(bytes_.view(), head_at_, &access);
+  return access;
+}
+
+bool OffDutyState::OldestMayAlert(Access* access) const {
+  Reader reader(*this);
+  while (reader.Next(access)) {
+    if (access->may_alert) return true;
+  }
+  return false;
+}
+
+uint8_t OffDutyState::SystemIndex(std::string_view system) {
   for (size_t i = 0; i < systems.size(); ++i) {
-    if (systems[i].view() == system) return static_cast<uint16_t>(i);
+    if (systems[i].view() == system) return static_cast<uint8_t>(i);
   }
   if (systems.size() >= kMaxSystems) CompactSystems();
   systems.emplace_back(system);
   id_heap_bytes_ += rulekit::HeapBytes(systems.back());
-  return static_cast<uint16_t>(systems.size() - 1);
+  return static_cast<uint8_t>(systems.size() - 1);
 }
 
-const OffDutyState::Pending* OffDutyState::OldestMayAlert() const {
-  for (size_t i = head; i < pending.size(); ++i) {
-    if (pending[i].may_alert) return &pending[i];
+void OffDutyState::Insert(const EventView& event, uint8_t system, bool may_alert) {
+  Access access;
+  access.event_id = event.event_id;
+  access.time = event.time;
+  access.offset = event.offset;
+  access.partition = event.partition;
+  access.action = static_cast<uint8_t>(event.action);
+  access.system = system;
+  access.may_alert = may_alert;
+  if (IsLatest(access)) return Append(access);
+  InsertLate(access);
+}
+
+bool OffDutyState::IsLatest(const Access& access) const {
+  if (count_ == 0 || access.time > tail_time_) return true;
+  if (access.time < tail_time_) return false;
+  Access latest;
+  ReadHeader(bytes_.view(), tail_at_, &latest);
+  Complete(&latest);
+  return access.event_id >= latest.event_id;
+}
+
+void OffDutyState::Append(const Access& access) {
+  char* out = bytes_.Room(MaxAccessBytes(access.event_id.size()));
+  tail_at_ = bytes_.size();
+  tail_time_ = access.time;
+  bytes_.Commit(PutAccess(out, access));
+  ++count_;
+}
+
+// A late access: rare enough to decode and rewrite the whole buffer.
+void OffDutyState::InsertLate(const Access& late) {
+  static thread_local std::vector<Access> accesses;
+  accesses.clear();
+  Reader reader(*this);
+  size_t bound = MaxAccessBytes(late.event_id.size());
+  for (Access access; reader.Next(&access);) {
+    Complete(&access);
+    accesses.push_back(access);
+    bound += MaxAccessBytes(access.event_id.size());
   }
-  return nullptr;
-}
-
-void OffDutyState::Insert(Pending access) {
-  id_heap_bytes_ += rulekit::HeapBytes(access.ref.event_id);
-  const auto first = pending.begin() + static_cast<std::ptrdiff_t>(head);
-  // Accesses mostly come in order: the place is usually the end.
-  if (first == pending.end() || !RefBefore(access.ref, pending.back().ref)) {
-    pending.push_back(std::move(access));
-    return;
+  auto before = [](const Access& a, const Access& b) {
+    return a.time != b.time ? a.time < b.time : a.event_id < b.event_id;
+  };
+  accesses.insert(std::upper_bound(accesses.begin(), accesses.end(), late, before), late);
+  rulekit::AppendBuffer rewritten;  // the ids of `accesses` view into bytes_ until the move
+  rewritten.Reserve(std::max(bound, bytes_.capacity()));
+  char* out = rewritten.Room(bound);
+  for (const Access& access : accesses) {
+    tail_at_ = static_cast<size_t>(out - rewritten.data());
+    out = PutAccess(out, access);
   }
-  auto by_time = [](const Pending& a, const Pending& b) { return RefBefore(a.ref, b.ref); };
-  pending.insert(std::upper_bound(first, pending.end(), access, by_time), std::move(access));
+  rewritten.Commit(out);
+  bytes_ = std::move(rewritten);
+  tail_time_ = accesses.back().time;
+  head_at_ = 0;
+  count_ = accesses.size();
 }
 
-void OffDutyState::EraseDecided() {
-  if (head == 0) return;
-  const auto end = pending.begin() + static_cast<std::ptrdiff_t>(head);
-  if (id_heap_bytes_ != 0) {
-    for (auto it = pending.begin(); it != end; ++it) id_heap_bytes_ -= rulekit::HeapBytes(it->ref.event_id);
-  }
-  pending.erase(pending.begin(), end);
-  head = 0;
+void OffDutyState::DropOldest(size_t n) {
+  if (n == 0) return;
+  if (n >= count_) return Clear();  // an empty queue needs no names
+  Reader reader(*this);
+  Access access;
+  for (size_t i = 0; i < n; ++i) reader.Next(&access);
+  head_at_ = reader.pos();
+  count_ -= n;
+  // The dropped bytes go once they are half the buffer: each access is moved at most once on
+  // average, however many are dropped at a time.
+  if (head_at_ * 2 < bytes_.size()) return;
+  const std::string_view rest = bytes_.view().substr(head_at_);
+  std::memmove(bytes_.data(), rest.data(), rest.size());
+  bytes_.Commit(bytes_.data() + rest.size());
+  tail_at_ -= head_at_;
+  head_at_ = 0;
+  // After a burst the buffer may be far larger than what is left: give it back.
+  if (bytes_.capacity() > 4 * bytes_.size() + 256) bytes_.ShrinkToFit();
 }
 
+void OffDutyState::Clear() {
+  bytes_.Assign({});  // keeps its capacity for the officer's next accesses
+  head_at_ = tail_at_ = count_ = 0;
+  tail_time_ = 0;
+  systems.clear();
+  id_heap_bytes_ = 0;
+}
+
+// Keeps the systems waiting accesses name, in the order they are first named, and renumbers the
+// accesses' one-byte indices in place.
 void OffDutyState::CompactSystems() {
-  EraseDecided();
   std::vector<IdString> used;
   std::vector<int> renumbered(systems.size(), -1);
-  for (Pending& p : pending) {
-    if (renumbered[p.system] < 0) {
-      renumbered[p.system] = static_cast<int>(used.size());
-      used.push_back(systems[p.system]);
+  Reader reader(*this);
+  for (Access access; reader.Next(&access);) {
+    if (renumbered[access.system] < 0) {
+      renumbered[access.system] = static_cast<int>(used.size());
+      used.push_back(systems[access.system]);
     }
-    p.system = static_cast<uint16_t>(renumbered[p.system]);
+    bytes_.data()[access.flag_at + 1] = static_cast<char>(renumbered[access.system]);
   }
   for (const IdString& s : systems) id_heap_bytes_ -= rulekit::HeapBytes(s);
   for (const IdString& s : used) id_heap_bytes_ += rulekit::HeapBytes(s);
   systems = std::move(used);
 }
 
-void OffDutyState::DropDecided(size_t decided) {
-  if (decided == 0) return;
-  head += decided;
-  if (head == pending.size()) {
-    // An empty queue needs no names; the vector keeps its capacity.
-    pending.clear();
-    head = 0;
-    systems.clear();
-    id_heap_bytes_ = 0;
-  } else if (head * 2 >= pending.size()) {
-    EraseDecided();  // moves fewer accesses than were decided since the last time: amortized O(1)
-  }
-}
-
-// Format: systems; pending accesses (times as deltas from the previous one's; the action with
-// kCannotAlert or-ed in when the access may not alert); alerted shifts. A state written before
-// may_alert existed reads as every access may alert, which is what its one timer (at the oldest)
-// assumed.
-constexpr uint64_t kCannotAlert = 0x100;
+// Format (not the buffer's): systems; waiting accesses as refs (times as deltas from the previous
+// one's) each followed by its system index and its action, with kCannotAlertFormat or-ed in when
+// the access may not alert; alerted shifts. A state written before may_alert existed reads as
+// every access may alert, which is what its one timer (at the oldest) assumed.
+constexpr uint64_t kCannotAlertFormat = 0x100;
 
 void OffDutyState::Encode(std::string& out) const {
   ByteWriter w(out);
   w.U64(systems.size());
   for (const IdString& s : systems) w.Bytes(s.view());
-  w.U64(pending.size() - head);
-  rulekit::PutRefs(
-      w, rulekit::Span<Pending>(pending.data() + head, pending.size() - head), 0,
-      2 * rulekit::kMaxVarint, [](const Pending& p) -> const Ref& { return p.ref; },
-      [](char* p, const Pending& access) {
-        p = rulekit::PutU64(p, access.system);
-        return rulekit::PutU64(p, access.action | (access.may_alert ? 0 : kCannotAlert));
-      });
+  w.U64(count_);
+  if (count_ > 0) {
+    const size_t bound = (bytes_.size() - head_at_) + count_ * (rulekit::kMaxRefFixed + 2 * rulekit::kMaxVarint);
+    rulekit::Reserve room(w, bound);
+    char* p = room.Begin();
+    Millis previous = 0;
+    Reader reader(*this);
+    for (Access access; reader.Next(&access);) {
+      Complete(&access);
+      p = rulekit::PutBytes(p, access.event_id);
+      p = rulekit::PutI64(p, access.time - previous);
+      p = rulekit::PutI64(p, access.offset);
+      p = rulekit::PutI64(p, access.partition);
+      *p++ = static_cast<char>(Stream::kAccess);
+      p = rulekit::PutU64(p, access.system);
+      p = rulekit::PutU64(p, access.action | (access.may_alert ? 0 : kCannotAlertFormat));
+      previous = access.time;
+    }
+    room.Commit(p);
+  }
   alerted.Encode(w);
 }
 
@@ -208,8 +399,7 @@ bool OffDutyState::Decode(std::string_view bytes) {
   ByteReader r(bytes);
   uint64_t n;
   std::string_view text;
-  head = 0;
-  id_heap_bytes_ = 0;
+  Clear();
   if (!r.U64(&n) || n > kMaxSystems) return false;
   systems.resize(n);
   for (IdString& s : systems) {
@@ -218,31 +408,37 @@ bool OffDutyState::Decode(std::string_view bytes) {
     id_heap_bytes_ += rulekit::HeapBytes(s);
   }
   if (!r.U64(&n) || n > bytes.size()) return false;
-  pending.resize(n);
   Millis previous = 0;
-  for (Pending& p : pending) {
+  Ref ref;
+  for (uint64_t i = 0; i < n; ++i) {
     uint64_t system, action;
-    if (!r.ReadRef(&p.ref, previous) || !r.U64(&system) || !r.U64(&action)) return false;
-    if (system >= systems.size() || action > (kCannotAlert | 0xff)) return false;
-    p.system = static_cast<uint16_t>(system);
-    p.action = static_cast<uint8_t>(action & 0xff);
-    p.may_alert = (action & kCannotAlert) == 0;
-    previous = p.ref.time;
-    id_heap_bytes_ += rulekit::HeapBytes(p.ref.event_id);
+    if (!r.ReadRef(&ref, previous) || !r.U64(&system) || !r.U64(&action)) return false;
+    const uint64_t kind = action & ~kCannotAlertFormat;
+    if (system >= systems.size() || kind >= kCannotAlert || action > (kCannotAlertFormat | kind)) {
+      return false;
+    }
+    Access access;
+    access.event_id = ref.event_id.view();
+    access.time = ref.time;
+    access.offset = ref.offset;
+    access.partition = ref.partition;
+    access.system = static_cast<uint8_t>(system);
+    access.action = static_cast<uint8_t>(kind);
+    access.may_alert = (action & kCannotAlertFormat) == 0;
+    Append(access);  // in order, as Encode wrote them
+    previous = ref.time;
   }
   return alerted.Decode(r) && r.done();
 }
 
-Millis DecisionTime(const OffDutyState::Pending& access, const RuleContext& ctx) {
-  return access.ref.time + ctx.time().roster_grace;
+Millis DecisionTime(const Access& access, const RuleContext& ctx) {
+  return access.time + ctx.time().roster_grace;
 }
 
 // Whether an access's decision is made (or, for one that cannot alert, would have been).
 struct DecisionPassed {
   const RuleContext& ctx;
-  bool operator()(const OffDutyState::Pending& access) const {
-    return ctx.Passed(DecisionTime(access, ctx));
-  }
+  bool operator()(const Access& access) const { return ctx.Passed(DecisionTime(access, ctx)); }
 };
 
 class OffDutyAccess final : public Rule {
@@ -266,17 +462,13 @@ class OffDutyAccess final : public Rule {
     if (event.is_roster()) return OnRosterVersion(event, ctx);
     if (!event.is_access() || !CountsAsUse(event.action)) return;
     OffDutyState& state = ctx.Mutable<OffDutyState>();
-    state.DropDecided(state.UndecidableDue(DecisionPassed{ctx}));
-    OffDutyState::Pending pending;
-    pending.ref = RefOf(event);
-    pending.action = static_cast<uint8_t>(event.action);
-    pending.system = state.SystemIndex(event.system);
-    const Millis decide_at = DecisionTime(pending, ctx);
+    state.DropOldest(state.UndecidableDue(DecisionPassed{ctx}));
+    const uint8_t system = state.SystemIndex(event.system);
+    const Millis decide_at = event.time + ctx.time().roster_grace;
     // Due on arrival (a late access): decided in this delivery's turn, where a roster version
     // delivered after it may still count, so it gets its timer as every access once did.
-    pending.may_alert = ctx.roster().MayCover(event.time, kOffDutyBits) || ctx.Passed(decide_at);
-    const bool may_alert = pending.may_alert;
-    state.Insert(std::move(pending));
+    const bool may_alert = ctx.roster().MayCover(event.time, kOffDutyBits) || ctx.Passed(decide_at);
+    state.Insert(event, system, may_alert);
     if (may_alert) ctx.SetTimer(decide_at, kDecideTag);
   }
 
@@ -285,25 +477,23 @@ class OffDutyAccess final : public Rule {
     if (!found) return;
     if (tag == kForgetTag) return Forget(at, *found, ctx);
     // An earlier timer of accesses already decided finds nothing due: the state stays unchanged.
-    if (!found->waiting() || DecisionTime(found->oldest(), ctx) > at) return;
+    if (!found->waiting() || DecisionTime(found->Oldest(), ctx) > at) return;
     // Decides, oldest first, the accesses due at `at` that may alert: every roster version that
     // counts for them (changed_at <= time + grace) has been delivered by now. The others are due
     // too, and no version covering them came before their decision: they are dropped.
     OffDutyState& state = ctx.Mutable<OffDutyState>();
     const OfficerRoster& roster = ctx.roster();
-    size_t decided = state.head;
-    while (decided < state.pending.size() && DecisionTime(state.pending[decided], ctx) <= at) {
-      const OffDutyState::Pending& access = state.pending[decided];
+    size_t decided = 0;
+    OffDutyState::Reader reader(state);
+    for (Access access; reader.Next(&access) && DecisionTime(access, ctx) <= at; ++decided) {
       // MayCover again: the versions that covered it may have been forgotten since.
-      if (access.may_alert && roster.MayCover(access.ref.time, kOffDutyBits)) {
+      if (access.may_alert && roster.MayCover(access.time, kOffDutyBits)) {
+        state.Complete(&access);
         Decide(access, state, ctx);
       }
-      ++decided;
     }
-    state.DropDecided(decided - state.head);
-    if (const OffDutyState::Pending* next = state.OldestMayAlert()) {
-      ctx.SetTimer(DecisionTime(*next, ctx), kDecideTag);
-    }
+    state.DropOldest(decided);
+    if (Access next; state.OldestMayAlert(&next)) ctx.SetTimer(DecisionTime(next, ctx), kDecideTag);
   }
 
  private:
@@ -313,21 +503,19 @@ class OffDutyAccess final : public Rule {
     if (!IsOffDuty(version.status)) return;
     const OffDutyState* found = ctx.Find<OffDutyState>();
     if (!found) return;
-    auto newly_covered = [&](const OffDutyState::Pending& access) {
-      return !access.may_alert && access.ref.time >= version.start &&
-             access.ref.time < version.end && !ctx.Passed(DecisionTime(access, ctx));
+    auto covered = [&](const Access& access) {
+      return access.time >= version.start && access.time < version.end &&
+             !ctx.Passed(DecisionTime(access, ctx));
     };
-    const auto& waiting = found->pending;
-    auto first = std::find_if(waiting.begin() + static_cast<std::ptrdiff_t>(found->head),
-                              waiting.end(), newly_covered);
-    if (first == waiting.end()) return;  // nothing changes: the state stays unchanged
-    const size_t first_index = static_cast<size_t>(first - waiting.begin());
-    OffDutyState& state = ctx.Mutable<OffDutyState>();
-    for (size_t i = first_index; i < state.pending.size(); ++i) {
-      if (newly_covered(state.pending[i])) state.pending[i].may_alert = true;
-    }
+    OffDutyState::Reader reader(*found);
+    Access first;
+    bool any = false;
+    while (!any && reader.Next(&first)) any = !first.may_alert && covered(first);
+    if (!any) return;  // none newly covered: the state stays unchanged
+    const Millis first_decision = DecisionTime(first, ctx);
+    ctx.Mutable<OffDutyState>().LetAlert(covered);
     // The oldest access that may alert needs its timer; those after it get theirs in turn.
-    ctx.SetTimer(DecisionTime(state.pending[first_index], ctx), kDecideTag);
+    ctx.SetTimer(first_decision, kDecideTag);
   }
 
   static void Forget(Millis at, const OffDutyState& found, RuleContext& ctx) {
@@ -335,12 +523,12 @@ class OffDutyAccess final : public Rule {
     if (!found.alerted.AnyDue(at) && undecidable == 0) return;
     OffDutyState& state = ctx.Mutable<OffDutyState>();
     state.alerted.ForgetDue(at);
-    state.DropDecided(undecidable);
+    state.DropOldest(undecidable);
   }
 
-  // Decide writes state.alerted only, so `access` (in state.pending) stays valid.
-  void Decide(const OffDutyState::Pending& access, OffDutyState& state, RuleContext& ctx) const {
-    const Millis t = access.ref.time;
+  // Decide writes state.alerted only, so `access` (viewing into the state's buffer) stays valid.
+  void Decide(const Access& access, OffDutyState& state, RuleContext& ctx) const {
+    const Millis t = access.time;
     ctx.roster().Covering(t, t + ctx.time().roster_grace, &covering_);
     const EffectiveShiftView* off_shift = nullptr;  // smallest shift_id: Covering() is ordered
     bool sick = false;
@@ -357,12 +545,12 @@ class OffDutyAccess final : public Rule {
     ctx.Emit(MakeAlert(access, state.systems[access.system], *off_shift, sick, ctx));
   }
 
-  RuleAlert MakeAlert(const OffDutyState::Pending& access, std::string_view system,
+  RuleAlert MakeAlert(const Access& access, std::string_view system,
                       const EffectiveShiftView& off_shift, bool sick, RuleContext& ctx) const {
     const v1::Alert::Severity severity =
         config_.has_severity() ? config_.severity() : (sick ? v1::Alert::HIGH : v1::Alert::MEDIUM);
     RuleAlert alert = NewAlert(info_, severity, ctx.officer_id());
-    const Millis t = access.ref.time;
+    const Millis t = access.time;
     alert.window_start = alert.window_end = t;
     const auto action = static_cast<v1::AccessEvent::Action>(access.action);
     alert.summary = "Officer " + alert.officer_id + " made a " +
@@ -370,7 +558,7 @@ class OffDutyAccess final : public Rule {
                     (system.empty() ? std::string("a force system") : std::string(system)) +
                     " at " + FormatTime(t) + " while rostered " + StatusName(off_shift.status) +
                     " (shift " + std::string(off_shift.shift_id) + ") with no duty shift.";
-    alert.evidence = {access.ref, *off_shift.ref};
+    alert.evidence = {RefOf(access), *off_shift.ref};
     alert.score = 1;
     return alert;
   }

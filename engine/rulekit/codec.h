@@ -125,6 +125,8 @@ class AppendBuffer {
     capacity_ = size_;
   }
   const char* data() const { return data_.get(); }
+  // For a change in place of bytes written (a flag byte): the size stays as it is.
+  char* data() { return data_.get(); }
   std::string_view view() const { return {data_.get(), size_}; }
   size_t size() const { return size_; }
   size_t capacity() const { return capacity_; }
