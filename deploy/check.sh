@@ -506,19 +506,19 @@ for p, sts in of_kind("StatefulSet"):
         if rules:
             d, key = os.path.split(rules)
             cm_name = volumes.get(mounts.get(d), {}).get("configMap", {}).get("name")
-            cms = [o for _, o in of_kind("ConfigMap") if o["metadata"]["name"] == cm_name]
+            cms = [(cp, o) for cp, o in of_kind("ConfigMap") if o["metadata"]["name"] == cm_name]
             if not cms:
                 fail(p, f"--rules {rules}: {d} is not mounted from a ConfigMap of deploy/k8s/")
-            for cm in cms:
+            for cp, cm in cms:
                 text = cm.get("data", {}).get(key)
                 if text is None:
-                    fail(p, f"ConfigMap {cm_name} has no key {key} (for --rules {rules})")
+                    fail(cp, f"ConfigMap {cm_name} has no key {key} (for --rules {rules} in {rel(p)})")
                     continue
                 try:
                     if json.loads(text) != json.loads(read(os.path.join(deploy, "rules.example.json"))):
-                        fail(p, f"ConfigMap {cm_name}'s {key} differs from deploy/rules.example.json")
+                        fail(cp, f"ConfigMap {cm_name}'s {key} differs from deploy/rules.example.json")
                 except ValueError as e:
-                    fail(p, f"ConfigMap {cm_name}'s {key} is not JSON: {e}")
+                    fail(cp, f"ConfigMap {cm_name}'s {key} is not JSON: {e}")
     for pp, pdb in of_kind("PodDisruptionBudget"):
         if pdb.get("spec", {}).get("maxUnavailable") != 1:
             fail(pp, "maxUnavailable should be 1")

@@ -5,10 +5,11 @@ set -euo pipefail
 # headless browser its test drives (tests/browser/dashboard_browser_test.py, Debian's python3).
 # The last: promtool and the Prometheus server that tests/http_endpoints_test.cc checks and
 # scrapes `vigil run --http`'s /metrics with.
+# python3-yaml: deploy/check.sh parses the deployment files with it (Debian's /usr/bin/python3).
 packages=(build-essential cmake ninja-build pkg-config librdkafka-dev libboost-dev
           libprotobuf-dev protobuf-compiler librocksdb-dev doctest-dev
           libjs-chart.js chromium chromium-driver python3-selenium
-          prometheus)
+          prometheus python3-yaml)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
