@@ -36,21 +36,24 @@ using Type = MetricsText::Type;
 
 // A dead letter's reason as a label: the kind before any detail ("invalid: no officer_id" ->
 // "invalid"), so that a record's content never becomes a label value.
-void DeadLetterFamilies(MetricsText& out, const ProcessorMetrics& m) {
+void DeadLetterFamilies(MetricsText& out, const LiveMetrics& live) {
   out.Family("vigil_dead_letters_total", Type::kCounter,
              "Records decided for the dead-letter topic, by reason.");
-  out.Sample({{"reason", "invalid"}}, static_cast<double>(m.invalid));
-  out.Sample({{"reason", "too_late"}}, static_cast<double>(m.too_late));
+  out.Sample({{"reason", "invalid"}}, static_cast<double>(live.processor.invalid));
+  out.Sample({{"reason", "too_late"}}, static_cast<double>(live.processor.too_late));
+  // Counted by the live engine (a record off its key's partition never reaches the rules' core).
+  out.Sample({{"reason", "wrong_partition"}}, static_cast<double>(live.wrong_partition));
 }
 
-void ProcessorFamilies(MetricsText& out, const Topics& topics, const ProcessorMetrics& m) {
+void ProcessorFamilies(MetricsText& out, const Topics& topics, const LiveMetrics& live) {
+  const ProcessorMetrics& m = live.processor;
   out.Family("vigil_events_in_total", Type::kCounter, "Events accepted by the rules, by input topic.");
   for (int s = 0; s < kStreamCount; ++s) {
     out.Sample({{"topic", topics.For(static_cast<Stream>(s))}}, static_cast<double>(m.events_in[s]));
   }
   out.Family("vigil_alerts_total", Type::kCounter, "Alerts decided, by rule.");
   for (const auto& [rule, count] : m.alerts_by_rule) out.Sample({{"rule", rule}}, static_cast<double>(count));
-  DeadLetterFamilies(out, m);
+  DeadLetterFamilies(out, live);
   out.Counter("vigil_duplicate_events_total", "Events dropped because their id was seen before.",
               static_cast<double>(m.duplicates));
   out.Counter("vigil_late_events_accepted_total",
@@ -106,7 +109,7 @@ void HealthFamilies(MetricsText& out, const Health::Snapshot& health, const Live
 Result<std::string> MetricsPage(const OpsEndpoints& endpoints, const Health::Snapshot& health,
                                 const LiveMetrics& metrics, Millis now) {
   MetricsText out;
-  ProcessorFamilies(out, endpoints.topics, metrics.processor);
+  ProcessorFamilies(out, endpoints.topics, metrics);
   KafkaFamilies(out, metrics, now);
   CheckpointFamilies(out, metrics);
   HealthFamilies(out, health, metrics);

@@ -1,6 +1,7 @@
 #include "live/live_engine.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "state/background_writer.h"
@@ -20,6 +22,7 @@
 #include "kafka/kafka.h"
 #include "kafka/kafka_io.h"
 #include "pipeline.h"
+#include "runtime/event_view.h"
 #include "state/shared_batch.h"
 
 namespace vigil {
@@ -121,6 +124,8 @@ class LiveEngine {
   void SaveSnapshotPositions();
   bool DecidedBefore(char kind, const std::string& id);
   Status Connect();
+  Result<std::vector<TopicPartitionCount>> InputPartitionCounts();
+  void KeepPartitionCounts(const std::vector<TopicPartitionCount>& counts);
   static void OnClientError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
   static void OnOffsetsCommitted(rd_kafka_t* rk, rd_kafka_resp_err_t err,
@@ -132,6 +137,8 @@ class LiveEngine {
   void Revoke(rd_kafka_topic_partition_list_t* partitions);
   int StreamIndex(const char* topic) const;
   void Handle(const rd_kafka_message_t& m);
+  bool OnItsPartition(int stream, const rd_kafka_message_t& m, std::string_view key) const;
+  void RejectWrongPartition(int stream, const rd_kafka_message_t& m, const RecordOrigin& origin);
   void MoveOutputsToOutbox();
   void Checkpoint(CheckpointMode mode, bool snapshot = true);
   bool StageSnapshot();
@@ -214,6 +221,12 @@ class LiveEngine {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_report_ = started_;
   uint64_t invalid_logged_ = 0;
+  uint64_t wrong_partition_logged_ = 0;
+  // Each input topic's partition count (by stream), as last checked (InputPartitionCounts): what a
+  // record's key is hashed against.
+  std::array<int32_t, kStreamCount> partition_counts_{};
+  // Records dead-lettered as wrong_partition, for the next MoveOutputsToOutbox.
+  std::vector<DeadLetter> wrong_partition_letters_;
   // Durations of this run's checkpoints on the processing thread (Checkpoint()), for options_.probe.
   Histogram checkpoint_seconds_{CheckpointSecondsBounds()};
   Histogram snapshot_seconds_{CheckpointSecondsBounds()};
@@ -390,11 +403,11 @@ Status LiveEngine::Connect() {
   if (!producer.ok()) return producer.status();
   producer_ = std::move(producer.value());
 
-  for (const std::string* topic :
-       {&options_.topics.roster, &options_.topics.access, &options_.topics.complaints}) {
-    Result<int> partitions = PartitionCount(producer_.get(), *topic);
-    if (!partitions.ok()) return Status::Error(partitions.status().message() + " at " + options_.brokers);
-  }
+  Result<std::vector<TopicPartitionCount>> counts = InputPartitionCounts();
+  if (!counts.ok()) return counts.status();
+  Status copartitioned = CheckCoPartitioned(*counts);
+  if (!copartitioned.ok()) return copartitioned;
+  KeepPartitionCounts(*counts);
   if (shadow_.core) {
     // Checked now: a shadow topic the cluster cannot take would stop the engine at its first alert.
     Result<int> partitions = PartitionCount(producer_.get(), options_.topics.alerts_shadow);
@@ -411,6 +424,23 @@ Status LiveEngine::Connect() {
   rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), topics.get());
   if (err) return Status::Error("cannot subscribe to the input topics: " + KafkaError(err));
   return Status::Ok();
+}
+
+// The input topics' partition counts, from the cluster (one metadata request per topic).
+Result<std::vector<TopicPartitionCount>> LiveEngine::InputPartitionCounts() {
+  std::vector<TopicPartitionCount> counts;
+  for (int s = 0; s < kStreamCount; ++s) {
+    const std::string& topic = options_.topics.For(static_cast<Stream>(s));
+    Result<int> partitions = PartitionCount(producer_.get(), topic);
+    if (!partitions.ok()) return Status::Error(partitions.status().message() + " at " + options_.brokers);
+    counts.push_back({topic, *partitions});
+  }
+  return counts;
+}
+
+// Counts CheckCoPartitioned has accepted, for OnItsPartition (so no record waits on the cluster).
+void LiveEngine::KeepPartitionCounts(const std::vector<TopicPartitionCount>& counts) {
+  for (int s = 0; s < kStreamCount; ++s) partition_counts_[s] = counts[s].partitions;
 }
 
 int LiveEngine::StreamIndex(const char* topic) const {
@@ -438,6 +468,19 @@ void LiveEngine::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 }
 
 void LiveEngine::Assign(rd_kafka_topic_partition_list_t* partitions) {
+  // Checked again on every assignment: partitions added to an input topic make the group
+  // rebalance. Counts that differ end the run (OnRebalance keeps the FatalError for Loop): the
+  // officers' events no longer meet in one partition number. If the cluster cannot say now, the
+  // counts checked last stay, and the next assignment checks again.
+  Result<std::vector<TopicPartitionCount>> counts = InputPartitionCounts();
+  if (counts.ok()) {
+    Status copartitioned = CheckCoPartitioned(*counts);
+    if (!copartitioned.ok()) throw FatalError(copartitioned.message());
+    KeepPartitionCounts(*counts);
+  } else if (options_.progress) {
+    std::cerr << "run: cannot check the input topics' partition counts on this assignment ("
+              << counts.status().message() << "); keeping those checked before\n";
+  }
   for (int i = 0; i < partitions->cnt; ++i) {
     auto& tp = partitions->elems[i];
     int stream = StreamIndex(tp.topic);
@@ -525,6 +568,15 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
   const RecordOrigin origin{key, value, topic, m.partition, m.offset};
   const SourcePartition source{stream, m.partition};
   const uint32_t scope = static_cast<uint32_t>(m.partition);
+  if (!OnItsPartition(stream, m, key)) {
+    // A record that is not a valid event is dead-lettered as invalid wherever it is (below); a
+    // valid one here would be correlated apart from its officer's other events.
+    EventView view;
+    if (value.size() <= kMaxEventBytes && DecodeEventView(static_cast<Stream>(stream), value, &view).ok()) {
+      RejectWrongPartition(stream, m, origin);
+      return;
+    }
+  }
   Status taken = value.size() > kMaxEventBytes
                      ? Status::Error("oversized: " + std::to_string(value.size()) + " bytes")
                      : processor_.IngestRecord(static_cast<Stream>(stream), source, scope, origin);
@@ -544,6 +596,40 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
   });
 }
 
+// Whether the record is on the partition its key hashes to under options_.partitioner, for its
+// topic's partition count (shared CONTRACT.md: the input topics are co-partitioned by officer id).
+// One hash of the key per record, no request to the cluster. Without a key a record's partition
+// says nothing of its officer (the producer chose it at random), so on a topic of more than one
+// partition it is never on its own.
+bool LiveEngine::OnItsPartition(int stream, const rd_kafka_message_t& m, std::string_view key) const {
+  const int32_t partitions = partition_counts_[stream];
+  if (partitions <= 1) return true;
+  if (key.empty()) return false;
+  return KeyPartition(options_.partitioner, m.rkt, key, partitions) == m.partition;
+}
+
+// To the dead-letter topic, as invalid records go, but counted apart and given to no rules (the
+// shadow rules' neither): reason "wrong_partition: <where its key belongs>".
+void LiveEngine::RejectWrongPartition(int stream, const rd_kafka_message_t& m, const RecordOrigin& origin) {
+  const int32_t partitions = partition_counts_[stream];
+  const std::string detail =
+      origin.key.empty()
+          ? "no key, on a topic of " + std::to_string(partitions) +
+                " partitions (the key must be the officer id)"
+          : "key hashes to partition " +
+                std::to_string(KeyPartition(options_.partitioner, m.rkt, origin.key, partitions)) +
+                " of " + std::to_string(partitions) + " under " + PartitionerName(options_.partitioner);
+  const std::string position = origin.Position();
+  if (wrong_partition_logged_++ < 100 || wrong_partition_logged_ % 1000 == 0) {
+    std::cerr << "run: " << position << ": " << detail << "; not given to the rules, sent to "
+              << options_.topics.dlq << " (the input topics must be co-partitioned by officer id: "
+              << "see vigil run --partitioner)\n";
+  }
+  ++report_.wrong_partition;
+  wrong_partition_letters_.push_back(
+      {std::string(origin.key), std::string(origin.value), "wrong_partition: " + detail, position});
+}
+
 // Each decided alert and dead letter goes into the outbox (durable with the next checkpoint) and is
 // produced at once, before that checkpoint (engine/live/CHECKPOINTS.md, "Producing before the
 // checkpoint"): a crash before it re-decides the entry from the last snapshot, and the read-back
@@ -561,16 +647,18 @@ void LiveEngine::MoveOutputsToOutbox() {
     *entry.mutable_alert() = std::move(alert);
     save(std::move(entry));
   }
-  for (auto& letter : processor_.TakeDeadLetters()) {
-    if (DecidedBefore('d', letter.source)) continue;
+  auto dead_letter = [&](DeadLetter& letter) {
+    if (DecidedBefore('d', letter.source)) return;
     state::OutboxEntry entry;
     auto* record = entry.mutable_dead_letter();
-    record->set_key(letter.key);
-    record->set_value(letter.value);
-    record->set_reason(letter.reason);
-    record->set_source(letter.source);
+    record->set_key(std::move(letter.key));
+    record->set_value(std::move(letter.value));
+    record->set_reason(std::move(letter.reason));
+    record->set_source(std::move(letter.source));
     save(std::move(entry));
-  }
+  };
+  for (auto& letter : processor_.TakeDeadLetters()) dead_letter(letter);
+  for (auto& letter : std::exchange(wrong_partition_letters_, {})) dead_letter(letter);
   InShadow([&](EventCore& shadow) {
     for (auto& alert : shadow.TakeAlerts()) {
       if (DecidedBefore('s', alert.alert_id())) continue;
@@ -1013,7 +1101,8 @@ void LiveEngine::MaybeReport(bool force) {
   }
   std::cerr << "run: " << report_.records << " records, " << m.events_total() << " events ("
             << static_cast<uint64_t>(m.events_total() / std::max(seconds, 1e-3)) << "/s), "
-            << m.alerts << " alerts, " << ShadowProgress() << m.invalid << " invalid, " << m.too_late
+            << m.alerts << " alerts, " << ShadowProgress() << m.invalid << " invalid, "
+            << report_.wrong_partition << " on the wrong partition, " << m.too_late
             << " too late, watermark " << FormatTime(processor_.watermarks().Current())
             << ", kafka " << kafka << ", health " << HealthName(health_.state()) << "\n";
 }
@@ -1044,6 +1133,7 @@ void LiveEngine::PublishMetrics(bool force) {
   LiveMetrics m;
   m.processor = processor_.metrics();
   m.records = report_.records;
+  m.wrong_partition = report_.wrong_partition;
   m.published_alerts = report_.published_alerts;
   if (consumer_) m.lag = ConsumerLag();
   // -infinity (a partition without events yet) or +infinity (a finished bounded run): no lag to show.

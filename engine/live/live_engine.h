@@ -41,6 +41,7 @@
 
 #include "alert.pb.h"
 #include "event.h"
+#include "kafka/partitioning.h"
 #include "live/health.h"
 #include "live/live_probe.h"
 #include "pipeline.h"
@@ -55,6 +56,12 @@ struct LiveOptions {
   std::string group = "vigil";
   std::string state_dir = "vigil-state";
   Topics topics;
+  // The partitioner the input topics' producers use (`vigil run --partitioner`). The engine
+  // refuses input topics of different partition counts (at start and on every assignment), and a
+  // valid record that is not on the partition its key hashes to under it, or has no key on a
+  // topic of more than one partition, goes to the dead-letter topic as `wrong_partition`: its
+  // officer's other events are in another partition's state.
+  Partitioner partitioner = Partitioner::kConsistentRandom;
   // A second rule set evaluated on the same input (`vigil run --shadow-rules`), its alerts
   // published to topics.alerts_shadow, exactly once. Absent: the engine is as without it.
   std::optional<v1::RulesConfig> shadow_rules;
@@ -102,6 +109,8 @@ struct LiveOptions {
 struct LiveReport {
   ProcessorMetrics metrics;
   uint64_t records = 0;  // records consumed, valid or not
+  // Records dead-lettered as `wrong_partition` (not in metrics.invalid; no rules saw them).
+  uint64_t wrong_partition = 0;
   uint64_t published_alerts = 0;
   ProcessorMetrics shadow_metrics;       // the shadow rules' (zero without them)
   uint64_t published_shadow_alerts = 0;  // on topics.alerts_shadow

@@ -36,6 +36,7 @@ struct PartitionLag {
 struct LiveMetrics {
   ProcessorMetrics processor;
   uint64_t records = 0;           // records consumed, valid or not
+  uint64_t wrong_partition = 0;   // dead-lettered: not on the partition their key hashes to
   uint64_t published_alerts = 0;  // acknowledged by Kafka
   std::vector<PartitionLag> lag;  // assigned partitions whose high watermark the consumer knows
   std::optional<Millis> watermark;  // the engine's event-time watermark; none before any event
