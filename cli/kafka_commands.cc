@@ -35,6 +35,7 @@ int RunCommand(int argc, char** argv) {
       {"snapshot-interval-ms", "MS", "how often a checkpoint also writes the rules' state and input offsets (a crash re-reads the input since the last snapshot: keep at least this plus a restart's time of input on Kafka); 0 or at most --checkpoint-interval-ms: every checkpoint", "10000"},
       {"memory-budget-mb", "MB", "the engine's one memory budget: RocksDB's block cache and write buffers get a quarter (8-256 MiB), the core's records, held events and duplicate ids the rest (past it the coldest officers' records leave memory and are read back on use; with --shadow-rules that rest is halved between the rules and the shadow rules)", "256"},
       {"ingest-batch-kb", "KB", "a checkpoint that writes at least this much (a snapshot) is written as one RocksDB table file and ingested, instead of through RocksDB's log and memtable; 0: every checkpoint", "1024"},
+      {"partitioner", "NAME", "how the producers of the input topics place a record by its key, the officer id: consistent_random (librdkafka's default: CRC-32 of the key; `vigil produce`, kcat, confluent-kafka) or murmur2_random (murmur2 of the key, the Java client's default); a valid record not on the partition its key hashes to (or without a key, on a topic of more than one partition) goes to vigil.dlq with reason wrong_partition and is not given to the rules", "consistent_random"},
       {"session-timeout-ms", "MS", "how long the group waits for a silent (crashed) member before moving its partitions (at least 2000)", "10000"},
       {"http", "ADDRESS:PORT", "serve GET /healthz (liveness: 200 unless stopped or failed), /readyz (200 once running with partitions assigned and their state loaded, else 503 with the reason) and /metrics (Prometheus text format) there, e.g. 0.0.0.0:8080", ""},
       {"health-listen", "ADDRESS:PORT", "deprecated, use --http: the same endpoints, plus the old GET /health (200 starting or running, 503 Kafka unreachable, stopping, stopped or failed)", ""},
@@ -42,11 +43,17 @@ int RunCommand(int argc, char** argv) {
   };
   const std::string usage = Usage(
       "vigil run --brokers HOST:PORT [--rules F] [--shadow-rules F [--shadow-topic T]] [--state-dir DIR]\n"
-      "          [--group ID] [--until-caught-up] [--http ADDRESS:PORT]",
+      "          [--group ID] [--until-caught-up] [--http ADDRESS:PORT] [--partitioner NAME]",
       "Consumes vigil.roster, vigil.access and vigil.complaints in a consumer group, runs the\n"
       "rules by event time with state in RocksDB, and publishes alerts to vigil.alerts and\n"
       "unusable records to vigil.dlq. Offsets are committed only after the state and alerts\n"
       "they cover are durable. SIGINT/SIGTERM: finish the batch, checkpoint, leave the group.\n"
+      "The three input topics must have the same partition count (one officer's events meet\n"
+      "in one partition number of each, by the key): at start and on every rebalance the\n"
+      "engine checks it and, if they differ, exits 1 naming each topic and its count. A\n"
+      "valid record that is not on the partition its key hashes to under --partitioner, or\n"
+      "has no key on a topic of more than one partition, goes to vigil.dlq with reason\n"
+      "wrong_partition (a record that is not a valid event is `invalid` wherever it is).\n"
       "A shorter checkpoint interval publishes alerts sooner; a longer one syncs to disk less.\n"
       "The rules' state and the input offsets are written only every snapshot interval (and on\n"
       "stop and rebalance); after a crash the input since the last snapshot is read again and\n"
@@ -102,10 +109,16 @@ int RunCommand(int argc, char** argv) {
     std::cerr << "vigil run: " << ingest_kb.status().message() << "\n";
     return 2;
   }
+  Result<Partitioner> partitioner = ParsePartitioner(args.Get("partitioner"));
+  if (!partitioner.ok()) {
+    std::cerr << "vigil run: --partitioner: " << partitioner.status().message() << "\n";
+    return 2;
+  }
   LiveOptions options;
   options.memory_budget_bytes = static_cast<size_t>(*budget) << 20;
   options.storage.ingest_batch_bytes = static_cast<size_t>(*ingest_kb) << 10;
   options.session_timeout_ms = static_cast<int>(*session_timeout);
+  options.partitioner = *partitioner;
   options.brokers = args.Get("brokers");
   options.group = args.Get("group");
   options.state_dir = args.Get("state-dir");
@@ -151,7 +164,8 @@ int RunCommand(int argc, char** argv) {
   }
   const auto& m = report->metrics;
   std::cerr << "run: " << report->records << " records, " << m.events_total() << " events used, "
-            << m.invalid << " invalid, " << m.too_late << " too late, " << m.duplicates
+            << m.invalid << " invalid, " << report->wrong_partition << " on the wrong partition, "
+            << m.too_late << " too late, " << m.duplicates
             << " duplicates; " << report->published_alerts << " alerts published ("
             << report->recovered_already_published << " found already published after a crash)";
   if (options.shadow_rules) {
