@@ -1,4 +1,4 @@
-// Co-partitioning (shared CONTRACT.md, "Topics"): the input topics have one partition count, and
+// Co-partitioning (../shared/CONTRACT.md, "Topics"): the input topics have one partition count, and
 // each record is on the partition its key (the officer id) hashes to under the producers'
 // partitioner, so that one officer's events meet in one partition number on every topic, and so
 // in one state scope of the live engine. The checks here use librdkafka's own partitioner

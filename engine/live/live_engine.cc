@@ -597,7 +597,7 @@ void LiveEngine::Handle(const rd_kafka_message_t& m) {
 }
 
 // Whether the record is on the partition its key hashes to under options_.partitioner, for its
-// topic's partition count (shared CONTRACT.md: the input topics are co-partitioned by officer id).
+// topic's partition count (../shared/CONTRACT.md: the input topics are co-partitioned by officer id).
 // One hash of the key per record, no request to the cluster. Without a key a record's partition
 // says nothing of its officer (the producer chose it at random), so on a topic of more than one
 // partition it is never on its own.
