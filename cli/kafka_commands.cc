@@ -31,6 +31,7 @@ int RunCommand(int argc, char** argv) {
       {"state-dir", "DIR", "RocksDB state, offsets and outbox", "./vigil-state"},
       {"group", "ID", "consumer group", "vigil"},
       {"until-caught-up", "", "process what the input topics hold now, close every window, publish, exit 0", ""},
+      {"start-from-retained", "", "a partition whose input topics no longer hold what its state here needs (from its saved offset, or from the beginning when there is none here: their retention deleted it) is processed from the oldest record they hold, with incomplete windows, instead of refused (by default it is not processed, the engine is not ready, and a bounded run exits 1)", ""},
       {"checkpoint-interval-ms", "MS", "how often decided alerts are made durable and published", "1000"},
       {"snapshot-interval-ms", "MS", "how often a checkpoint also writes the rules' state and input offsets (a crash re-reads the input since the last snapshot: keep at least this plus a restart's time of input on Kafka); 0 or at most --checkpoint-interval-ms: every checkpoint", "10000"},
       {"memory-budget-mb", "MB", "the engine's one memory budget: RocksDB's block cache and write buffers get a quarter (8-256 MiB), the core's records, held events and duplicate ids the rest (past it the coldest officers' records leave memory and are read back on use; with --shadow-rules that rest is halved between the rules and the shadow rules)", "256"},
@@ -54,6 +55,10 @@ int RunCommand(int argc, char** argv) {
       "valid record that is not on the partition its key hashes to under --partitioner, or\n"
       "has no key on a topic of more than one partition, goes to vigil.dlq with reason\n"
       "wrong_partition (a record that is not a valid event is `invalid` wherever it is).\n"
+      "A partition is processed from where its state here stands, or from the beginning of\n"
+      "its input when there is none here; if the input topics no longer hold that (their\n"
+      "retention deleted it), it is not processed: the engine says why, is not ready, and a\n"
+      "bounded run exits 1. --start-from-retained processes it from the oldest record held.\n"
       "A shorter checkpoint interval publishes alerts sooner; a longer one syncs to disk less.\n"
       "The rules' state and the input offsets are written only every snapshot interval (and on\n"
       "stop and rebalance); after a crash the input since the last snapshot is read again and\n"
@@ -123,6 +128,7 @@ int RunCommand(int argc, char** argv) {
   options.group = args.Get("group");
   options.state_dir = args.Get("state-dir");
   options.until_caught_up = args.Has("until-caught-up");
+  options.start_from_retained = args.Has("start-from-retained");
   options.shadow_rules = shadow_rules;
   if (args.Has("shadow-topic")) options.topics.alerts_shadow = args.Get("shadow-topic");
   if (options.shadow_rules && options.topics.alerts_shadow == options.topics.alerts) {

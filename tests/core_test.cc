@@ -209,6 +209,23 @@ TEST_CASE("Core: events are delivered in event-time order once the watermark pas
   CHECK(r.core->metrics().events_in[1] == 5);
 }
 
+TEST_CASE("Core: a scope not owned waits, whatever the others' event time; owned again, it goes on") {
+  Run r(NewMemoryBackend());
+  const SourcePartition kAccess1{1, 1};
+  TestEvent held = MakeEvent(Stream::kAccess, "b1", "MP2", T0 + kMinute, "timer:60000");
+  held.view.source = held.bytes;
+  r.core->Ingest(held.view, held.bytes, kAccess1, 1, {"MP2", held.bytes, "vigil.access", 1, -1});
+  // As the live engine does when it loses scope 1's partition (or refuses it).
+  r.core->SetScopeOwned(1, false);
+  r.core->watermarks().Untrack(kAccess1);
+  r.Access("a1", "MP1", T0 + kDay);  // scope 0's event time passes b1 and its timer
+  r.Access("a2", "MP1", T0 + 2 * kDay);
+  CHECK(r.log == std::vector<std::string>{"E MP1 a1"});
+  r.core->SetScopeOwned(1, true);
+  r.Advance();
+  CHECK(r.log == std::vector<std::string>{"E MP1 a1", "E MP2 b1", "T MP2 2 7"});
+}
+
 TEST_CASE("Core: a late event is counted and delivered on the next Advance") {
   Run r(NewMemoryBackend());
   r.Access("a", "MP1", T0 + 20 * kMinute);

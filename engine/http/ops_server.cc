@@ -26,6 +26,10 @@ Readiness ReadinessOf(const Health::Snapshot& health, const LiveMetrics& metrics
   }
   // Partitions are assigned with their state loaded in the same step (the rebalance callback), so
   // a count above zero means both.
+  if (metrics.refused_tasks > 0) {
+    return {false, std::to_string(metrics.refused_tasks) + " assigned task(s) not processed: " +
+                       metrics.refused_reason};
+  }
   if (metrics.assigned_partitions == 0) return {false, "no input partitions assigned yet"};
   return {true, ""};
 }
@@ -74,6 +78,10 @@ void KafkaFamilies(MetricsText& out, const LiveMetrics& m, Millis now) {
   }
   out.Gauge("vigil_assigned_partitions", "Input partitions assigned to this instance.",
             static_cast<double>(m.assigned_partitions));
+  out.Gauge("vigil_refused_tasks",
+            "Tasks (partition numbers) assigned but not processed: their input topics no longer "
+            "hold what their state needs.",
+            static_cast<double>(m.refused_tasks));
   out.Family("vigil_watermark_lag_seconds", Type::kGauge,
              "Wall time minus the engine's event-time watermark (absent before any event).");
   if (m.watermark) out.Sample({}, static_cast<double>(now - *m.watermark) / 1000.0);

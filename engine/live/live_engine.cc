@@ -135,6 +135,16 @@ class LiveEngine {
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
   void Assign(rd_kafka_topic_partition_list_t* partitions);
   void Revoke(rd_kafka_topic_partition_list_t* partitions);
+  struct AssignedInput {
+    int stream = -1;
+    std::optional<int64_t> saved;
+    int64_t oldest = 0;
+    std::string gap;  // empty when the topic holds what the state needs
+  };
+  AssignedInput LoadAssigned(const rd_kafka_topic_partition_t& tp);
+  void SetTaskOwned(int stream, int32_t partition, bool owned);
+  void NoteHistoryGaps(const std::map<int32_t, std::string>& gaps);
+  bool Refused(int32_t partition) const { return !refused_.empty() && refused_.count(partition); }
   int StreamIndex(const char* topic) const;
   void Handle(const rd_kafka_message_t& m);
   bool OnItsPartition(int stream, const rd_kafka_message_t& m, std::string_view key) const;
@@ -222,6 +232,9 @@ class LiveEngine {
   std::chrono::steady_clock::time_point last_report_ = started_;
   uint64_t invalid_logged_ = 0;
   uint64_t wrong_partition_logged_ = 0;
+  // Tasks (partition numbers) assigned here whose state cannot be restored (Assign): paused, not
+  // processed, and the engine not ready while it has any; why, by task.
+  std::map<int32_t, std::string> refused_;
   // Each input topic's partition count (by stream), as last checked (InputPartitionCounts): what a
   // record's key is hashed against.
   std::array<int32_t, kStreamCount> partition_counts_{};
@@ -481,31 +494,116 @@ void LiveEngine::Assign(rd_kafka_topic_partition_list_t* partitions) {
     std::cerr << "run: cannot check the input topics' partition counts on this assignment ("
               << counts.status().message() << "); keeping those checked before\n";
   }
+  // A task (a partition number: its officers' state, fed by that partition of each input topic)
+  // is processed only from where its state here stands, or, with none, from the beginning of its
+  // input; never from a later point the input topics' retention has left it, which would go on
+  // silently from incomplete windows (--start-from-retained accepts that, saying so).
+  std::vector<AssignedInput> inputs(static_cast<size_t>(partitions->cnt));
+  std::map<int32_t, std::string> gaps;  // task -> what its input no longer holds
+  for (int i = 0; i < partitions->cnt; ++i) {
+    inputs[i] = LoadAssigned(partitions->elems[i]);
+    if (!inputs[i].gap.empty()) {
+      std::string& gap = gaps[partitions->elems[i].partition];
+      gap += (gap.empty() ? "" : "; ") + inputs[i].gap;
+    }
+  }
+  std::vector<int> refused;  // indices into partitions
   for (int i = 0; i < partitions->cnt; ++i) {
     auto& tp = partitions->elems[i];
-    int stream = StreamIndex(tp.topic);
-    if (stream < 0) continue;
-    SourcePartition source{stream, tp.partition};
-    processor_.watermarks().Track(source);
+    const AssignedInput& input = inputs[i];
+    if (input.stream < 0) continue;
+    const bool lost = gaps.count(tp.partition) > 0;
+    SetTaskOwned(input.stream, tp.partition, !lost || options_.start_from_retained);
+    if (lost && !options_.start_from_retained) {
+      refused.push_back(i);
+      continue;
+    }
     PartitionPosition position;
-    // RocksDB holds the offset that matches the state; the group's commit may lag behind it.
-    // Without saved progress there is no state either: start from the beginning.
-    std::optional<int64_t> saved = processor_.LoadProgress(source, tp.partition);
-    // The shadow rules' progress is in step (PrepareShadowState): it restores their watermarks.
-    InShadow([&](EventCore& shadow) {
-      shadow.watermarks().Track(source);
-      shadow.LoadProgress(source, tp.partition);
-    });
-    tp.offset = saved ? *saved : RD_KAFKA_OFFSET_BEGINNING;
-    if (saved) position.next_offset = *saved;
-    assigned_[{stream, tp.partition}] = position;
+    if (lost) {
+      tp.offset = std::max(input.saved.value_or(0), input.oldest);
+    } else {
+      tp.offset = input.saved ? *input.saved : RD_KAFKA_OFFSET_BEGINNING;
+    }
+    if (input.saved || lost) position.next_offset = tp.offset;
+    assigned_[{input.stream, tp.partition}] = position;
   }
+  NoteHistoryGaps(gaps);
   ever_assigned_ = true;
   if (Finishing()) TakeEndOffsets();
   rd_kafka_assign(consumer_.get(), partitions);
+  if (!refused.empty()) {
+    PartitionList paused(rd_kafka_topic_partition_list_new(static_cast<int>(refused.size())));
+    for (int i : refused) {
+      rd_kafka_topic_partition_list_add(paused.get(), partitions->elems[i].topic, partitions->elems[i].partition);
+    }
+    rd_kafka_pause_partitions(consumer_.get(), paused.get());
+  }
   PublishMetrics(/*force=*/true);
   if (options_.progress) {
     std::cerr << "run: assigned " << partitions->cnt << " partitions of the input topics\n";
+  }
+}
+
+// One assigned input partition: its stream (-1: not an input topic), the progress its state here
+// saved, the oldest offset the topic still holds, and, if that is past what the state needs, why
+// its task cannot be restored. Tracks its event time and loads its state.
+LiveEngine::AssignedInput LiveEngine::LoadAssigned(const rd_kafka_topic_partition_t& tp) {
+  AssignedInput input;
+  input.stream = StreamIndex(tp.topic);
+  if (input.stream < 0) return input;
+  SourcePartition source{input.stream, tp.partition};
+  processor_.watermarks().Track(source);
+  // RocksDB holds the offset that matches the state; the group's commit may lag behind it.
+  // Without saved progress there is no state either: start from the beginning.
+  input.saved = processor_.LoadProgress(source, tp.partition);
+  // The shadow rules' progress is in step (PrepareShadowState): it restores their watermarks.
+  InShadow([&](EventCore& shadow) {
+    shadow.watermarks().Track(source);
+    shadow.LoadProgress(source, tp.partition);
+  });
+  input.oldest = OffsetsOf(tp.topic, tp.partition).first;
+  if (input.oldest > input.saved.value_or(0)) {
+    input.gap = std::string(tp.topic) + "/" + std::to_string(tp.partition) + " holds offsets from " +
+                std::to_string(input.oldest) + " but " +
+                (input.saved ? "the state here needs them from " + std::to_string(*input.saved)
+                             : std::string("there is no state for it here, which needs them from 0"));
+  }
+  return input;
+}
+
+// A task the engine does not process (revoked, or refused) neither holds back the others' event
+// time nor is drained by it: its state stays that of its saved progress.
+void LiveEngine::SetTaskOwned(int stream, int32_t partition, bool owned) {
+  const SourcePartition source{stream, partition};
+  processor_.SetScopeOwned(static_cast<uint32_t>(partition), owned);
+  InShadow([&](EventCore& shadow) { shadow.SetScopeOwned(static_cast<uint32_t>(partition), owned); });
+  if (owned) return;
+  processor_.watermarks().Untrack(source);
+  InShadow([&](EventCore& shadow) { shadow.watermarks().Untrack(source); });
+}
+
+// What Assign found the input topics no longer hold: with --start-from-retained, processed from the
+// oldest record held, saying so; otherwise refused, saying why and what to do. A bounded run
+// (--until-caught-up) cannot finish without them: it ends.
+void LiveEngine::NoteHistoryGaps(const std::map<int32_t, std::string>& gaps) {
+  for (const auto& [task, gap] : gaps) {
+    if (options_.start_from_retained) {
+      std::cerr << "run: partition " << task << " is processed from the oldest records its input "
+                << "topics hold (--start-from-retained): " << gap
+                << "; windows reaching before them are incomplete\n";
+      continue;
+    }
+    const std::string why = "partition " + std::to_string(task) +
+                            " is not processed, as its state cannot be restored: " + gap +
+                            " (retention deleted the rest)";
+    if (Finishing()) {
+      throw FatalError(why + "; keep the retention recovery needs (deploy/README.md), or accept "
+                       "incomplete windows with --start-from-retained");
+    }
+    std::cerr << "run: " << why << "; the engine is not ready while it holds it. Keep the retention "
+              << "recovery needs (deploy/README.md), or restart with --start-from-retained to "
+              << "process it from the oldest records held, with incomplete windows\n";
+    refused_[task] = gap;
   }
 }
 
@@ -516,9 +614,9 @@ void LiveEngine::Revoke(rd_kafka_topic_partition_list_t* partitions) {
   for (int i = 0; i < partitions->cnt; ++i) {
     int stream = StreamIndex(partitions->elems[i].topic);
     if (stream < 0) continue;
-    processor_.watermarks().Untrack({stream, partitions->elems[i].partition});
-    InShadow([&](EventCore& shadow) { shadow.watermarks().Untrack({stream, partitions->elems[i].partition}); });
+    SetTaskOwned(stream, partitions->elems[i].partition, false);
     assigned_.erase({stream, partitions->elems[i].partition});
+    refused_.erase(partitions->elems[i].partition);
   }
   rd_kafka_assign(consumer_.get(), nullptr);
   PublishMetrics(/*force=*/true);
@@ -547,6 +645,8 @@ bool LiveEngine::AtReadLimit(const std::string& topic, int32_t partition, Partit
 void LiveEngine::Handle(const rd_kafka_message_t& m) {
   const char* topic = rd_kafka_topic_name(m.rkt);
   int stream = StreamIndex(topic);
+  // Fetched before its task was refused (and paused): left unread.
+  if (stream >= 0 && Refused(m.partition)) return;
   if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     if (stream < 0) return;
     processor_.watermarks().SetIdle({stream, m.partition});
@@ -1134,6 +1234,11 @@ void LiveEngine::PublishMetrics(bool force) {
   m.processor = processor_.metrics();
   m.records = report_.records;
   m.wrong_partition = report_.wrong_partition;
+  m.refused_tasks = refused_.size();
+  if (!refused_.empty()) {
+    m.refused_reason = "partition " + std::to_string(refused_.begin()->first) +
+                       "'s state cannot be restored: " + refused_.begin()->second;
+  }
   m.published_alerts = report_.published_alerts;
   if (consumer_) m.lag = ConsumerLag();
   // -infinity (a partition without events yet) or +infinity (a finished bounded run): no lag to show.

@@ -66,6 +66,12 @@ struct LiveOptions {
   // published to topics.alerts_shadow, exactly once. Absent: the engine is as without it.
   std::optional<v1::RulesConfig> shadow_rules;
   bool until_caught_up = false;
+  // A task (a partition number) whose input topics no longer hold what its state here needs (from
+  // its saved offset, or from the beginning when it has none here: retention deleted it) is
+  // refused by default: paused, not processed, the engine not ready and a bounded run ended, so
+  // that no task goes on from incomplete windows unsaid. With this, it is processed from the
+  // oldest record held instead, with a warning (`vigil run --start-from-retained`).
+  bool start_from_retained = false;
   int checkpoint_interval_ms = 1000;
   // How often a checkpoint is also a snapshot (engine/live/CHECKPOINTS.md): the rules' state and the
   // input offsets are written only then; the checkpoints between write the outbox and published

@@ -49,6 +49,10 @@ struct LiveMetrics {
   size_t state_memory_bytes = 0;   // the rules' state, hold and duplicate ids in memory
   size_t memory_budget_bytes = 0;  // --memory-budget-mb
   size_t assigned_partitions = 0;  // input partitions assigned, each with its state loaded
+  // Tasks (partition numbers) assigned but not processed, as their input no longer holds what
+  // their state needs (retention deleted it); why, for the first.
+  size_t refused_tasks = 0;
+  std::string refused_reason;
 };
 
 class LiveProbe {

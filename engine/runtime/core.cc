@@ -125,6 +125,7 @@ struct CoreScope {
   // it has fired. drained_stored: the value in the store.
   Millis drained_to = kMinTime;
   Millis drained_stored = kMinTime;
+  bool owned = true;  // Core::SetScopeOwned: false, not drained
 };
 
 class Core::Impl {
@@ -173,8 +174,10 @@ class Core::Impl {
   std::string encoded_;  // buffer for records
   mutable std::string scratch_roster_, scratch_state_;  // EncodeRecord's buffers
 
+ public:
+  CoreScope& ScopeFor(uint32_t scope);  // loaded from the store at its first use
+
  private:
-  CoreScope& ScopeFor(uint32_t scope);
   void Drain(CoreScope& scope);
   void DeliverEvent(CoreScope& scope);
   void PrefetchAhead(const CoreScope& scope) const;
@@ -357,6 +360,7 @@ void Core::Impl::Ingest(const EventView& event, std::string_view bytes, SourcePa
 void Core::Impl::Advance() {
   watermark_ = watermarks_.Current();
   for (auto& [id, scope] : scopes_) {
+    if (!scope->owned) continue;
     Drain(*scope);
     scope->drained_to = std::max(scope->drained_to, watermark_);  // a restart may start lower
   }
@@ -843,6 +847,7 @@ std::optional<int64_t> Core::LoadProgress(SourcePartition source, uint32_t scope
   return impl_->LoadProgress(source, scope);
 }
 void Core::PrepareCheckpoint(bool snapshot) { impl_->PrepareCheckpoint(snapshot); }
+void Core::SetScopeOwned(uint32_t scope, bool owned) { impl_->ScopeFor(scope).owned = owned; }
 bool Core::StageSnapshot(size_t max_records) { return impl_->StageSnapshot(max_records); }
 size_t Core::MemoryBytes() const { return impl_->MemoryBytes(); }
 bool Core::SnapshotWanted() const { return impl_->snapshot_wanted_; }

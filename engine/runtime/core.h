@@ -93,6 +93,11 @@ class Core {
   // Per-partition progress kept in the checkpoint: next offset and highest event time.
   void SaveProgress(SourcePartition source, uint32_t scope, int64_t next_offset);
   std::optional<int64_t> LoadProgress(SourcePartition source, uint32_t scope);
+  // Whether the engine processes `scope` now (all scopes do until told otherwise). A scope that is
+  // not (its partition revoked, or refused for want of its history) is not drained: its held
+  // events and timers wait, so that its state stays that of its saved progress, for whoever
+  // resumes it, instead of going on with the other partitions' event time without its own events.
+  void SetScopeOwned(uint32_t scope, bool owned);
   // Before each checkpoint of the store. A snapshot hands the state that changed since the last
   // snapshot (officer records, held events, duplicate ids) to the store's next batch; any other
   // checkpoint (outputs and offsets only, engine/live/CHECKPOINTS.md) hands nothing, so that what a

@@ -47,6 +47,7 @@ class EventCore {
   std::optional<int64_t> LoadProgress(SourcePartition source, uint32_t scope) {
     return core_->LoadProgress(source, scope);
   }
+  void SetScopeOwned(uint32_t scope, bool owned) { core_->SetScopeOwned(scope, owned); }
   // Before each checkpoint of the store: `snapshot` writes the core's state with it (Core's
   // PrepareCheckpoint).
   void PrepareCheckpoint(bool snapshot = true) { core_->PrepareCheckpoint(snapshot); }
