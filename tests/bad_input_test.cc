@@ -15,6 +15,7 @@
 #include "kafka/kafka_io.h"
 #include "live/live_engine.h"
 #include "kafka/mock_broker.h"
+#include "live_fixtures.h"
 #include "rules_config.h"
 
 namespace vigil::testing {
@@ -39,28 +40,6 @@ struct Record {
   std::string source;  // header vigil.source (dead letters only)
   std::string position;  // topic/partition/offset it was read at
 };
-
-// Officers MP1..MP3 between 2026-03-01 and 2026-03-09: an off-duty search, a subject looked up
-// three times without a case, a complainant looked up by the officer complained about, a journey
-// too fast to be real, and overtime worked while sick: five different rules fire.
-std::vector<std::string> ValidScenario() {
-  return {
-      Roster("r1", "MP1", "MP1-0302", "REST_DAY", "2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z",
-             "2026-03-01T08:00:00Z"),
-      Roster("r2", "MP2", "MP2-SICK", "SICK", "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z",
-             "2026-03-01T09:00:00Z"),
-      Access("a1", "MP1", "2026-03-01T10:00:00Z", "SEARCH", "S9"),
-      Roster("r3", "MP2", "MP2-OT", "OVERTIME", "2026-03-02T18:00:00Z", "2026-03-02T22:00:00Z",
-             "2026-03-01T11:00:00Z"),
-      Access("a2", "MP3", "2026-03-01T12:00:00Z", "LOGIN", "", "", 51.5074, -0.1278),
-      Access("a3", "MP3", "2026-03-01T12:10:00Z", "LOGIN", "", "", 53.4808, -2.2426),
-      Access("a4", "MP1", "2026-03-02T10:00:00Z", "SEARCH", "S9"),
-      Complaint("c1", "MP2", "C7", "USE_OF_FORCE", "2026-03-03T09:00:00Z", "CMP-1"),
-      Access("a5", "MP1", "2026-03-04T10:00:00Z", "RECORD_VIEW", "S9"),
-      Access("a6", "MP2", "2026-03-05T14:00:00Z", "SEARCH", "C7", "CASE-1"),
-      Access("a7", "MP3", "2026-03-09T08:00:00Z", "LOGOUT", "", "", 51.5074, -0.1278),
-  };
-}
 
 v1::Envelope ValidEventOrFail(const std::string& line) {
   Result<v1::Envelope> event = ParseEventJson(line);
@@ -179,24 +158,12 @@ std::map<std::string, std::string> PositionsByValue(const std::string& brokers, 
   return positions;
 }
 
-std::vector<v1::Alert> ReplayLines(const std::vector<std::string>& lines,
-                                   const v1::RulesConfig& config) {
-  std::ostringstream text;
-  for (const auto& line : lines) text << line << "\n";
-  std::istringstream in(text.str());
-  Pipeline pipeline = MakePipeline(config, NewMemoryBackend());
-  std::vector<v1::Alert> alerts;
-  ReplayStream(in, "valid-events", pipeline, [&](const v1::Alert& a) { alerts.push_back(a); },
-               [](const DeadLetter&) {}, false);
-  return alerts;
-}
-
 }  // namespace
 
 TEST_CASE("bad input: every kind of bad record goes to the dead-letter topic once and the run goes on") {
   const Topics topics;
   const v1::RulesConfig config = DefaultRulesConfig();
-  const std::vector<std::string> valid = ValidScenario();
+  const std::vector<std::string> valid = FiveRuleScenario();
   const std::vector<BadRecord> bad = BadRecords();
 
   MockBroker broker;

@@ -28,26 +28,6 @@ namespace {
 
 constexpr int kPartitions = 4;
 
-// Officers MP1..MP3 in early March 2026: an off-duty search, a subject looked up three times
-// without a case, a journey too fast to be real, overtime worked while sick.
-std::vector<std::string> Scenario() {
-  return {
-      Roster("r1", "MP1", "MP1-0302", "REST_DAY", "2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z",
-             "2026-03-01T08:00:00Z"),
-      Roster("r2", "MP2", "MP2-SICK", "SICK", "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z",
-             "2026-03-01T09:00:00Z"),
-      Access("a1", "MP1", "2026-03-01T10:00:00Z", "SEARCH", "S9"),
-      Roster("r3", "MP2", "MP2-OT", "OVERTIME", "2026-03-02T18:00:00Z", "2026-03-02T22:00:00Z",
-             "2026-03-01T11:00:00Z"),
-      Access("a2", "MP3", "2026-03-01T12:00:00Z", "LOGIN", "", "", 51.5074, -0.1278),
-      Access("a3", "MP3", "2026-03-01T12:10:00Z", "LOGIN", "", "", 53.4808, -2.2426),
-      Access("a4", "MP1", "2026-03-02T10:00:00Z", "SEARCH", "S9"),
-      Complaint("c1", "MP2", "C7", "USE_OF_FORCE", "2026-03-03T09:00:00Z", "CMP-1"),
-      Access("a5", "MP1", "2026-03-04T10:00:00Z", "RECORD_VIEW", "S9"),
-      Access("a7", "MP3", "2026-03-09T08:00:00Z", "LOGOUT", "", "", 51.5074, -0.1278),
-  };
-}
-
 // Valid events that change the alerts when the rules see them: a search by MP2 while sick (an
 // off_duty_access alert of its own), and one by MP1 earlier on its rest day than a4 (the
 // off_duty_access alert then cites it, so its id changes).
@@ -58,17 +38,6 @@ v1::Envelope EventOf(const std::string& line) {
   Result<v1::Envelope> event = ParseEventJson(line);
   REQUIRE_MESSAGE(event.ok(), (event.ok() ? "" : event.status().message()));
   return *event;
-}
-
-std::vector<v1::Alert> Replay(const std::vector<std::string>& lines, const v1::RulesConfig& config) {
-  std::ostringstream text;
-  for (const auto& line : lines) text << line << "\n";
-  std::istringstream in(text.str());
-  Pipeline pipeline = MakePipeline(config, NewMemoryBackend());
-  std::vector<v1::Alert> alerts;
-  ReplayStream(in, "events", pipeline, [&](const v1::Alert& a) { alerts.push_back(a); },
-               [](const DeadLetter&) {}, false);
-  return alerts;
 }
 
 // Queues one record on `partition` of `topic` (RD_KAFKA_PARTITION_UA: where the producer's
@@ -141,15 +110,6 @@ std::vector<std::string> AlertIdsOn(const std::string& brokers, const std::strin
   return SortedIds(alerts);
 }
 
-LiveOptions BoundedRun(const std::string& brokers, const std::string& state_dir) {
-  LiveOptions options;
-  options.brokers = brokers;
-  options.state_dir = state_dir;
-  options.until_caught_up = true;
-  options.progress = false;
-  return options;
-}
-
 std::string Key(const Record& r) { return r.key.empty() ? "<no key>" : r.key; }
 
 }  // namespace
@@ -193,16 +153,16 @@ TEST_CASE("copartition: a record off its key's partition goes to vigil.dlq as wr
           "counted, and the rules never see it") {
   const Topics topics;
   const v1::RulesConfig config = DefaultRulesConfig();
-  const std::vector<std::string> valid = Scenario();
+  const std::vector<std::string> valid = FiveRuleScenario();
   // The two misplaced events would change the alerts: the test can tell whether the rules saw them.
-  const std::vector<std::string> alerts_as_is = SortedIds(Replay(valid, config));
+  const std::vector<std::string> alerts_as_is = SortedIds(ReplayLines(valid, config));
   // Each where its time puts it (after a3, around a4), well within the allowed lateness.
   std::vector<std::string> with_sick_search = valid, with_earlier_search = valid;
   with_sick_search.insert(with_sick_search.begin() + 7, kSickSearch);
   with_earlier_search.insert(with_earlier_search.begin() + 6, kEarlierSearch);
   REQUIRE(alerts_as_is.size() >= 4);
-  REQUIRE(SortedIds(Replay(with_sick_search, config)) != alerts_as_is);
-  REQUIRE(SortedIds(Replay(with_earlier_search, config)) != alerts_as_is);
+  REQUIRE(SortedIds(ReplayLines(with_sick_search, config)) != alerts_as_is);
+  REQUIRE(SortedIds(ReplayLines(with_earlier_search, config)) != alerts_as_is);
 
   MockBroker broker;
   REQUIRE(broker.CreateVigilTopics(topics, kPartitions).ok());
@@ -309,8 +269,8 @@ TEST_CASE("copartition: --partitioner murmur2_random accepts what Java-style pro
           "rejects librdkafka's default placement") {
   const Topics topics;
   const v1::RulesConfig config = DefaultRulesConfig();
-  const std::vector<std::string> valid = Scenario();
-  const std::vector<std::string> expected = SortedIds(Replay(valid, config));
+  const std::vector<std::string> valid = FiveRuleScenario();
+  const std::vector<std::string> expected = SortedIds(ReplayLines(valid, config));
 
   for (const Partitioner produced_with : {Partitioner::kMurmur2Random, Partitioner::kConsistentRandom}) {
     CAPTURE(PartitionerName(produced_with));

@@ -20,16 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Options for a `vigil run --until-caught-up` on `brokers` with state in `state_dir`.
-LiveOptions BoundedRun(const std::string& brokers, const std::string& state_dir) {
-  LiveOptions options;
-  options.brokers = brokers;
-  options.state_dir = state_dir;
-  options.until_caught_up = true;
-  options.progress = false;
-  return options;
-}
-
 // Every alert on the alert topic, in partition order.
 std::vector<v1::Alert> PublishedAlerts(const std::string& brokers) {
   std::vector<v1::Alert> alerts;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <sstream>
 
 #include "harness.h"
 #include "kafka/kafka_io.h"
@@ -202,6 +203,45 @@ void WaitUntil(const std::function<bool()>& condition, const std::string& what) 
     REQUIRE_MESSAGE(std::chrono::steady_clock::now() < limit, "gave up waiting for " << what);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+std::vector<v1::Alert> ReplayLines(const std::vector<std::string>& lines, const v1::RulesConfig& config) {
+  std::ostringstream text;
+  for (const auto& line : lines) text << line << "\n";
+  std::istringstream in(text.str());
+  Pipeline pipeline = MakePipeline(config, NewMemoryBackend());
+  std::vector<v1::Alert> alerts;
+  ReplayStream(in, "events", pipeline, [&](const v1::Alert& a) { alerts.push_back(a); },
+               [](const DeadLetter&) {}, false);
+  return alerts;
+}
+
+LiveOptions BoundedRun(const std::string& brokers, const std::string& state_dir) {
+  LiveOptions options;
+  options.brokers = brokers;
+  options.state_dir = state_dir;
+  options.until_caught_up = true;
+  options.progress = false;
+  return options;
+}
+
+std::vector<std::string> FiveRuleScenario() {
+  return {
+      Roster("r1", "MP1", "MP1-0302", "REST_DAY", "2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z",
+             "2026-03-01T08:00:00Z"),
+      Roster("r2", "MP2", "MP2-SICK", "SICK", "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z",
+             "2026-03-01T09:00:00Z"),
+      Access("a1", "MP1", "2026-03-01T10:00:00Z", "SEARCH", "S9"),
+      Roster("r3", "MP2", "MP2-OT", "OVERTIME", "2026-03-02T18:00:00Z", "2026-03-02T22:00:00Z",
+             "2026-03-01T11:00:00Z"),
+      Access("a2", "MP3", "2026-03-01T12:00:00Z", "LOGIN", "", "", 51.5074, -0.1278),
+      Access("a3", "MP3", "2026-03-01T12:10:00Z", "LOGIN", "", "", 53.4808, -2.2426),
+      Access("a4", "MP1", "2026-03-02T10:00:00Z", "SEARCH", "S9"),
+      Complaint("c1", "MP2", "C7", "USE_OF_FORCE", "2026-03-03T09:00:00Z", "CMP-1"),
+      Access("a5", "MP1", "2026-03-04T10:00:00Z", "RECORD_VIEW", "S9"),
+      Access("a6", "MP2", "2026-03-05T14:00:00Z", "SEARCH", "C7", "CASE-1"),
+      Access("a7", "MP3", "2026-03-09T08:00:00Z", "LOGOUT", "", "", 51.5074, -0.1278),
+  };
 }
 
 LiveOptions RunOptions(const std::string& brokers, const std::string& state_dir) {

@@ -45,6 +45,8 @@ ForceSlice ProduceForce(const std::string& brokers, const std::string& dir, int 
 
 // `vigil replay` of an NDJSON file with `config` (RocksDB state in a temporary directory).
 std::vector<v1::Alert> ReplayFile(const std::string& events, const v1::RulesConfig& config);
+// The same of event lines in memory (state in memory).
+std::vector<v1::Alert> ReplayLines(const std::vector<std::string>& lines, const v1::RulesConfig& config);
 
 // Alert ids on the alert topic (or `topic`), and vigil.source headers on the dead-letter topic,
 // sorted.
@@ -113,6 +115,14 @@ class CerrCapture {
 
 // Options of a `vigil run` for these tests: a checkpoint every 100 ms.
 LiveOptions RunOptions(const std::string& brokers, const std::string& state_dir);
+// Options for a `vigil run --until-caught-up` on `brokers` with state in `state_dir`, without
+// progress lines.
+LiveOptions BoundedRun(const std::string& brokers, const std::string& state_dir);
+
+// Officers MP1..MP3 between 2026-03-01 and 2026-03-09: an off-duty search, a subject looked up
+// three times without a case, a complainant looked up by the officer complained about, a journey
+// too fast to be real, and overtime worked while sick: five different rules fire.
+std::vector<std::string> FiveRuleScenario();
 
 // `vigil run` on a thread, until the input is closed and processed (or it fails). The run's
 // options.stop is its own (Stop()).

@@ -53,16 +53,25 @@ int64_t OverflowAccessTopic(rd_kafka_t* producer) {
   return offsets->first;
 }
 
-std::vector<std::string> PublishedIds(const std::string& brokers) { return PublishedAlertIds(brokers); }
-
+// A bounded run that logs what it does (its warnings are what a user reads).
 LiveOptions Bounded(const std::string& brokers, const std::string& state_dir) {
-  LiveOptions options;
-  options.brokers = brokers;
-  options.state_dir = state_dir;
-  options.until_caught_up = true;
-  options.progress = true;  // the warnings are what a user reads
+  LiveOptions options = BoundedRun(brokers, state_dir);
+  options.progress = true;
   return options;
 }
+
+// A mock cluster whose input topics have one partition each, and a producer to it.
+struct OnePartitionCluster {
+  OnePartitionCluster() {
+    REQUIRE(broker.CreateVigilTopics(Topics{}, 1).ok());
+    Result<KafkaHandle> made = MakeProducer(broker.bootstrap());
+    REQUIRE(made.ok());
+    producer = std::move(made.value());
+  }
+  std::string brokers() const { return broker.bootstrap(); }
+  MockBroker broker;
+  KafkaHandle producer;
+};
 
 // The error a bounded run ends with, or "" if it finished.
 std::string RunBounded(const LiveOptions& options) {
@@ -78,28 +87,24 @@ std::string RunBounded(const LiveOptions& options) {
 
 TEST_CASE("retention gap: a partition with no state here whose input lost its beginning is "
           "refused; --start-from-retained processes it from the oldest record held") {
-  MockBroker broker;
-  const Topics topics;
-  REQUIRE(broker.CreateVigilTopics(topics, 1).ok());
-  Result<KafkaHandle> producer = MakeProducer(broker.bootstrap());
-  REQUIRE(producer.ok());
-  const int64_t oldest = OverflowAccessTopic(producer->get());
+  OnePartitionCluster cluster;
+  const int64_t oldest = OverflowAccessTopic(cluster.producer.get());
   const std::vector<std::string> events = OffDutySearch("2026-03-02");
-  ProduceEvents(producer->get(), events);
+  ProduceEvents(cluster.producer.get(), events);
   TempDir dir("vigil-retention-gap-");
 
   std::string error;
   {
     CerrCapture log;
-    error = RunBounded(Bounded(broker.bootstrap(), dir.path() + "/refused"));
+    error = RunBounded(Bounded(cluster.brokers(), dir.path() + "/refused"));
   }
   CHECK(error.find("partition 0 is not processed, as its state cannot be restored: vigil.access/0 "
                    "holds offsets from " + std::to_string(oldest) +
                    " but there is no state for it here, which needs them from 0") != std::string::npos);
   CHECK(error.find("--start-from-retained") != std::string::npos);
-  CHECK(PublishedIds(broker.bootstrap()).empty());  // nothing was decided from the partial input
+  CHECK(PublishedAlertIds(cluster.brokers()).empty());  // nothing was decided from the partial input
 
-  LiveOptions accept = Bounded(broker.bootstrap(), dir.path() + "/accepted");
+  LiveOptions accept = Bounded(cluster.brokers(), dir.path() + "/accepted");
   accept.start_from_retained = true;
   CerrCapture log;
   CHECK(RunBounded(accept) == "");
@@ -108,31 +113,27 @@ TEST_CASE("retention gap: a partition with no state here whose input lost its be
   // What the topics still hold is processed: the rest-day search's alert.
   const std::vector<v1::Alert> expected = ReplayRule("off_duty_access", events);
   REQUIRE(expected.size() == 1);
-  CHECK(PublishedIds(broker.bootstrap()) == SortedIds(expected));
+  CHECK(PublishedAlertIds(cluster.brokers()) == SortedIds(expected));
 }
 
 TEST_CASE("retention gap: a running engine whose saved position the input no longer holds pauses "
           "that partition, says why, is not ready and stays up") {
-  MockBroker broker;
-  const Topics topics;
-  REQUIRE(broker.CreateVigilTopics(topics, 1).ok());
-  Result<KafkaHandle> producer = MakeProducer(broker.bootstrap());
-  REQUIRE(producer.ok());
+  OnePartitionCluster cluster;
   TempDir dir("vigil-retention-gap-");
   const std::string state = dir.path() + "/state";
   // A first run processes a day and saves its position.
-  ProduceEvents(producer->get(), OffDutySearch("2026-03-02"));
+  ProduceEvents(cluster.producer.get(), OffDutySearch("2026-03-02"));
   {
     CerrCapture log;
-    REQUIRE(RunBounded(Bounded(broker.bootstrap(), state)) == "");
+    REQUIRE(RunBounded(Bounded(cluster.brokers(), state)) == "");
   }
-  REQUIRE(PublishedIds(broker.bootstrap()).size() == 1);
+  REQUIRE(PublishedAlertIds(cluster.brokers()).size() == 1);
   // Then more arrives than the partition keeps while the engine is away: the records after its
   // saved position are gone. A later rest-day search comes after them.
-  const int64_t oldest = OverflowAccessTopic(producer->get());
-  ProduceEvents(producer->get(), OffDutySearch("2026-03-09"));
+  const int64_t oldest = OverflowAccessTopic(cluster.producer.get());
+  ProduceEvents(cluster.producer.get(), OffDutySearch("2026-03-09"));
 
-  LiveOptions options = Bounded(broker.bootstrap(), state);
+  LiveOptions options = Bounded(cluster.brokers(), state);
   options.until_caught_up = false;
   std::atomic<bool> stop{false};
   LiveProbe probe;
@@ -157,7 +158,7 @@ TEST_CASE("retention gap: a running engine whose saved position the input no lon
   run.join();
   CHECK(error == "");  // a running engine stays up: a restart would not bring the input back
   CHECK(log.text().find("the engine is not ready while it holds it") != std::string::npos);
-  CHECK(PublishedIds(broker.bootstrap()).size() == 1);  // the second search was not processed
+  CHECK(PublishedAlertIds(cluster.brokers()).size() == 1);  // the second search was not processed
 }
 
 }  // namespace vigil::testing
