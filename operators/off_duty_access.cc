@@ -69,7 +69,6 @@ struct Access {
   // while its decision was still to come, or its decision was due on arrival. Only these are
   // decided; the others are dropped once their decision time has passed.
   bool may_alert = true;
-  size_t at = 0;       // where its bytes start in the buffer
   size_t flag_at = 0;  // where its flag byte is (its system index follows)
   size_t next = 0;     // where the next one starts
   // Complete() only:
@@ -202,7 +201,6 @@ inline void OffDutyState::ReadHeader(std::string_view bytes, size_t at, Access* 
     id_size &= 0x7f;
     for (int shift = 7; p[-1] >= 0x80; shift += 7) id_size |= size_t{*p++ & 0x7fu} << shift;
   }
-  access->at = at;
   access->flag_at = at + static_cast<size_t>(p - start);
   access->next = access->flag_at + kHeaderBytes + id_size;
   access->action = p[0] & ~kCannotAlert;
