@@ -19,7 +19,6 @@
 
 #include "state/background_writer.h"
 #include "live/crash_points.h"
-#include "live/task_outputs.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_io.h"
 #include "pipeline.h"
@@ -105,6 +104,7 @@ class LiveEngine {
         outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "outbox")),
         shadow_outbox_(*pipeline_.store, ScopePrefix(kGlobalScope, "shadow-outbox")),
         published_(*pipeline_.store, ScopePrefix(kGlobalScope, "published")),
+        snapshot_published_(*pipeline_.store, ScopePrefix(kGlobalScope, "snapshot-published")),
         snapshot_dropped_(*pipeline_.store, ScopePrefix(kGlobalScope, "snapshot-dropped")),
         health_(options.health ? *options.health : own_health_) {
     if (shared_batch_) {
@@ -121,7 +121,7 @@ class LiveEngine {
   template <typename Fn>
   void InShadow(Fn fn);
   void WriteBatch(bool snapshot);
-  void SaveSnapshotPositions(const std::set<int32_t>& tasks);
+  void SaveSnapshotPositions();
   bool DecidedBefore(char kind, const std::string& id);
   Status Connect();
   Result<std::vector<TopicPartitionCount>> InputPartitionCounts();
@@ -157,15 +157,9 @@ class LiveEngine {
   using OutboxEntries = std::vector<OutboxItem>;  // by sequence number
   KeySpace& OutboxOf(bool shadow) { return shadow ? shadow_outbox_ : outbox_; }
   OutboxEntries ReadOutbox();
-  void LoadRecovery();
-  void TakeOverTasks(const std::set<int32_t>& tasks);
-  OutboxEntries TakeWaiting(const std::set<int32_t>& tasks);
-  std::set<std::string> ReadBackTasks(const std::set<int32_t>& tasks, bool shadow_topic);
-  KeySpace TaskPublished(int32_t task) {
-    return KeySpace(*pipeline_.store, ScopePrefix(static_cast<uint32_t>(task), "task-published"));
-  }
-  OutputStarts TaskOutputStart(int32_t task, const std::string& topic);
+  void RecoverOutbox();
   std::map<int32_t, int64_t> AcknowledgedEnd(KeySpace& positions, const std::string& topic);
+  std::map<int32_t, int64_t> ReadBackStart(const std::string& topic);
   void Publish(OutboxEntries entries);
   void TakeAcknowledgements();
   bool AcknowledgementsOverdue() const;
@@ -198,6 +192,8 @@ class LiveEngine {
   KeySpace outbox_;
   KeySpace shadow_outbox_;
   KeySpace published_;  // (topic, partition) -> next offset after the last acknowledged record
+  // `published` as it was in the last snapshot's batch (key "", value "1": the marker that one was written).
+  KeySpace snapshot_published_;
   // dropped_ as it was in the last snapshot's batch: kind + id, empty values.
   KeySpace snapshot_dropped_;
   // What a dead run may have published after the last snapshot, decided from input this run reads
@@ -205,10 +201,6 @@ class LiveEngine {
   // is dropped (and the id forgotten): it is already on Kafka, or in the outbox being published.
   std::set<std::string> dropped_;
   std::set<std::string> dropped_durable_;  // the keys of snapshot_dropped_
-  // Outbox entries an earlier run left, by task (kAnyTask: of none), until this run takes their
-  // task over (TakeOverTasks): only a task's owner publishes them, once it has read back what the
-  // task's other owners published.
-  std::map<int32_t, OutboxEntries> waiting_;
   bool snapshot_written_ = false;  // in this run
   uint64_t next_outbox_seq_ = 0;
   // The checkpoint whose batch is being written: what follows once it is durable.
@@ -516,7 +508,6 @@ void LiveEngine::Assign(rd_kafka_topic_partition_list_t* partitions) {
     }
   }
   std::vector<int> refused;  // indices into partitions
-  std::set<int32_t> taken_over;  // tasks processed here from now on
   for (int i = 0; i < partitions->cnt; ++i) {
     auto& tp = partitions->elems[i];
     const AssignedInput& input = inputs[i];
@@ -535,10 +526,8 @@ void LiveEngine::Assign(rd_kafka_topic_partition_list_t* partitions) {
     }
     if (input.saved || lost) position.next_offset = tp.offset;
     assigned_[{input.stream, tp.partition}] = position;
-    taken_over.insert(tp.partition);
   }
   NoteHistoryGaps(gaps);
-  TakeOverTasks(taken_over);
   ever_assigned_ = true;
   if (Finishing()) TakeEndOffsets();
   rd_kafka_assign(consumer_.get(), partitions);
@@ -620,12 +609,8 @@ void LiveEngine::NoteHistoryGaps(const std::map<int32_t, std::string>& gaps) {
 
 void LiveEngine::Revoke(rd_kafka_topic_partition_list_t* partitions) {
   // The state of the partitions we lose is durable before they go (unless storage has failed:
-  // then nothing more is written, and the next owner resumes from the last good checkpoint), and
-  // everything produced is on Kafka, where their next owner's read-back finds it (TakeOverTasks).
-  if (!failed_) {
-    Checkpoint(CheckpointMode::kComplete);
-    WaitForAcknowledgements();
-  }
+  // then nothing more is written, and the next owner resumes from the last good checkpoint).
+  if (!failed_) Checkpoint(CheckpointMode::kComplete);
   for (int i = 0; i < partitions->cnt; ++i) {
     int stream = StreamIndex(partitions->elems[i].topic);
     if (stream < 0) continue;
@@ -748,7 +733,7 @@ void LiveEngine::RejectWrongPartition(int stream, const rd_kafka_message_t& m, c
 // Each decided alert and dead letter goes into the outbox (durable with the next checkpoint) and is
 // produced at once, before that checkpoint (engine/live/CHECKPOINTS.md, "Producing before the
 // checkpoint"): a crash before it re-decides the entry from the last snapshot, and the read-back
-// finds the record after that snapshot's `task-published` and drops the re-decision.
+// finds the record after that snapshot's `snapshot-published` and drops the re-decision.
 void LiveEngine::MoveOutputsToOutbox() {
   OutboxEntries decided;
   auto save = [&](state::OutboxEntry&& entry, bool shadow = false) {
@@ -801,21 +786,17 @@ bool LiveEngine::DecidedBefore(char kind, const std::string& id) {
   return true;
 }
 
-// With a snapshot: `published` as it will be in this batch, copied to the `task-published` of each
-// task whose progress the snapshot saves (where the read-back starts when the task is next taken
-// over here), and dropped_ to `snapshot-dropped` (the ids the re-read since this snapshot may
-// still decide again).
-void LiveEngine::SaveSnapshotPositions(const std::set<int32_t>& tasks) {
+// With a snapshot: `published` as it will be in this batch, copied to `snapshot-published` (where
+// the next start reads the output topics back from), and dropped_ to `snapshot-dropped` (the ids
+// the re-read since this snapshot may still decide again).
+void LiveEngine::SaveSnapshotPositions() {
   std::vector<std::pair<std::string, std::string>> positions;  // a scan's fn must not write
   published_.ScanPrefix("", [&](std::string_view key, std::string_view value) {
     positions.emplace_back(key, value);
     return true;
   });
-  for (int32_t task : tasks) {
-    KeySpace copy = TaskPublished(task);
-    for (const auto& [key, value] : positions) copy.Put(key, value);
-    copy.Put("", "1");
-  }
+  for (const auto& [key, value] : positions) snapshot_published_.Put(key, value);
+  snapshot_published_.Put("", "1");
   for (const std::string& key : dropped_durable_) {
     if (!dropped_.count(key)) snapshot_dropped_.Delete(key);
   }
@@ -851,14 +832,13 @@ void LiveEngine::Checkpoint(CheckpointMode mode, bool snapshot) {
     report_.write_wait_max_seconds = std::max(
         report_.write_wait_max_seconds, std::chrono::duration<double>(started - waiting).count());
   }
-  // The first batch of a run is a snapshot: it carries the shadow state's reset.
+  // The first batch of a run is a snapshot: it carries the shadow state's reset and the
+  // `snapshot-published` marker, which every later batch relies on.
   if (!snapshot_written_) snapshot = true;
   MoveOutputsToOutbox();
   PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
-  std::set<int32_t> saved_tasks;
   for (const auto& [key, position] : assigned_) {
     if (!snapshot || position.next_offset < 0) continue;
-    saved_tasks.insert(key.second);
     processor_.SaveProgress({key.first, key.second}, static_cast<uint32_t>(key.second),
                             position.next_offset);
     InShadow([&](EventCore& shadow) {
@@ -874,7 +854,7 @@ void LiveEngine::Checkpoint(CheckpointMode mode, bool snapshot) {
   // (if reports could come out of order): the positions are saved only when none is in flight, so
   // a durable `published` position never lies after a durable outbox entry's record.
   if (in_flight_.empty()) SaveAcknowledgedPositions();
-  if (snapshot) SaveSnapshotPositions(saved_tasks);
+  if (snapshot) SaveSnapshotPositions();
   processor_.PrepareCheckpoint(snapshot);
   CrashPoint("checkpoint-before-write");
   if (snapshot) CrashPoint("snapshot-before-write");
@@ -946,126 +926,80 @@ std::map<int32_t, int64_t> LiveEngine::AcknowledgedEnd(KeySpace& positions, cons
   return ends;
 }
 
-// kind + id, as in dropped_: 'a' alert, 's' shadow alert, 'd' dead letter (its source).
-std::string DropKey(const OutboxItem& item) {
-  if (!item.entry.has_alert()) return "d" + item.entry.dead_letter().source();
-  return (item.shadow ? "s" : "a") + item.entry.alert().alert_id();
+// Where the read-back of `topic` starts: the positions of the last snapshot. A state directory
+// without the marker has had no snapshot of this version, so every batch it holds was written by
+// an older Vigil, in which each checkpoint was a snapshot: `published` is then the snapshot's.
+std::map<int32_t, int64_t> LiveEngine::ReadBackStart(const std::string& topic) {
+  if (snapshot_published_.Get("").has_value()) return AcknowledgedEnd(snapshot_published_, topic);
+  return AcknowledgedEnd(published_, topic);
 }
 
-// At start: what earlier runs left to reconcile with Kafka. The ids the last snapshot's run had
-// found published and not yet decided again, and those of the outbox entries (decided, maybe
-// published), are dropped when decided again; the entries wait for their task's takeover.
-void LiveEngine::LoadRecovery() {
+// After a crash the outbox may hold records that were published (all, some or none) before the
+// crash stopped the engine from deleting them, and the input since the last snapshot is read
+// again, deciding again what the dead run decided (and maybe published) after it. Alerts have
+// deterministic ids and dead letters a unique source position, so reading the topics' tails from
+// the snapshot's positions says which ones are already there: found outbox entries are dropped,
+// and everything found, or in the outbox (published next), is dropped when decided again
+// (dropped_). The shadow rules' alerts are compared with the shadow topic only: the same alert id
+// can be decided by both rule sets, and each topic must get it once.
+void LiveEngine::RecoverOutbox() {
+  OutboxEntries entries = ReadOutbox();
+  // Without a snapshot of this version (a new state directory, or one of an older Vigil, whose
+  // every checkpoint was a snapshot) nothing durable was decided after the last snapshot: only an
+  // outbox needs the read-back.
+  if (!snapshot_published_.Get("").has_value() && entries.empty()) return;
+  // What a recovery before this one found and the re-read had not decided again by the snapshot.
   snapshot_dropped_.ScanPrefix("", [&](std::string_view key, std::string_view) {
     dropped_.emplace(key);
     dropped_durable_.emplace(key);
     return true;
   });
-  for (OutboxItem& item : ReadOutbox()) {
-    next_outbox_seq_ = std::max(next_outbox_seq_, item.seq + 1);
-    dropped_.insert(DropKey(item));
-    const int32_t task = TaskOfEntry(item.entry);
-    waiting_[task].push_back(std::move(item));
-  }
-}
-
-// The waiting outbox entries of `tasks`, and those of no task (compared with every record read
-// back), in sequence order.
-LiveEngine::OutboxEntries LiveEngine::TakeWaiting(const std::set<int32_t>& tasks) {
-  OutboxEntries entries;
-  for (auto it = waiting_.begin(); it != waiting_.end();) {
-    if (it->first != kAnyTask && !tasks.count(it->first)) {
-      ++it;
-      continue;
-    }
-    for (OutboxItem& item : it->second) entries.push_back(std::move(item));
-    it = waiting_.erase(it);
-  }
-  std::sort(entries.begin(), entries.end(),
-            [](const OutboxItem& a, const OutboxItem& b) { return a.seq < b.seq; });
-  return entries;
-}
-
-// Where `task`'s outputs on `topic` decided after the state saved here may lie: after `published`
-// as it was in the last snapshot that saved the task's progress. A task with no state here (or
-// state from a Vigil that kept no such copy) is read back from the beginning: its input is.
-OutputStarts LiveEngine::TaskOutputStart(int32_t task, const std::string& topic) {
-  KeySpace positions = TaskPublished(task);
-  if (!positions.Get("").has_value()) return {};
-  return AcknowledgedEnd(positions, topic);
-}
-
-// engine/live/CHECKPOINTS.md, "Tasks that move between instances": the records of `tasks` on the
-// output topics from where each task's state here stands, as kind + id. The shadow rules' alerts
-// are compared with the shadow topic only: the same alert id can be decided by both rule sets, and
-// each topic must get it once.
-std::set<std::string> LiveEngine::ReadBackTasks(const std::set<int32_t>& tasks, bool shadow_topic) {
-  std::vector<std::pair<const std::string*, char>> topics = {{&options_.topics.alerts, 'a'},
-                                                             {&options_.topics.dlq, 'd'}};
-  if (shadow_topic) topics.emplace_back(&options_.topics.alerts_shadow, 's');
-  std::set<std::string> found;
-  for (const auto& [topic, kind] : topics) {
-    TaskReadBack range;
-    for (int32_t task : tasks) range.Add(task, TaskOutputStart(task, *topic));
-    ReadOptions read;
-    read.start_offsets = range.ReadStart();
-    Status status = ReadTopic(options_.brokers, *topic, read, [&, kind = kind](const rd_kafka_message_t& m) {
-      std::string id;
-      int32_t task = kAnyTask;
-      if (kind == 'd') {
-        id = HeaderValue(m, "vigil.source");
-        task = TaskOfSource(id);
-      } else {
-        v1::Alert alert;
-        if (!alert.ParseFromArray(m.payload, static_cast<int>(m.len))) return;
-        id = alert.alert_id();
-        task = TaskOfAlert(alert);
-      }
-      if (range.Wants(task, m.partition, m.offset)) found.insert(std::string(1, kind) + id);
-    });
-    if (!status.ok()) throw FatalError("cannot read " + *topic + " back to take over partitions: " + status.message());
-  }
-  return found;
-}
-
-// Before any input of the tasks just assigned is read. Their input is read again from where
-// their state here stands (or from the beginning), deciding again what their earlier owners
-// (other instances, or a run here that died) decided after it and may have published: what the
-// read-back finds is dropped when decided again. The outbox entries an earlier run here left for
-// them are published now, unless found: only a task's owner publishes its entries, so two
-// instances never both publish one.
-void LiveEngine::TakeOverTasks(const std::set<int32_t>& tasks) {
-  if (tasks.empty()) return;
-  OutboxEntries waiting = TakeWaiting(tasks);
-  const bool any_shadow = shadow_.core || std::any_of(waiting.begin(), waiting.end(),
+  const bool any_shadow = shadow_.core || std::any_of(entries.begin(), entries.end(),
                                                       [](const OutboxItem& item) { return item.shadow; });
-  std::set<std::string> found = ReadBackTasks(tasks, any_shadow);
-  OutboxEntries unpublished;
+  std::set<std::string> alert_ids, shadow_alert_ids, dead_letter_sources;
+  std::vector<std::tuple<const std::string*, std::set<std::string>*, char>> topics = {
+      {&options_.topics.alerts, &alert_ids, 'a'}, {&options_.topics.dlq, &dead_letter_sources, 'd'}};
+  if (any_shadow) topics.emplace_back(&options_.topics.alerts_shadow, &shadow_alert_ids, 's');
+  uint64_t read_back = 0;
+  for (const auto& [topic, found, kind] : topics) {
+    ReadOptions read;
+    read.start_offsets = ReadBackStart(*topic);
+    const bool dlq = *topic == options_.topics.dlq;
+    Status status = ReadTopic(options_.brokers, *topic, read, [&, found = found](const rd_kafka_message_t& m) {
+      if (dlq) {
+        found->insert(HeaderValue(m, "vigil.source"));
+        return;
+      }
+      v1::Alert alert;
+      if (alert.ParseFromArray(m.payload, static_cast<int>(m.len))) found->insert(alert.alert_id());
+    });
+    if (!status.ok()) throw FatalError("cannot read " + *topic + " to recover the outbox: " + status.message());
+    for (const std::string& id : *found) dropped_.insert(std::string(1, kind) + id);
+    read_back += found->size();
+  }
   uint64_t already = 0;
-  for (OutboxItem& item : waiting) {
-    if (found.count(DropKey(item))) {
-      OutboxOf(item.shadow).Delete(OutboxKey(item.seq));
-      ++already;
-    } else {
-      unpublished.push_back(std::move(item));
-    }
+  for (const OutboxItem& item : entries) {
+    const auto& ids = item.shadow ? shadow_alert_ids : alert_ids;
+    const bool alert = item.entry.has_alert();
+    const std::string& id = alert ? item.entry.alert().alert_id() : item.entry.dead_letter().source();
+    dropped_.insert(std::string(1, alert ? (item.shadow ? 's' : 'a') : 'd') + id);
+    bool published = alert ? ids.count(id) > 0 : dead_letter_sources.count(id) > 0;
+    if (!published) continue;
+    OutboxOf(item.shadow).Delete(OutboxKey(item.seq));
+    ++already;
   }
-  report_.recovered_already_published += already;
-  dropped_.insert(found.begin(), found.end());
-  if (options_.progress && !waiting.empty()) {
-    std::cerr << "run: recovering from a stop during a checkpoint: " << waiting.size()
+  report_.recovered_already_published = already;
+  if (options_.progress && !entries.empty()) {
+    std::cerr << "run: recovering from a stop during a checkpoint: " << entries.size()
               << " alerts and dead letters were decided, " << already
-              << " of them are already on Kafka; publishing the other " << unpublished.size() << "\n";
+              << " of them are already on Kafka; publishing the other " << entries.size() - already
+              << "\n";
   }
-  if (options_.progress && !found.empty()) {
-    std::cerr << "run: " << found.size() << " alerts and dead letters of the " << tasks.size()
-              << " partitions taken over are on Kafka after their state here; " << dropped_.size()
-              << " will be dropped if decided again\n";
+  if (options_.progress && read_back > 0) {
+    std::cerr << "run: " << read_back << " alerts and dead letters are on Kafka after the last "
+              << "snapshot; " << dropped_.size() << " will be dropped if decided again\n";
   }
   CrashPoint("recovery-after-read");
-  Publish(std::move(unpublished));
-  WaitForAcknowledgements();
-  CrashPoint("recovery-after-publish");  // before any input of the tasks is read
 }
 
 // Produces durable outbox entries, in sequence order, without waiting for Kafka.
@@ -1338,14 +1272,17 @@ Result<LiveReport> LiveEngine::Run() {
 }
 
 Result<LiveReport> LiveEngine::Loop() {
-  // An outbox left by an earlier run was decided but maybe not (all) published: its entries are
-  // published (or found on Kafka) when their tasks are assigned (TakeOverTasks).
-  LoadRecovery();
+  for (const OutboxItem& item : ReadOutbox()) next_outbox_seq_ = item.seq + 1;
   PrepareShadowState();
   Status connected = Connect();
   if (!connected.ok()) return connected;
-  // The first batch of a run is a snapshot (it carries the shadow state's reset), written before
-  // any input is read.
+  // An outbox left by an earlier run was decided but maybe not (all) published: finish that first.
+  RecoverOutbox();
+  Publish(ReadOutbox());
+  WaitForAcknowledgements();
+  CrashPoint("recovery-after-publish");  // before any input is read again
+  // A snapshot before any input is read: from here on every start finds the `snapshot-published`
+  // marker and reads the output topics back, so what is decided can be produced at once.
   Checkpoint(CheckpointMode::kComplete, /*snapshot=*/true);
   SetHealth(HealthState::kRunning);
 
