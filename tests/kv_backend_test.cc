@@ -113,4 +113,30 @@ TEST_CASE("RocksDB backend: a table that cannot be written (a full disk) fails t
   CHECK(Contents(*reopened) == std::vector<std::string>{"a=zzzzzzzz", "b=2", "c=zzzzzzzz"});
 }
 
+// RocksDB moves an ingested table in by linking it under its table number, then removing the name
+// it was written under; a run killed between the two leaves both names on the database's table.
+TEST_CASE("RocksDB backend: a table file name a killed run left behind is not written through, so the table it names survives") {
+  TempDir dir("vigil-kv-backend-");
+  const std::string first(2 * kIngestBytes, 'p'), second(2 * kIngestBytes, 'q');
+  {
+    std::unique_ptr<KvBackend> backend = Open(dir);
+    backend->Write({{"a", first}, {"b", first}}, /*sync=*/true);
+  }
+  std::string table;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (entry.path().extension() == ".sst") table = entry.path().string();
+  }
+  REQUIRE_FALSE(table.empty());
+  std::filesystem::create_hard_link(table, dir.path() + "/vigil-ingest.sst");  // the kill's leftover
+  {
+    std::unique_ptr<KvBackend> backend = Open(dir);
+    backend->Write({{"c", second}, {"d", second}}, /*sync=*/true);
+    CHECK(Contents(*backend) ==
+          std::vector<std::string>{"a=pppppppp", "b=pppppppp", "c=qqqqqqqq", "d=qqqqqqqq"});
+  }
+  std::unique_ptr<KvBackend> reopened = Open(dir);
+  CHECK(Contents(*reopened) == std::vector<std::string>{"a=pppppppp", "b=pppppppp", "c=qqqqqqqq", "d=qqqqqqqq"});
+  CHECK(reopened->Get("a")->size() == first.size());
+}
+
 }  // namespace vigil::testing

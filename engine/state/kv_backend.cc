@@ -7,6 +7,9 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include <filesystem>
+#include <system_error>
+
 #include "status.h"
 
 namespace vigil {
@@ -89,7 +92,7 @@ class RocksBackend final : public KvBackend {
         ingest_path_(dir + "/" + kIngestFile),
         ingest_bytes_(ingest_bytes) {}
 
-  // A table file being written when the last run stopped was never ingested: it is not state.
+  // The table file a large batch is written to before RocksDB takes it in (Ingest).
   static constexpr const char* kIngestFile = "vigil-ingest.sst";
 
   std::optional<std::string> Get(std::string_view key) override {
@@ -136,6 +139,7 @@ class RocksBackend final : public KvBackend {
     // crash keeps a prefix of the batches, as with the log alone.
     if (log_unsynced_) Check(db_->SyncWAL());
     log_unsynced_ = false;
+    RemoveLeftIngestFile();
     rocksdb::SstFileWriter file(rocksdb::EnvOptions(options_), options_);
     Check(file.Open(ingest_path_));
     for (size_t i = 0; i < writes.size(); ++i) {
@@ -147,6 +151,16 @@ class RocksBackend final : public KvBackend {
     rocksdb::IngestExternalFileOptions ingest;
     ingest.move_files = true;  // linked into the database, not copied
     Check(db_->IngestExternalFile({ingest_path_}, ingest));
+  }
+
+  // The name a stopped run left: never written through, only unlinked. RocksDB moves a table in
+  // by linking it under a table number and then removing this name; a run killed between the two
+  // leaves both names on one file, the database's table. Opening it for writing would truncate
+  // that table in place (a later open then finds garbage where its footer was).
+  void RemoveLeftIngestFile() {
+    std::error_code error;
+    std::filesystem::remove(ingest_path_, error);
+    if (error) throw FatalError("state store write failed: cannot remove " + ingest_path_ + ": " + error.message());
   }
 
   static void Check(const rocksdb::Status& s) {
