@@ -106,8 +106,16 @@ void CheckExactlyOnce(const std::vector<std::string>& published,
                       std::back_inserter(missing));
   std::set_difference(published.begin(), published.end(), expected_ids.begin(), expected_ids.end(),
                       std::back_inserter(extra));
-  CHECK_MESSAGE(missing.empty(), missing.size() << " alerts missing");
-  CHECK_MESSAGE(extra.empty(), extra.size() << " alerts extra or published twice");
+  // An extra id replay also gives was published twice; one it does not, decided on other input.
+  std::vector<std::string> twice, unexpected;
+  for (const std::string& id : extra) {
+    (std::binary_search(expected_ids.begin(), expected_ids.end(), id) ? twice : unexpected).push_back(id);
+  }
+  CHECK_MESSAGE(missing.empty(), missing.size() << " alerts missing, e.g. " << (missing.empty() ? "" : missing[0]));
+  CHECK_MESSAGE(twice.empty(), twice.size() << " alerts published more than once, e.g. "
+                                            << (twice.empty() ? "" : twice[0]));
+  CHECK_MESSAGE(unexpected.empty(), unexpected.size() << " alerts replay does not give, e.g. "
+                                                      << (unexpected.empty() ? "" : unexpected[0]));
   CHECK(published.size() == expected_ids.size());
 }
 
